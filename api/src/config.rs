@@ -1,0 +1,98 @@
+//! Runtime configuration: every setting is a flag and an environment variable.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use clap::Args;
+
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "MARGIN_BIND", default_value = "127.0.0.1:8000")]
+    pub bind: SocketAddr,
+
+    /// Database URL (sqlite://… or postgres://…). Default: a SQLite file under ./var/.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// Redis URL for the shared cache and progress bus. Unset: in-process cache and bus.
+    #[arg(long, env = "REDIS_URL")]
+    pub redis_url: Option<String>,
+
+    /// Directory holding the price CSVs and rates/.
+    #[arg(long, env = "MARGIN_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// Apply pending migrations at start.
+    #[arg(long, env = "MARGIN_MIGRATE", default_value_t = true, action = clap::ArgAction::Set)]
+    pub migrate: bool,
+
+    /// Comma-separated origins allowed by CORS (exact matches, e.g. https://app.example.com).
+    #[arg(long, env = "MARGIN_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+
+    /// Largest accepted request body in bytes.
+    #[arg(long, env = "MARGIN_BODY_LIMIT", default_value_t = 1024 * 1024)]
+    pub body_limit: usize,
+
+    /// Per-request timeout in seconds.
+    #[arg(long, env = "MARGIN_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+
+    /// Deepest selection nesting accepted.
+    #[arg(long, env = "MARGIN_MAX_DEPTH", default_value_t = 15)]
+    pub max_depth: usize,
+
+    /// Largest query complexity accepted (each field costs 1 unless it says otherwise).
+    #[arg(long, env = "MARGIN_MAX_COMPLEXITY", default_value_t = 1000)]
+    pub max_complexity: usize,
+
+    /// Most directives allowed on one field.
+    #[arg(long, env = "MARGIN_MAX_DIRECTIVES", default_value_t = 5)]
+    pub max_directives: usize,
+
+    /// Allow schema introspection (turn off in production if the schema is private).
+    #[arg(long, env = "MARGIN_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    pub introspection: bool,
+
+    /// Serve the GraphiQL playground on GET /graphql.
+    #[arg(long, env = "MARGIN_PLAYGROUND", default_value_t = true, action = clap::ArgAction::Set)]
+    pub playground: bool,
+
+    /// Directory with GraphiQL's files (`npm ci --prefix playground` installs them into
+    /// playground/node_modules). Unset: the playground loads GraphiQL from a CDN.
+    #[arg(long, env = "MARGIN_PLAYGROUND_ASSETS")]
+    pub playground_assets: Option<PathBuf>,
+
+    /// Seconds between keep-alive messages on subscription sockets.
+    #[arg(long, env = "MARGIN_WS_KEEPALIVE_SECS", default_value_t = 15)]
+    pub ws_keepalive_secs: u64,
+}
+
+impl Config {
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs.max(1))
+    }
+
+    pub fn ws_keepalive(&self) -> Duration {
+        Duration::from_secs(self.ws_keepalive_secs.max(1))
+    }
+
+    /// The database URL in force: the configured one, or the embedded SQLite default.
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| "sqlite://./var/margin.sqlite?mode=rwc".to_string())
+    }
+
+    /// A configuration with every default, for tests and tools that build one in code.
+    pub fn defaults() -> Self {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Wrapper {
+            #[command(flatten)]
+            config: Config,
+        }
+        // No arguments and no environment lookups beyond what clap does for defaults.
+        Wrapper::parse_from(["margin-api"]).config
+    }
+}

@@ -1,0 +1,6 @@
+mod market;
+
+use async_graphql::MergedObject;
+
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(market::MarketQuery);

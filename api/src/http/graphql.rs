@@ -1,0 +1,339 @@
+//! POST and GET /graphql. The transport rules live here: JSON only, one operation per request,
+//! no mutations over GET, bounded bodies. Execution is shared by both verbs.
+
+use std::{net::SocketAddr, panic::AssertUnwindSafe, time::Instant};
+
+use async_graphql::{
+    Request, Response, ServerError, Value,
+    parser::{parse_query, types::OperationType},
+};
+use axum::{
+    Json,
+    body::Bytes,
+    extract::{ConnectInfo, Query, State, rejection::BytesRejection},
+    http::{HeaderMap, StatusCode, header},
+    response::{Html, IntoResponse, Response as HttpResponse},
+};
+use futures_util::FutureExt;
+use serde::Deserialize;
+
+use super::{HttpState, REQUEST_ID, errors::error_response, playground};
+use crate::error::codes;
+
+/// What the transport knows about the caller; resolvers (and auth) read it from the context.
+#[derive(Debug, Clone, Default)]
+pub struct RequestMeta {
+    pub request_id: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub authorization: Option<String>,
+    pub cookie: Option<String>,
+}
+
+impl RequestMeta {
+    fn from_parts(headers: &HeaderMap, peer: Option<SocketAddr>) -> Self {
+        let text = |name| {
+            headers
+                .get(name)
+                .and_then(|v: &header::HeaderValue| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        Self {
+            request_id: text(REQUEST_ID).unwrap_or_default(),
+            ip: peer.map(|p| p.ip().to_string()),
+            user_agent: text(header::USER_AGENT),
+            authorization: text(header::AUTHORIZATION),
+            cookie: text(header::COOKIE),
+        }
+    }
+}
+
+pub async fn post(
+    State(state): State<HttpState>,
+    peer: Option<ConnectInfo<SocketAddr>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> HttpResponse {
+    if !is_json(&headers) {
+        return error_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "POST /graphql takes a JSON body (content-type: application/json)",
+            codes::BAD_REQUEST,
+        );
+    }
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => {
+            let status = rejection.status();
+            let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
+                format!("request body exceeds {} bytes", state.app.config.body_limit)
+            } else {
+                "could not read the request body".to_string()
+            };
+            return error_response(status, &message, codes::BAD_REQUEST);
+        }
+    };
+    let request = match parse_post_body(&body) {
+        Ok(request) => request,
+        Err(message) => return error_response(StatusCode::BAD_REQUEST, &message, codes::BAD_REQUEST),
+    };
+    let meta = RequestMeta::from_parts(&headers, peer.map(|c| c.0));
+    execute(&state, request, meta).await
+}
+
+fn parse_post_body(body: &[u8]) -> Result<Request, String> {
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| format!("malformed JSON body: {e}"))?;
+    if value.is_array() {
+        return Err("batched requests are not supported: send one operation per request".into());
+    }
+    serde_json::from_value(value).map_err(|e| format!("not a GraphQL request: {e}"))
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(content_type) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetParams {
+    query: Option<String>,
+    operation_name: Option<String>,
+    variables: Option<String>,
+}
+
+pub async fn get(
+    State(state): State<HttpState>,
+    peer: Option<ConnectInfo<SocketAddr>>,
+    headers: HeaderMap,
+    params: Result<Query<GetParams>, axum::extract::rejection::QueryRejection>,
+) -> HttpResponse {
+    let Ok(Query(params)) = params else {
+        return error_response(StatusCode::BAD_REQUEST, "malformed query string", codes::BAD_REQUEST);
+    };
+    let Some(query) = params.query else {
+        if !state.app.config.playground {
+            return error_response(
+                StatusCode::NOT_FOUND,
+                "the playground is disabled; POST GraphQL requests to /graphql",
+                codes::BAD_REQUEST,
+            );
+        }
+        let html = playground::graphiql_html(state.app.config.playground_assets.is_some());
+        return Html(html).into_response();
+    };
+    if let Some(kind) = non_query_operation(&query, params.operation_name.as_deref()) {
+        let mut response = error_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            &format!("{kind} operations are only accepted over POST"),
+            codes::BAD_REQUEST,
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
+        return response;
+    }
+    let mut request = Request::new(query);
+    if let Some(name) = params.operation_name {
+        request = request.operation_name(name);
+    }
+    if let Some(variables) = params.variables {
+        match serde_json::from_str(&variables) {
+            Ok(variables) => request = request.variables(async_graphql::Variables::from_json(variables)),
+            Err(_) => {
+                return error_response(
+                    StatusCode::BAD_REQUEST,
+                    "variables must be a JSON object",
+                    codes::BAD_REQUEST,
+                );
+            }
+        }
+    }
+    let meta = RequestMeta::from_parts(&headers, peer.map(|c| c.0));
+    execute(&state, request, meta).await
+}
+
+/// The kind of the operation that would run, when it is not a query. An unparsable document
+/// is left to execution, which reports it properly.
+fn non_query_operation(query: &str, operation_name: Option<&str>) -> Option<&'static str> {
+    let document = parse_query(query).ok()?;
+    let operation = document
+        .operations
+        .iter()
+        .find(|(name, _)| operation_name.is_none() || name.map(|n| n.as_str()) == operation_name)?
+        .1;
+    match operation.node.ty {
+        OperationType::Query => None,
+        OperationType::Mutation => Some("mutation"),
+        OperationType::Subscription => Some("subscription"),
+    }
+}
+
+/// Runs one request, turning a panic into an INTERNAL_SERVER_ERROR response and every error
+/// into one with a code. Request-level failures (parse, validation, limits) answer 400.
+pub(crate) async fn execute(state: &HttpState, request: Request, meta: RequestMeta) -> HttpResponse {
+    let started = Instant::now();
+    let label = operation_label(&request.query, request.operation_name.as_deref());
+    let request_id = meta.request_id.clone();
+    let request = request.data(state.app.clone()).data(meta);
+    let outcome = AssertUnwindSafe(state.schema.execute(request)).catch_unwind().await;
+    let (status, body, outcome_label) = match outcome {
+        Ok(mut response) => {
+            let request_level = finalize_errors(&mut response, &request_id);
+            let status = if request_level { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+            let outcome_label = match (request_level, response.errors.is_empty()) {
+                (true, _) => "rejected",
+                (false, true) => "ok",
+                (false, false) => "error",
+            };
+            (status, serde_json::to_value(&response).unwrap_or_default(), outcome_label)
+        }
+        Err(_) => {
+            tracing::error!(request_id, "resolver panicked");
+            let body = super::errors::error_body(
+                &format!("internal server error (request id {request_id})"),
+                codes::INTERNAL,
+            );
+            (StatusCode::INTERNAL_SERVER_ERROR, body, "panic")
+        }
+    };
+    let label = if outcome_label == "rejected" { "invalid" } else { label.as_str() };
+    state
+        .app
+        .metrics
+        .observe_request(label, outcome_label, started.elapsed().as_secs_f64());
+    (status, Json(body)).into_response()
+}
+
+/// Gives every error a code and hides internal ones behind the request id. Returns true when
+/// the request failed as a whole before execution (nothing ran, every error is path-less).
+pub(crate) fn finalize_errors(response: &mut Response, request_id: &str) -> bool {
+    let request_level = !response.errors.is_empty()
+        && matches!(response.data, Value::Null)
+        && response.errors.iter().all(|e| e.path.is_empty());
+    for error in &mut response.errors {
+        classify(error, request_id);
+    }
+    request_level
+}
+
+fn classify(error: &mut ServerError, request_id: &str) {
+    let code = error
+        .extensions
+        .as_ref()
+        .and_then(|ext| ext.get("code"))
+        .and_then(|v| match v {
+            Value::String(s) => Some(s.clone()),
+            _ => None,
+        });
+    let code = match code {
+        Some(code) => code,
+        None if error.path.is_empty() => codes::BAD_REQUEST.to_string(),
+        None if is_input_coercion(&error.message) => {
+            let field = quoted_name(&error.message).unwrap_or_default();
+            let ext = error.extensions.get_or_insert_with(Default::default);
+            ext.set("field", field);
+            codes::BAD_USER_INPUT.to_string()
+        }
+        None => {
+            tracing::error!(request_id, message = %error.message, "uncoded resolver error");
+            codes::INTERNAL.to_string()
+        }
+    };
+    let ext = error.extensions.get_or_insert_with(Default::default);
+    if code == codes::INTERNAL {
+        error.message = format!("internal server error (request id {request_id})");
+        ext.set("requestId", request_id);
+    }
+    ext.set("code", code);
+}
+
+fn is_input_coercion(message: &str) -> bool {
+    message.starts_with("Failed to parse") || message.starts_with("Invalid value")
+}
+
+fn quoted_name(message: &str) -> Option<String> {
+    let start = message.find('"')? + 1;
+    let end = start + message[start..].find('"')?;
+    Some(message[start..end].to_string())
+}
+
+/// A bounded label for metrics: the root fields of the operation (at most three), so that
+/// client-chosen operation names cannot blow up the metric's cardinality.
+fn operation_label(query: &str, operation_name: Option<&str>) -> String {
+    use async_graphql::parser::types::Selection;
+    let Ok(document) = parse_query(query) else {
+        return "invalid".into();
+    };
+    let Some((_, operation)) = document
+        .operations
+        .iter()
+        .find(|(name, _)| operation_name.is_none() || name.map(|n| n.as_str()) == operation_name)
+    else {
+        return "invalid".into();
+    };
+    let mut fields: Vec<&str> = operation
+        .node
+        .selection_set
+        .node
+        .items
+        .iter()
+        .filter_map(|item| match &item.node {
+            Selection::Field(field) => Some(field.node.name.node.as_str()),
+            _ => None,
+        })
+        .take(3)
+        .collect();
+    fields.sort_unstable();
+    fields.dedup();
+    if fields.is_empty() { "invalid".into() } else { fields.join(",") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_json_content_types_are_accepted() {
+        let with = |ct: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::CONTENT_TYPE, ct.parse().unwrap());
+            is_json(&h)
+        };
+        assert!(with("application/json"));
+        assert!(with("application/json; charset=utf-8"));
+        assert!(with("application/graphql-response+json"));
+        assert!(!with("text/plain"));
+        assert!(!with("application/x-www-form-urlencoded"));
+        assert!(!is_json(&HeaderMap::new()));
+    }
+
+    #[test]
+    fn get_refuses_mutations_and_subscriptions() {
+        assert_eq!(non_query_operation("mutation { x }", None), Some("mutation"));
+        assert_eq!(non_query_operation("subscription { x }", None), Some("subscription"));
+        assert_eq!(non_query_operation("{ x }", None), None);
+        assert_eq!(
+            non_query_operation("query A { x } mutation B { y }", Some("B")),
+            Some("mutation")
+        );
+    }
+
+    #[test]
+    fn metric_labels_are_root_fields() {
+        assert_eq!(operation_label("query Foo { tickers { symbol } version { engine } }", None), "tickers,version");
+        assert_eq!(operation_label("{{{", None), "invalid");
+    }
+
+    #[test]
+    fn batches_and_bad_json_are_refused() {
+        assert!(parse_post_body(b"[{\"query\":\"{x}\"}]").unwrap_err().contains("batched"));
+        assert!(parse_post_body(b"{not json").unwrap_err().contains("malformed JSON"));
+        assert!(parse_post_body(b"{\"query\":\"{x}\"}").is_ok());
+    }
+}

@@ -1,0 +1,100 @@
+//! The HTTP surface: GraphQL over POST and GET, the playground, subscriptions over WebSocket,
+//! health and metrics, and the layers every request passes through.
+
+mod errors;
+mod graphql;
+mod health;
+pub mod playground;
+mod ws;
+
+use std::time::Duration;
+
+use axum::{
+    Router,
+    extract::DefaultBodyLimit,
+    http::{HeaderName, HeaderValue, Method, header},
+    routing::get,
+};
+use tower::ServiceBuilder;
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    compression::CompressionLayer,
+    cors::{AllowOrigin, CorsLayer},
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    services::ServeDir,
+    timeout::TimeoutLayer,
+    trace::TraceLayer,
+};
+
+use crate::{graphql::AppSchema, state::AppState};
+
+pub use errors::error_body;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+#[derive(Clone)]
+pub struct HttpState {
+    pub app: AppState,
+    pub schema: AppSchema,
+}
+
+pub fn router(app: AppState, schema: AppSchema) -> Router {
+    let config = app.config.clone();
+    let state = HttpState { app, schema };
+
+    let mut router = Router::new()
+        .route("/graphql", get(graphql::get).post(graphql::post))
+        .route("/graphql/ws", get(ws::upgrade))
+        .route("/livez", get(health::livez))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics));
+    if config.playground
+        && let Some(dir) = &config.playground_assets
+    {
+        router = router.nest_service("/graphql/assets", ServeDir::new(dir));
+    }
+
+    let layers = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+            let id = request
+                .headers()
+                .get(REQUEST_ID)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-");
+            tracing::info_span!("http", method = %request.method(), path = %request.uri().path(), request_id = %id)
+        }))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(CatchPanicLayer::custom(errors::panic_response))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            config.request_timeout(),
+        ))
+        .layer(cors(&config.cors_origins))
+        .layer(CompressionLayer::new())
+        .layer(DefaultBodyLimit::max(config.body_limit));
+
+    router.layer(layers).with_state(state)
+}
+
+/// CORS for SPAs on other origins: only the configured origins, never a reflected one. A
+/// wildcard entry allows any origin but then credentials are never allowed.
+fn cors(origins: &[String]) -> CorsLayer {
+    let base = CorsLayer::new()
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION, REQUEST_ID])
+        .expose_headers([REQUEST_ID])
+        .max_age(Duration::from_secs(600));
+    if origins.iter().any(|o| o.trim() == "*") {
+        return base.allow_origin(AllowOrigin::any());
+    }
+    let list: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o.trim()).ok())
+        .collect();
+    if list.is_empty() {
+        // No allowlist configured: browsers on other origins are refused.
+        return base;
+    }
+    base.allow_origin(AllowOrigin::list(list)).allow_credentials(true)
+}

@@ -1,0 +1,19 @@
+//! The margin analytics GraphQL service.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod metrics;
+pub mod services;
+pub mod state;
+
+pub use app::Application;
+pub use config::Config;
+pub use graphql::schema;
+
+/// The service's version, reported by `version` and `/livez`.
+pub const SERVICE_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,51 @@
+use std::process::ExitCode;
+
+use api::{
+    Application,
+    cli::{Cli, Command, MigrateDirection},
+    db,
+};
+use clap::Parser;
+use migration::{Migrator, MigratorTrait};
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let app = Application::build(cli.config).await?;
+            tracing::info!(address = %app.local_addr(), "serving GraphQL on http://{}/graphql", app.local_addr());
+            app.run_until_stopped().await
+        }
+        Command::Migrate { direction } => {
+            let db = db::connect(&cli.config.database_url()).await?;
+            match direction {
+                MigrateDirection::Up => Migrator::up(&db, None).await?,
+                MigrateDirection::Down => Migrator::down(&db, None).await?,
+                MigrateDirection::Status => Migrator::status(&db).await?,
+            }
+            Ok(())
+        }
+        Command::Schema => {
+            print!("{}", api::graphql::sdl());
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! What every request can reach: database, market data, configuration, metrics.
+
+use std::sync::Arc;
+
+use engine::market::MarketData;
+use sea_orm::DatabaseConnection;
+use tokio::sync::watch;
+
+use crate::{config::Config, metrics::Metrics};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub market: Arc<MarketData>,
+    pub config: Arc<Config>,
+    pub metrics: Metrics,
+    pub redis: Option<redis::aio::ConnectionManager>,
+    /// Flips to true when the server starts shutting down; long-lived sockets watch it.
+    pub shutdown: watch::Receiver<bool>,
+}

@@ -1,0 +1,23 @@
+//! sea-orm entities: one module per table, names kept from the product's Django apps.
+
+pub mod backtest_cache;
+pub mod backtest_session;
+pub mod invite_template;
+pub mod invite_token;
+pub mod login_attempt;
+pub mod margin_calculation;
+pub mod saved_backtest_result;
+pub mod user;
+pub mod user_session;
+
+pub mod prelude {
+    pub use super::backtest_cache::Entity as BacktestCache;
+    pub use super::backtest_session::Entity as BacktestSession;
+    pub use super::invite_template::Entity as InviteTemplate;
+    pub use super::invite_token::Entity as InviteToken;
+    pub use super::login_attempt::Entity as LoginAttempt;
+    pub use super::margin_calculation::Entity as MarginCalculation;
+    pub use super::saved_backtest_result::Entity as SavedBacktestResult;
+    pub use super::user::Entity as User;
+    pub use super::user_session::Entity as UserSession;
+}

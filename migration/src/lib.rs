@@ -1,0 +1,23 @@
+//! Schema migrations. Both databases run the same statements: sea-query renders `jsonb` on
+//! PostgreSQL and text on SQLite, and SQLite gets its foreign keys inline at CREATE TABLE.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20260101_000001_accounts;
+mod m20260101_000002_margin;
+
+/// Upper bound of the quota counter enforced by the database; the configurable per-user quota
+/// must stay at or below it.
+pub const MAX_SAVED_RESULTS_QUOTA: i32 = 1000;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20260101_000001_accounts::Migration),
+            Box::new(m20260101_000002_margin::Migration),
+        ]
+    }
+}

@@ -1,0 +1,201 @@
+//! Test harness: the real server on an ephemeral port, against a fresh SQLite file or a
+//! fresh PostgreSQL database (when `TEST_DATABASE_URL` is set), with Redis when
+//! `TEST_REDIS_URL` is set.
+
+use std::{future::Future, path::PathBuf, time::Duration};
+
+use api::{Application, Config, app::ShutdownHandle};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub backend: Backend,
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db: DatabaseConnection,
+    pub database_url: String,
+    shutdown: ShutdownHandle,
+    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+pub fn data_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data")
+}
+
+pub fn redis_url() -> Option<String> {
+    std::env::var("TEST_REDIS_URL").ok().filter(|s| !s.is_empty())
+}
+
+pub fn postgres_url() -> Option<String> {
+    std::env::var("TEST_DATABASE_URL").ok().filter(|s| !s.is_empty())
+}
+
+/// A configuration for tests: port 0, the shipped data, the given database, no signals.
+pub fn test_config(database_url: String) -> Config {
+    let mut config = Config::defaults();
+    config.bind = "127.0.0.1:0".parse().expect("static address");
+    config.database_url = Some(database_url);
+    config.data_dir = data_dir();
+    config.redis_url = redis_url();
+    config.playground_assets = None;
+    config.cors_origins = vec![];
+    config
+}
+
+/// A fresh, empty database on `backend`; None (with a note on stderr) when PostgreSQL is not
+/// configured.
+pub async fn fresh_database(backend: Backend) -> Option<String> {
+    match backend {
+        Backend::Sqlite => {
+            let dir = std::env::temp_dir().join("margin-api-tests");
+            std::fs::create_dir_all(&dir).expect("temp dir is writable");
+            let file = dir.join(format!("{}.sqlite", uuid::Uuid::new_v4()));
+            Some(format!("sqlite://{}?mode=rwc", file.display()))
+        }
+        Backend::Postgres => {
+            let Some(admin_url) = postgres_url() else {
+                eprintln!("skipped on PostgreSQL: TEST_DATABASE_URL is not set");
+                return None;
+            };
+            let name = format!("margin_test_{}", uuid::Uuid::new_v4().simple());
+            let admin = Database::connect(&admin_url)
+                .await
+                .expect("TEST_DATABASE_URL is reachable");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("can create a test database");
+            admin.close().await.ok();
+            Some(replace_database_name(&admin_url, &name))
+        }
+    }
+}
+
+fn replace_database_name(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let prefix = match base.rfind('/') {
+        Some(slash) if slash > "postgres://".len() => &base[..slash],
+        _ => base,
+    };
+    match query {
+        Some(query) => format!("{prefix}/{name}?{query}"),
+        None => format!("{prefix}/{name}"),
+    }
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Option<TestApp> {
+        let database_url = fresh_database(backend).await?;
+        let mut config = test_config(database_url.clone());
+        adjust(&mut config);
+        Some(Self::start(backend, config).await)
+    }
+
+    pub async fn start(backend: Backend, config: Config) -> TestApp {
+        let database_url = config.database_url();
+        let app = Application::build(config).await.expect("application builds");
+        let address = format!("http://{}", app.local_addr());
+        let shutdown = app.shutdown_handle();
+        let db = app.state().db.clone();
+        let server = tokio::spawn(app.run_until_stopped());
+        TestApp {
+            backend,
+            address,
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("client builds"),
+            db,
+            database_url,
+            shutdown,
+            server,
+        }
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("{}/graphql/ws", self.address.replacen("http", "ws", 1))
+    }
+
+    /// POSTs a GraphQL request; returns the HTTP status and the JSON body.
+    pub async fn post_graphql(&self, query: &str, variables: Value, token: Option<&str>) -> (u16, Value) {
+        let mut request = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("request is sent");
+        let status = response.status().as_u16();
+        let body = response.json().await.unwrap_or(Value::Null);
+        (status, body)
+    }
+
+    /// A query expected to succeed: returns `data`, panicking with the errors otherwise.
+    pub async fn query(&self, query: &str, variables: Value) -> Value {
+        let (status, body) = self.post_graphql(query, variables, None).await;
+        assert!(
+            status == 200 && body.get("errors").is_none(),
+            "query failed ({status}): {body}"
+        );
+        body["data"].clone()
+    }
+
+    pub async fn stop(self) {
+        self.shutdown.shutdown();
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.server).await;
+        self.db.close().await.ok();
+    }
+
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        self.shutdown.clone()
+    }
+}
+
+/// Runs `test` against a fresh server on SQLite, then on PostgreSQL when configured.
+pub async fn on_each_backend<F, Fut>(test: F)
+where
+    F: Fn(TestApp) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        if let Some(app) = TestApp::spawn(backend).await {
+            test(app).await;
+        }
+    }
+}
+
+/// The `extensions.code` of the first error of a response body.
+pub fn error_code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"].as_str().unwrap_or("")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::replace_database_name;
+
+    #[test]
+    fn swaps_the_database_of_a_postgres_url() {
+        assert_eq!(
+            replace_database_name("postgres://postgres@127.0.0.1:5432/test", "x"),
+            "postgres://postgres@127.0.0.1:5432/x"
+        );
+        assert_eq!(
+            replace_database_name("postgres://u@h/test?sslmode=disable", "x"),
+            "postgres://u@h/x?sslmode=disable"
+        );
+    }
+}
