@@ -1,1 +1,14 @@
 //! Pure computation for the margin service. No I/O beyond reading a dataset it is handed.
+
+pub mod error;
+pub mod market;
+
+/// Bumped whenever results change for the same input; part of every cache key.
+pub const ENGINE_VERSION: &str = "1.0.0";
+
+pub use error::{DataError, InputError};
+pub use market::{Dataset, MarketData, RateSeries};
+pub mod account;
+pub mod calculator;
+
+pub use account::{AccountType, PositionType};
