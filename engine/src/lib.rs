@@ -12,3 +12,9 @@ pub mod account;
 pub mod calculator;
 
 pub use account::{AccountType, PositionType};
+pub mod backtest;
+pub mod cache_key;
+pub mod cushion;
+pub mod metrics;
+pub(crate) mod serde_round;
+pub mod tables;

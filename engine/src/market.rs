@@ -485,14 +485,14 @@ impl RateSeries {
                     format!("invalid date `{}`", fields[di].trim()),
                 )
             })?;
-            if let Some(prev) = dates.last() {
-                if date <= *prev {
-                    return Err(DataError::new(
-                        file,
-                        lineno,
-                        format!("dates not strictly increasing: {date} after {prev}"),
-                    ));
-                }
+            if let Some(prev) = dates.last()
+                && date <= *prev
+            {
+                return Err(DataError::new(
+                    file,
+                    lineno,
+                    format!("dates not strictly increasing: {date} after {prev}"),
+                ));
             }
             let raw = fields[ri].trim();
             let v: f64 = raw.parse().map_err(|_| {

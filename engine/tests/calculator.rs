@@ -1,3 +1,8 @@
+#![allow(
+    clippy::inconsistent_digit_grouping,
+    clippy::excessive_precision,
+    clippy::unreadable_literal
+)]
 mod common;
 
 use common::{assert_close, case_a_market, shipped};
@@ -126,7 +131,8 @@ fn bad_inputs_name_field_and_range() {
         ticker: "SYN".into(),
         ..reference(AccountType::RegT, PositionType::Long, 12)
     };
-    let cases: Vec<(Box<dyn Fn(&mut CalcInput)>, &str, &str)> = vec![
+    type Case = (Box<dyn Fn(&mut CalcInput)>, &'static str, &'static str);
+    let cases: Vec<Case> = vec![
         (
             Box::new(|i| i.leverage = 2.5),
             "leverage",

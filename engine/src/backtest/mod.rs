@@ -1,0 +1,202 @@
+//! Leveraged backtest (ENGINE.md §3): validation, the daily state machine, and everything
+//! derived from it (rounds, events, cushion, metrics, tables).
+
+mod engine_metrics;
+mod input;
+mod sim;
+pub mod types;
+
+use std::sync::atomic::AtomicBool;
+
+use serde::{Deserialize, Serialize};
+
+pub use engine_metrics::EngineMetrics;
+pub use input::{
+    BacktestInput, BacktestOptions, InterestModel, LiquidationPolicy, Mode, normalize,
+};
+pub use types::{Daily, Event, EventKind, Progress, Round, Status};
+
+pub use crate::account::{AccountType, PositionType};
+use crate::cushion::CushionAnalysis;
+use crate::error::InputError;
+use crate::market::MarketData;
+use crate::metrics::Metrics;
+use crate::tables::{MonthlyRow, YearRow};
+
+pub use crate::cache_key::{cache_key, cache_key_for};
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum BacktestError {
+    #[error(transparent)]
+    Input(#[from] InputError),
+    #[error("backtest cancelled")]
+    Cancelled,
+}
+
+/// The headline numbers, flat, for listings and the CLI.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    pub ticker: String,
+    pub mode: Mode,
+    pub account_type: AccountType,
+    pub leverage: f64,
+    pub start_date: chrono::NaiveDate,
+    pub end_date: chrono::NaiveDate,
+    pub trading_days: usize,
+    pub initial_investment: f64,
+    pub final_equity: f64,
+    pub final_wealth: f64,
+    pub contributed: f64,
+    /// Time-weighted total return (fraction).
+    pub total_return: Option<f64>,
+    /// FRESH_CAPITAL: return on capital deployed; otherwise the total return.
+    pub headline_return: Option<f64>,
+    pub cagr: Option<f64>,
+    pub volatility: Option<f64>,
+    pub sharpe: Option<f64>,
+    pub sortino: Option<f64>,
+    pub max_drawdown: Option<f64>,
+    pub calmar: Option<f64>,
+    pub liquidations: u32,
+    pub margin_calls: u32,
+    pub rounds: u32,
+    pub rebalances: u32,
+    pub total_interest: f64,
+    pub total_dividends: f64,
+    pub time_in_market: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BacktestResult {
+    pub engine_version: String,
+    pub dataset_fingerprint: String,
+    /// The normalised input the run used.
+    pub input: BacktestInput,
+    pub summary: Summary,
+    pub metrics: Metrics,
+    pub engine_metrics: EngineMetrics,
+    pub rounds: Vec<Round>,
+    pub events: Vec<Event>,
+    pub cushion: CushionAnalysis,
+    pub monthly_returns: Vec<MonthlyRow>,
+    pub yearly: Vec<YearRow>,
+    pub warnings: Vec<String>,
+    pub daily: Daily,
+}
+
+/// Runs one backtest. `on_progress` fires at most ~100 times; `cancel` is polled as often.
+pub fn run_backtest(
+    data: &MarketData,
+    input: &BacktestInput,
+    on_progress: &mut dyn FnMut(&Progress),
+    cancel: &AtomicBool,
+) -> Result<BacktestResult, BacktestError> {
+    let r = input::resolve(input, data)?;
+    let inp = &r.input;
+    let o = &inp.options;
+    let dates = &r.ds.dates[r.start..=r.end];
+    let fed_funds = data.fed_funds().aligned(dates);
+    let margin_rate: Vec<f64> = match o.interest {
+        InterestModel::FedFundsPlus { spread_pct } => fed_funds
+            .iter()
+            .map(|x| (x + spread_pct).max(0.0))
+            .collect(),
+        InterestModel::TbillPlus { spread_pct } => data
+            .tbill_3m()
+            .aligned(dates)
+            .iter()
+            .map(|x| (x + spread_pct).max(0.0))
+            .collect(),
+        InterestModel::Fixed { rate_pct } => vec![rate_pct; dates.len()],
+    };
+    let out = sim::simulate(&r, &margin_rate, &fed_funds, on_progress, cancel)
+        .map_err(|_| BacktestError::Cancelled)?;
+    let daily = out.daily;
+    let metrics = crate::metrics::compute(
+        &daily.date[1..],
+        &daily.daily_return[1..],
+        o.risk_free_rate_pct / 100.0,
+    );
+    let em = engine_metrics::compute(
+        &daily,
+        &out.rounds,
+        &out.events,
+        inp,
+        out.contributed,
+        out.slippage_cost,
+        out.total_deficit,
+    );
+    let cushion = crate::cushion::analyse(&daily, r.profile.maintenance);
+    let last = daily.len() - 1;
+
+    let mut warnings = Vec::new();
+    if inp.initial_investment < r.profile.account_minimum {
+        warnings.push(format!(
+            "starting equity {:.2} is below the {} account minimum of {:.0}",
+            inp.initial_investment,
+            inp.account_type.as_str(),
+            r.profile.account_minimum
+        ));
+    }
+    if inp.initial_investment < o.min_equity {
+        warnings.push(format!(
+            "starting equity is below minEquity {:.2}: the run stays in cash",
+            o.min_equity
+        ));
+    }
+
+    let summary = Summary {
+        ticker: inp.ticker.clone(),
+        mode: inp.mode,
+        account_type: inp.account_type,
+        leverage: inp.leverage,
+        start_date: inp.start_date,
+        end_date: inp.end_date,
+        trading_days: daily.len(),
+        initial_investment: inp.initial_investment,
+        final_equity: daily.equity[last],
+        final_wealth: daily.wealth[last],
+        contributed: out.contributed,
+        total_return: metrics.total_return,
+        headline_return: if inp.mode == Mode::FreshCapital {
+            em.return_on_capital
+        } else {
+            metrics.total_return
+        },
+        cagr: metrics.cagr,
+        volatility: metrics.volatility,
+        sharpe: metrics.sharpe,
+        sortino: metrics.sortino,
+        max_drawdown: metrics.max_drawdown,
+        calmar: metrics.calmar,
+        liquidations: em.liquidations,
+        margin_calls: em.margin_calls,
+        rounds: em.rounds,
+        rebalances: em.rebalances,
+        total_interest: em.total_interest,
+        total_dividends: em.total_dividends,
+        time_in_market: em.time_in_market,
+    };
+
+    Ok(BacktestResult {
+        engine_version: crate::ENGINE_VERSION.to_string(),
+        dataset_fingerprint: r.ds.fingerprint.clone(),
+        input: inp.clone(),
+        summary,
+        metrics,
+        engine_metrics: em,
+        rounds: out.rounds,
+        events: out.events,
+        cushion,
+        monthly_returns: crate::tables::monthly(&daily),
+        yearly: crate::tables::yearly(&daily),
+        warnings,
+        daily,
+    })
+}
+
+pub(crate) fn input_canonical(input: BacktestInput) -> BacktestInput {
+    input::canonical_fields(input)
+}

@@ -1,0 +1,461 @@
+//! The daily state machine of ENGINE.md §3 (steps A–G). Everything else in a result is derived
+//! from what this loop records.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use super::input::{LiquidationPolicy, Mode, Resolved};
+use super::types::{Daily, Event, EventKind, Progress, Round, Status};
+
+/// Shares below this count as no position (float dust after a RESTORE sale of nearly everything).
+const DUST_SHARES: f64 = 1e-9;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Flat,
+    Waiting(u32),
+    InPosition,
+    /// Below `minEquity` when flat: stays in cash to the end.
+    Stopped,
+}
+
+struct RoundAcc {
+    round: u32,
+    start_idx: usize,
+    start_price: f64,
+    start_value: f64,
+    start_equity: f64,
+    interest: f64,
+    dividends: f64,
+    restores: u32,
+    rebalances: u32,
+    tc: f64,
+}
+
+pub(crate) struct SimOutput {
+    pub daily: Daily,
+    pub rounds: Vec<Round>,
+    pub events: Vec<Event>,
+    pub contributed: f64,
+    pub slippage_cost: f64,
+    pub total_deficit: f64,
+}
+
+pub(crate) struct Cancelled;
+
+pub(crate) fn simulate(
+    r: &Resolved<'_>,
+    margin_rate_pct: &[f64],
+    fed_funds_pct: &[f64],
+    on_progress: &mut dyn FnMut(&Progress),
+    cancel: &AtomicBool,
+) -> Result<SimOutput, Cancelled> {
+    let ds = r.ds;
+    let inp = &r.input;
+    let o = &inp.options;
+    let rows = r.end - r.start + 1;
+    let fresh = inp.mode == Mode::FreshCapital;
+    let threshold = inp.profit_threshold_pct.map(|t| t / 100.0);
+    let l = inp.leverage;
+    let m = r.profile.maintenance;
+    let e0 = inp.initial_investment;
+    let basis = f64::from(o.day_count_basis);
+    let s = o.liquidation_slippage_bps / 1e4;
+    let m_star = m + o.restore_buffer;
+
+    let mut daily = Daily::with_capacity(rows);
+    let mut rounds = Vec::new();
+    let mut events = Vec::new();
+
+    let mut phase = Phase::Flat;
+    let (mut n, mut d, mut v_ref) = (0.0_f64, 0.0_f64, 0.0_f64);
+    let mut e = if fresh { 0.0 } else { e0 };
+    let mut banked = 0.0;
+    let mut contributed = if fresh { 0.0 } else { e0 };
+    let mut round_no = 0u32;
+    let mut acc: Option<RoundAcc> = None;
+    let (mut cum_interest, mut cum_div) = (0.0, 0.0);
+    let (mut slippage_cost, mut total_deficit) = (0.0, 0.0);
+    let mut prev_w = 0.0;
+    let mut wealth_index = 1.0_f64;
+    let mut peak = 1.0_f64;
+    let step = (rows / 100).max(1);
+    let mut pending_event: Option<EventKind> = None;
+
+    for i in 0..rows {
+        let t = r.start + i;
+        let date = ds.dates[t];
+        let p = ds.close[t];
+        let mut status = Status::Holding;
+        let (mut flow, mut interest_t, mut div_t, mut tc_t) = (0.0, 0.0, 0.0, 0.0);
+        let mut entered_today = false;
+
+        // A: waiting out the cool-off after a liquidation.
+        if let Phase::Waiting(k) = phase {
+            if k > 0 {
+                phase = Phase::Waiting(k - 1);
+                status = Status::Waiting;
+            } else {
+                phase = Phase::Flat;
+            }
+        }
+        if phase == Phase::Stopped {
+            status = Status::InsufficientEquity;
+        }
+
+        // B: (re-)entry.
+        if phase == Phase::Flat {
+            if fresh {
+                e = e0;
+                contributed += e0;
+                if i > 0 {
+                    flow = e0;
+                }
+            }
+            if e >= o.min_equity && e > 0.0 {
+                n = e * l / p;
+                d = e * (l - 1.0);
+                v_ref = e * l;
+                round_no += 1;
+                status = Status::Entered;
+                phase = Phase::InPosition;
+                entered_today = true;
+                acc = Some(RoundAcc {
+                    round: round_no,
+                    start_idx: i,
+                    start_price: p,
+                    start_value: n * p,
+                    start_equity: e,
+                    interest: 0.0,
+                    dividends: 0.0,
+                    restores: 0,
+                    rebalances: 0,
+                    tc: 0.0,
+                });
+                let mut ev = Event::new(EventKind::Entry, date, round_no, p, e);
+                ev.shares = Some(n);
+                ev.position_value = Some(n * p);
+                ev.loan = Some(d);
+                events.push(ev);
+                pending_event = Some(EventKind::Entry);
+            } else {
+                status = Status::InsufficientEquity;
+                phase = Phase::Stopped;
+                events.push(Event::new(
+                    EventKind::InsufficientEquity,
+                    date,
+                    round_no,
+                    p,
+                    e,
+                ));
+                pending_event = Some(EventKind::InsufficientEquity);
+            }
+        }
+
+        if phase == Phase::InPosition {
+            // C: carry the position through the day.
+            if !entered_today {
+                let dt = (date - ds.dates[t - 1]).num_days() as f64;
+                interest_t = d * margin_rate_pct[i - 1] / 100.0 / basis * dt;
+                d += interest_t;
+                let q = ds.dividends[t];
+                if q > 0.0 {
+                    div_t = n * q;
+                    n += div_t / p;
+                }
+                if let Some(a) = acc.as_mut() {
+                    a.interest += interest_t;
+                    a.dividends += div_t;
+                }
+            }
+            e = n * p - d;
+
+            // D: re-lever after a gain (profit-threshold mode only; never sells).
+            if let Some(th) = threshold {
+                let v = n * p;
+                let g = v / v_ref - 1.0;
+                if i > 0 && !entered_today && e > 0.0 && g >= th && v / e < o.relever_band * l {
+                    let dn = e * l / p - n;
+                    if dn > 0.01 {
+                        let lev_before = v / e;
+                        let cost = dn * p * o.tc_bps / 1e4;
+                        e -= cost;
+                        let v2 = e * l;
+                        n = v2 / p;
+                        d = v2 - e;
+                        v_ref = v2;
+                        tc_t = cost;
+                        status = Status::Rebalanced;
+                        if let Some(a) = acc.as_mut() {
+                            a.rebalances += 1;
+                            a.tc += cost;
+                        }
+                        let mut ev = Event::new(EventKind::Rebalance, date, round_no, p, e);
+                        ev.growth_pct = Some(g * 100.0);
+                        ev.leverage_before = Some(lev_before);
+                        ev.cost = Some(cost);
+                        ev.value_after = Some(v2);
+                        ev.shares = Some(n);
+                        ev.loan = Some(d);
+                        events.push(ev);
+                        pending_event = Some(EventKind::Rebalance);
+                    }
+                }
+            }
+
+            // E: maintenance check.
+            let v = n * p;
+            let p_call = d / (n * (1.0 - m));
+            let intraday_hit = o.intraday && !entered_today && ds.low[t] <= p_call;
+            if e < m * v || intraday_hit {
+                let fill = if intraday_hit {
+                    ds.open[t].min(p_call)
+                } else {
+                    p
+                };
+                let vf = n * fill;
+                let ef = vf - d;
+                let shortfall = m * vf - ef;
+                let full = match o.liquidation_policy {
+                    LiquidationPolicy::Full => true,
+                    LiquidationPolicy::Restore => {
+                        let x = ((m_star * vf - ef) / (m_star - s)).clamp(0.0, vf);
+                        n -= x / fill;
+                        d -= x * (1.0 - s);
+                        slippage_cost += x * s;
+                        e = n * p - d;
+                        status = Status::MarginCallRestored;
+                        if let Some(a) = acc.as_mut() {
+                            a.restores += 1;
+                        }
+                        let mut ev =
+                            Event::new(EventKind::MarginCallRestored, date, round_no, p, e);
+                        ev.fill_price = Some(fill);
+                        ev.shortfall = Some(shortfall);
+                        ev.amount_sold = Some(x);
+                        ev.shares = Some(n);
+                        ev.loan = Some(d);
+                        ev.position_value = Some(n * p);
+                        events.push(ev);
+                        pending_event = Some(EventKind::MarginCallRestored);
+                        // The round ends only when what is left is too small to keep going.
+                        e < o.min_equity || n <= DUST_SHARES
+                    }
+                };
+                if full {
+                    // A RESTORE that gave up sells the remainder at the close.
+                    let fill = if o.liquidation_policy == LiquidationPolicy::Full {
+                        fill
+                    } else {
+                        p
+                    };
+                    let e_liq = n * fill * (1.0 - s) - d;
+                    slippage_cost += n * fill * s;
+                    let deficit = e_liq.min(0.0);
+                    total_deficit += deficit;
+                    e = e_liq.max(0.0);
+                    let entry_equity = acc.as_ref().map_or(0.0, |a| a.start_equity);
+                    let entry_price = acc.as_ref().map_or(p, |a| a.start_price);
+                    let days = acc.as_ref().map_or(0, |a| (i - a.start_idx) as u32);
+                    let mut ev = Event::new(EventKind::Liquidation, date, round_no, p, e);
+                    ev.fill_price = Some(fill);
+                    ev.entry_price = Some(entry_price);
+                    ev.days_in_position = Some(days);
+                    ev.entry_equity = Some(entry_equity);
+                    ev.loss_amount = Some(entry_equity - e);
+                    ev.loss_pct = Some(if entry_equity > 0.0 {
+                        (e / entry_equity - 1.0) * 100.0
+                    } else {
+                        0.0
+                    });
+                    ev.shortfall = Some(shortfall);
+                    ev.deficit = Some(deficit);
+                    ev.shares = Some(n);
+                    ev.position_value = Some(n * fill);
+                    ev.loan = Some(d);
+                    events.push(ev);
+                    pending_event = Some(EventKind::Liquidation);
+                    if let Some(a) = acc.take() {
+                        rounds.push(close_round(
+                            a,
+                            i,
+                            &daily_view(ds, r.start),
+                            p,
+                            n * fill,
+                            e,
+                            true,
+                            deficit,
+                        ));
+                    }
+                    n = 0.0;
+                    d = 0.0;
+                    status = Status::Liquidated;
+                    phase = Phase::Waiting(o.wait_days);
+                    if fresh {
+                        banked += e;
+                        e = 0.0;
+                    }
+                }
+            }
+        }
+
+        // G: record the row.
+        let in_pos = phase == Phase::InPosition;
+        let v = if in_pos { n * p } else { 0.0 };
+        if in_pos {
+            e = v - d;
+        }
+        let w = if fresh { banked + e } else { e };
+        let ret = if i == 0 || prev_w <= 0.0 {
+            0.0
+        } else {
+            (w - flow) / prev_w - 1.0
+        };
+        wealth_index *= 1.0 + ret;
+        peak = peak.max(wealth_index);
+        let dd = if peak > 0.0 {
+            wealth_index / peak - 1.0
+        } else {
+            0.0
+        };
+        prev_w = w;
+        cum_interest += interest_t;
+        cum_div += div_t;
+
+        daily.date.push(date);
+        daily.price.push(p);
+        daily.status.push(status);
+        daily.in_position.push(in_pos);
+        daily.wait_days_remaining.push(match phase {
+            Phase::Waiting(k) => k,
+            _ => 0,
+        });
+        daily.round.push(round_no);
+        daily.days_in_position.push(match (&acc, in_pos) {
+            (Some(a), true) => (i - a.start_idx) as u32,
+            _ => 0,
+        });
+        daily.fed_funds_rate.push(fed_funds_pct[i]);
+        daily.margin_rate.push(margin_rate_pct[i]);
+        daily.shares.push(if in_pos { n } else { 0.0 });
+        daily.position_value.push(v);
+        daily.loan.push(if in_pos { d } else { 0.0 });
+        daily.equity.push(e);
+        daily.wealth.push(w);
+        daily.contributed.push(contributed);
+        daily.flow.push(flow);
+        daily.maintenance_required.push(m * v);
+        if in_pos {
+            let cushion = e - m * v;
+            daily.cushion.push(Some(cushion));
+            daily
+                .cushion_pct
+                .push((e > 0.0).then(|| cushion / e * 100.0));
+            daily
+                .margin_call_price
+                .push((n > 0.0).then(|| d / (n * (1.0 - m))));
+            daily.leverage.push((e > 0.0).then(|| v / e));
+        } else {
+            daily.cushion.push(None);
+            daily.cushion_pct.push(None);
+            daily.margin_call_price.push(None);
+            daily.leverage.push(None);
+        }
+        daily.daily_interest.push(interest_t);
+        daily.cumulative_interest.push(cum_interest);
+        daily.dividend.push(div_t);
+        daily.cumulative_dividends.push(cum_div);
+        daily.transaction_cost.push(tc_t);
+        daily.daily_return.push(ret);
+        daily.drawdown.push(dd);
+
+        if i % step == 0 || i + 1 == rows {
+            if cancel.load(Ordering::Relaxed) {
+                return Err(Cancelled);
+            }
+            on_progress(&Progress {
+                percent: ((i + 1) as f64 / rows as f64 * 100.0).min(100.0),
+                date,
+                equity: w,
+                event: pending_event.take(),
+            });
+        }
+    }
+
+    if let Some(a) = acc.take() {
+        let last = rows - 1;
+        let p = daily.price[last];
+        let v = daily.position_value[last];
+        rounds.push(close_round(
+            a,
+            last,
+            &daily_view(ds, r.start),
+            p,
+            v,
+            daily.equity[last],
+            false,
+            0.0,
+        ));
+        if let Some(rd) = rounds.last_mut() {
+            rd.open = true;
+        }
+    }
+
+    Ok(SimOutput {
+        daily,
+        rounds,
+        events,
+        contributed,
+        slippage_cost,
+        total_deficit,
+    })
+}
+
+/// Dates of the run, indexed like the daily rows.
+struct DailyView<'a> {
+    dates: &'a [chrono::NaiveDate],
+}
+
+fn daily_view(ds: &crate::market::Dataset, start: usize) -> DailyView<'_> {
+    DailyView {
+        dates: &ds.dates[start..],
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn close_round(
+    a: RoundAcc,
+    end_idx: usize,
+    view: &DailyView<'_>,
+    end_price: f64,
+    end_value: f64,
+    end_equity: f64,
+    margin_call: bool,
+    deficit: f64,
+) -> Round {
+    Round {
+        round: a.round,
+        start_date: view.dates[a.start_idx],
+        end_date: view.dates[end_idx],
+        open: false,
+        trading_days: (end_idx - a.start_idx + 1) as u32,
+        start_price: a.start_price,
+        end_price,
+        price_change_pct: (end_price / a.start_price - 1.0) * 100.0,
+        start_position_value: a.start_value,
+        end_position_value: end_value,
+        start_equity: a.start_equity,
+        end_equity,
+        margin_call,
+        return_pct: if a.start_equity > 0.0 {
+            (end_equity / a.start_equity - 1.0) * 100.0
+        } else {
+            0.0
+        },
+        interest_paid: a.interest,
+        dividends: a.dividends,
+        deficit,
+        margin_calls: a.restores,
+        rebalances: a.rebalances,
+        transaction_costs: a.tc,
+    }
+}

@@ -1,0 +1,525 @@
+//! Return-series metrics (ENGINE.md §4), matching quantstats 0.0.86 / empyrical-reloaded 0.7.1.
+//! Usable on any daily returns series. Undefined values are `None` with a reason in
+//! `undefined`, never NaN.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+pub const PERIODS: f64 = 252.0;
+/// `Φ⁻¹(0.05)` as scipy computes it (quantstats' parametric VaR/CVaR use scipy).
+const Z05: f64 = -1.644_853_626_951_472_9;
+const ALPHA: f64 = 0.05;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct DrawdownEpisode {
+    pub start: NaiveDate,
+    pub valley: NaiveDate,
+    pub end: NaiveDate,
+    /// Calendar days `end − start + 1`.
+    pub days: i64,
+    /// Deepest drawdown of the episode (negative fraction).
+    pub depth: f64,
+    /// False when the series ends still under water.
+    pub recovered: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Metrics {
+    pub n_returns: usize,
+    pub total_return: Option<f64>,
+    pub cagr: Option<f64>,
+    /// Set when final wealth is ≤ 0 and CAGR is reported as −1 by convention.
+    pub cagr_flagged: bool,
+    pub volatility: Option<f64>,
+    pub sharpe: Option<f64>,
+    pub sortino: Option<f64>,
+    pub max_drawdown: Option<f64>,
+    pub calmar: Option<f64>,
+    pub ulcer_index: Option<f64>,
+    pub best_day: Option<f64>,
+    pub worst_day: Option<f64>,
+    pub best_month: Option<f64>,
+    pub worst_month: Option<f64>,
+    pub best_year: Option<f64>,
+    pub worst_year: Option<f64>,
+    pub win_rate: Option<f64>,
+    pub avg_return: Option<f64>,
+    pub avg_win: Option<f64>,
+    pub avg_loss: Option<f64>,
+    pub payoff_ratio: Option<f64>,
+    pub profit_factor: Option<f64>,
+    pub gain_to_pain: Option<f64>,
+    pub omega: Option<f64>,
+    pub tail_ratio: Option<f64>,
+    /// Historical 5 % quantile (empyrical `value_at_risk`).
+    pub var95: Option<f64>,
+    /// `μ + σΦ⁻¹(0.05)` (quantstats `value_at_risk`).
+    pub var95_parametric: Option<f64>,
+    /// Mean of the worst `⌊(n−1)·0.05⌋+1` returns (empyrical `conditional_value_at_risk`).
+    pub cvar95: Option<f64>,
+    /// Gaussian expected shortfall (quantstats `cvar`, its default method).
+    pub cvar95_parametric: Option<f64>,
+    pub skew: Option<f64>,
+    pub kurtosis: Option<f64>,
+    pub kelly: Option<f64>,
+    pub risk_of_ruin: Option<f64>,
+    pub longest_win_streak: u32,
+    pub longest_loss_streak: u32,
+    pub stability: Option<f64>,
+    pub drawdown_count: usize,
+    pub longest_drawdown_days: Option<i64>,
+    pub avg_drawdown_days: Option<f64>,
+    pub avg_drawdown_depth: Option<f64>,
+    /// The ten deepest episodes, deepest first.
+    pub worst_drawdowns: Vec<DrawdownEpisode>,
+    /// Metric name → why it is `None`.
+    pub undefined: BTreeMap<String, String>,
+}
+
+struct Undef<'a>(&'a mut BTreeMap<String, String>);
+
+impl Undef<'_> {
+    fn check(&mut self, name: &str, v: Option<f64>, reason: &str) -> Option<f64> {
+        match v {
+            Some(x) if x.is_finite() => Some(x),
+            Some(_) => {
+                self.0.insert(
+                    name.to_string(),
+                    "not a finite number for this series".to_string(),
+                );
+                None
+            }
+            None => {
+                self.0.insert(name.to_string(), reason.to_string());
+                None
+            }
+        }
+    }
+}
+
+pub fn mean(x: &[f64]) -> Option<f64> {
+    (!x.is_empty()).then(|| x.iter().sum::<f64>() / x.len() as f64)
+}
+
+/// Sample standard deviation (ddof 1).
+pub fn std(x: &[f64]) -> Option<f64> {
+    if x.len() < 2 {
+        return None;
+    }
+    let mu = mean(x)?;
+    let ss: f64 = x.iter().map(|v| (v - mu) * (v - mu)).sum();
+    Some((ss / (x.len() - 1) as f64).sqrt())
+}
+
+/// Linear-interpolation quantile of sorted data (numpy/pandas default).
+pub fn quantile_sorted(sorted: &[f64], q: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let h = (sorted.len() - 1) as f64 * q;
+    let lo = h.floor() as usize;
+    let hi = (lo + 1).min(sorted.len() - 1);
+    Some(sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo]))
+}
+
+/// `dd_t` of the wealth index `Π(1+r)` with the starting 1 as the first peak.
+pub fn drawdown_series(returns: &[f64]) -> Vec<f64> {
+    let mut out = Vec::with_capacity(returns.len());
+    let (mut w, mut peak) = (1.0_f64, 1.0_f64);
+    for r in returns {
+        w *= 1.0 + r;
+        peak = peak.max(w);
+        out.push(if peak > 0.0 { w / peak - 1.0 } else { 0.0 });
+    }
+    out
+}
+
+/// Compounded returns of calendar periods, keyed by `key(date)`, in date order.
+pub fn compound_by<K: PartialEq + Copy>(
+    dates: &[NaiveDate],
+    returns: &[f64],
+    key: impl Fn(NaiveDate) -> K,
+) -> Vec<(K, f64)> {
+    let mut out: Vec<(K, f64)> = Vec::new();
+    for (d, r) in dates.iter().zip(returns) {
+        let k = key(*d);
+        match out.last_mut() {
+            Some((lk, g)) if *lk == k => *g *= 1.0 + r,
+            _ => out.push((k, 1.0 + r)),
+        }
+    }
+    out.into_iter().map(|(k, g)| (k, g - 1.0)).collect()
+}
+
+pub fn drawdown_episodes(dates: &[NaiveDate], dd: &[f64]) -> Vec<DrawdownEpisode> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < dd.len() {
+        if dd[i] < 0.0 {
+            let start = i;
+            let mut valley = i;
+            while i < dd.len() && dd[i] < 0.0 {
+                if dd[i] < dd[valley] {
+                    valley = i;
+                }
+                i += 1;
+            }
+            let end = i - 1;
+            out.push(DrawdownEpisode {
+                start: dates[start],
+                valley: dates[valley],
+                end: dates[end],
+                days: (dates[end] - dates[start]).num_days() + 1,
+                depth: dd[valley],
+                recovered: i < dd.len(),
+            });
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+fn longest_run(returns: &[f64], pred: impl Fn(f64) -> bool) -> u32 {
+    let (mut best, mut cur) = (0u32, 0u32);
+    for r in returns {
+        if pred(*r) {
+            cur += 1;
+            best = best.max(cur);
+        } else {
+            cur = 0;
+        }
+    }
+    best
+}
+
+/// G1 (bias-corrected skewness), as pandas `Series.skew`.
+fn skew(x: &[f64]) -> Option<f64> {
+    let n = x.len() as f64;
+    if x.len() < 3 {
+        return None;
+    }
+    let mu = mean(x)?;
+    let m2 = x.iter().map(|v| (v - mu).powi(2)).sum::<f64>() / n;
+    let m3 = x.iter().map(|v| (v - mu).powi(3)).sum::<f64>() / n;
+    if m2 <= 0.0 {
+        return None;
+    }
+    Some((n * (n - 1.0)).sqrt() / (n - 2.0) * m3 / m2.powf(1.5))
+}
+
+/// G2 (bias-corrected excess kurtosis), as pandas `Series.kurtosis`.
+fn kurtosis(x: &[f64]) -> Option<f64> {
+    let n = x.len() as f64;
+    if x.len() < 4 {
+        return None;
+    }
+    let mu = mean(x)?;
+    let m2 = x.iter().map(|v| (v - mu).powi(2)).sum::<f64>();
+    let m4 = x.iter().map(|v| (v - mu).powi(4)).sum::<f64>();
+    if m2 <= 0.0 {
+        return None;
+    }
+    let var = m2 / (n - 1.0);
+    let a = n * (n + 1.0) / ((n - 1.0) * (n - 2.0) * (n - 3.0)) * m4 / (var * var);
+    let b = 3.0 * (n - 1.0) * (n - 1.0) / ((n - 2.0) * (n - 3.0));
+    Some(a - b)
+}
+
+/// R² of an OLS fit of cumulative log returns on time (empyrical `stability_of_timeseries`).
+fn stability(returns: &[f64]) -> Option<f64> {
+    if returns.len() < 2 || returns.iter().any(|r| *r <= -1.0) {
+        return None;
+    }
+    let mut cum = 0.0;
+    let y: Vec<f64> = returns
+        .iter()
+        .map(|r| {
+            cum += r.ln_1p();
+            cum
+        })
+        .collect();
+    let n = y.len() as f64;
+    let xm = (n - 1.0) / 2.0;
+    let ym = y.iter().sum::<f64>() / n;
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (i, yi) in y.iter().enumerate() {
+        let dx = i as f64 - xm;
+        let dy = yi - ym;
+        sxy += dx * dy;
+        sxx += dx * dx;
+        syy += dy * dy;
+    }
+    if sxx <= 0.0 || syy <= 0.0 {
+        return None;
+    }
+    let r = (sxy / (sxx * syy).sqrt()).clamp(-1.0, 1.0);
+    Some(r * r)
+}
+
+/// Rolling `window` annualised volatility and Sharpe (`None` until the window is full or when
+/// the window has zero variance).
+pub fn rolling_vol_sharpe(returns: &[f64], window: usize) -> (Vec<Option<f64>>, Vec<Option<f64>>) {
+    let mut vol = vec![None; returns.len()];
+    let mut sh = vec![None; returns.len()];
+    if window < 2 || returns.len() < window {
+        return (vol, sh);
+    }
+    let ann = PERIODS.sqrt();
+    // Two-pass per window keeps it exact; a 126-day window over 8k rows is ~1M flops.
+    for end in window - 1..returns.len() {
+        let w = &returns[end + 1 - window..=end];
+        if let (Some(m), Some(s)) = (mean(w), std(w)) {
+            vol[end] = Some(s * ann).filter(|x| x.is_finite());
+            if s > 0.0 {
+                sh[end] = Some(m / s * ann).filter(|x| x.is_finite());
+            }
+        }
+    }
+    (vol, sh)
+}
+
+/// All §4 metrics of `returns` (one per date in `dates`). `rf_annual` is a decimal (0.02 = 2 %).
+pub fn compute(dates: &[NaiveDate], returns: &[f64], rf_annual: f64) -> Metrics {
+    let mut undefined = BTreeMap::new();
+    let mut u = Undef(&mut undefined);
+    let n = returns.len();
+    let nf = n as f64;
+    let mut m = Metrics {
+        n_returns: n,
+        ..Default::default()
+    };
+    if n == 0 || dates.len() != n {
+        let reason = if n == 0 {
+            "no returns"
+        } else {
+            "dates and returns differ in length"
+        };
+        for name in [
+            "totalReturn",
+            "cagr",
+            "volatility",
+            "sharpe",
+            "sortino",
+            "maxDrawdown",
+            "calmar",
+            "ulcerIndex",
+            "bestDay",
+            "worstDay",
+            "bestMonth",
+            "worstMonth",
+            "bestYear",
+            "worstYear",
+            "winRate",
+            "avgReturn",
+            "avgWin",
+            "avgLoss",
+            "payoffRatio",
+            "profitFactor",
+            "gainToPain",
+            "omega",
+            "tailRatio",
+            "var95",
+            "var95Parametric",
+            "cvar95",
+            "cvar95Parametric",
+            "skew",
+            "kurtosis",
+            "kelly",
+            "riskOfRuin",
+            "stability",
+        ] {
+            undefined.insert(name.to_string(), reason.to_string());
+        }
+        m.undefined = undefined;
+        return m;
+    }
+    let ann = PERIODS.sqrt();
+    let growth: f64 = returns.iter().map(|r| 1.0 + r).product();
+    let total = growth - 1.0;
+    m.total_return = u.check("totalReturn", Some(total), "");
+    let cagr = if growth <= 0.0 {
+        m.cagr_flagged = true;
+        Some(-1.0)
+    } else {
+        Some(growth.powf(PERIODS / nf) - 1.0)
+    };
+    m.cagr = u.check("cagr", cagr, "");
+    let sd = std(returns);
+    let mu = mean(returns);
+    m.volatility = u.check(
+        "volatility",
+        sd.map(|s| s * ann),
+        "needs at least 2 returns",
+    );
+
+    let rf_daily = (1.0 + rf_annual).powf(1.0 / PERIODS) - 1.0;
+    let excess: Vec<f64>;
+    let ex: &[f64] = if rf_annual != 0.0 {
+        excess = returns.iter().map(|r| r - rf_daily).collect();
+        &excess
+    } else {
+        returns
+    };
+    let ex_sd = std(ex);
+    let ex_mu = mean(ex);
+    m.sharpe = u.check(
+        "sharpe",
+        match (ex_mu, ex_sd) {
+            (Some(a), Some(s)) if s > 0.0 => Some(a / s * ann),
+            _ => None,
+        },
+        "zero variance or fewer than 2 returns",
+    );
+    let down = (ex.iter().filter(|r| **r < 0.0).map(|r| r * r).sum::<f64>() / nf).sqrt();
+    m.sortino = u.check(
+        "sortino",
+        match ex_mu {
+            Some(a) if down > 0.0 => Some(a / down * ann),
+            _ => None,
+        },
+        "no negative returns",
+    );
+
+    let dd = drawdown_series(returns);
+    let mdd = dd.iter().copied().fold(0.0_f64, f64::min);
+    m.max_drawdown = u.check("maxDrawdown", Some(mdd), "");
+    m.calmar = u.check(
+        "calmar",
+        match m.cagr {
+            Some(c) if mdd < 0.0 => Some(c / mdd.abs()),
+            _ => None,
+        },
+        "no drawdown",
+    );
+    m.ulcer_index = u.check(
+        "ulcerIndex",
+        (n >= 2).then(|| (dd.iter().map(|x| x * x).sum::<f64>() / (nf - 1.0)).sqrt()),
+        "needs at least 2 returns",
+    );
+
+    let max = returns.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let min = returns.iter().copied().fold(f64::INFINITY, f64::min);
+    m.best_day = u.check("bestDay", Some(max), "");
+    m.worst_day = u.check("worstDay", Some(min), "");
+    let months = compound_by(dates, returns, |d| (d.year(), d.month()));
+    let years = compound_by(dates, returns, |d| d.year());
+    let hi = |v: &mut dyn Iterator<Item = f64>| v.fold(f64::NEG_INFINITY, f64::max);
+    let lo = |v: &mut dyn Iterator<Item = f64>| v.fold(f64::INFINITY, f64::min);
+    m.best_month = u.check("bestMonth", Some(hi(&mut months.iter().map(|x| x.1))), "");
+    m.worst_month = u.check("worstMonth", Some(lo(&mut months.iter().map(|x| x.1))), "");
+    m.best_year = u.check("bestYear", Some(hi(&mut years.iter().map(|x| x.1))), "");
+    m.worst_year = u.check("worstYear", Some(lo(&mut years.iter().map(|x| x.1))), "");
+
+    let wins: Vec<f64> = returns.iter().copied().filter(|r| *r > 0.0).collect();
+    let losses: Vec<f64> = returns.iter().copied().filter(|r| *r < 0.0).collect();
+    let nonzero: Vec<f64> = returns.iter().copied().filter(|r| *r != 0.0).collect();
+    let win_rate = (!nonzero.is_empty()).then(|| wins.len() as f64 / nonzero.len() as f64);
+    m.win_rate = u.check("winRate", win_rate, "no non-zero returns");
+    m.avg_return = u.check("avgReturn", mean(&nonzero), "no non-zero returns");
+    m.avg_win = u.check("avgWin", mean(&wins), "no positive returns");
+    m.avg_loss = u.check("avgLoss", mean(&losses), "no negative returns");
+    let payoff = match (m.avg_win, m.avg_loss) {
+        (Some(w), Some(l)) if l != 0.0 => Some(w / l.abs()),
+        _ => None,
+    };
+    m.payoff_ratio = u.check(
+        "payoffRatio",
+        payoff,
+        "needs both positive and negative returns",
+    );
+    let sum_pos: f64 = returns.iter().filter(|r| **r >= 0.0).sum();
+    let sum_neg: f64 = losses.iter().sum();
+    m.profit_factor = u.check(
+        "profitFactor",
+        (sum_neg != 0.0).then(|| sum_pos / sum_neg.abs()),
+        "no negative returns",
+    );
+    let sum_all: f64 = returns.iter().sum();
+    m.gain_to_pain = u.check(
+        "gainToPain",
+        (sum_neg != 0.0).then(|| sum_all / sum_neg.abs()),
+        "no negative returns",
+    );
+    let omega_num: f64 = wins.iter().sum();
+    m.omega = u.check(
+        "omega",
+        (n >= 2 && sum_neg < 0.0).then(|| omega_num / -sum_neg),
+        "no negative returns or fewer than 2 returns",
+    );
+
+    let mut sorted = returns.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let q95 = quantile_sorted(&sorted, 0.95);
+    let q05 = quantile_sorted(&sorted, 0.05);
+    m.tail_ratio = u.check(
+        "tailRatio",
+        match (q95, q05) {
+            (Some(a), Some(b)) if b != 0.0 => Some((a / b).abs()),
+            _ => None,
+        },
+        "5th percentile is zero",
+    );
+    m.var95 = u.check("var95", q05, "");
+    m.var95_parametric = u.check(
+        "var95Parametric",
+        mu.zip(sd).map(|(a, s)| a + s * Z05),
+        "needs at least 2 returns",
+    );
+    let cutoff = ((nf - 1.0) * ALPHA) as usize;
+    m.cvar95 = u.check("cvar95", mean(&sorted[..=cutoff.min(n - 1)]), "");
+    let phi = (-0.5 * Z05 * Z05).exp() / (2.0 * std::f64::consts::PI).sqrt();
+    m.cvar95_parametric = u.check(
+        "cvar95Parametric",
+        mu.zip(sd)
+            .map(|(a, s)| if s == 0.0 { a } else { a - s * phi / ALPHA }),
+        "needs at least 2 returns",
+    );
+    m.skew = u.check(
+        "skew",
+        skew(returns),
+        "needs at least 3 returns with non-zero variance",
+    );
+    m.kurtosis = u.check(
+        "kurtosis",
+        kurtosis(returns),
+        "needs at least 4 returns with non-zero variance",
+    );
+    m.kelly = u.check(
+        "kelly",
+        match (payoff, win_rate) {
+            (Some(b), Some(p)) if b != 0.0 => Some((b * p - (1.0 - p)) / b),
+            _ => None,
+        },
+        "payoff ratio undefined",
+    );
+    m.risk_of_ruin = u.check(
+        "riskOfRuin",
+        win_rate.map(|w| ((1.0 - w) / (1.0 + w)).powf(nf)),
+        "win rate undefined",
+    );
+    m.longest_win_streak = longest_run(returns, |r| r > 0.0);
+    m.longest_loss_streak = longest_run(returns, |r| r < 0.0);
+    m.stability = u.check(
+        "stability",
+        stability(returns),
+        "needs 2 returns above -100 % with non-constant wealth",
+    );
+
+    let mut eps = drawdown_episodes(dates, &dd);
+    m.drawdown_count = eps.len();
+    m.longest_drawdown_days = eps.iter().map(|e| e.days).max();
+    m.avg_drawdown_days = (!eps.is_empty())
+        .then(|| eps.iter().map(|e| e.days as f64).sum::<f64>() / eps.len() as f64);
+    m.avg_drawdown_depth =
+        (!eps.is_empty()).then(|| eps.iter().map(|e| e.depth).sum::<f64>() / eps.len() as f64);
+    eps.sort_by(|a, b| a.depth.total_cmp(&b.depth).then(a.start.cmp(&b.start)));
+    eps.truncate(10);
+    m.worst_drawdowns = eps;
+    m.undefined = undefined;
+    m
+}
