@@ -15,6 +15,8 @@ pub use account::{AccountType, PositionType};
 pub mod backtest;
 pub mod cache_key;
 pub mod cushion;
+pub mod fixtures;
+pub mod golden;
 pub mod metrics;
 pub(crate) mod serde_round;
 pub mod tables;

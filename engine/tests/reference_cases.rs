@@ -9,28 +9,10 @@ mod common;
 use std::sync::atomic::AtomicBool;
 
 use common::{assert_close, case_a_market, d};
-use engine::AccountType;
 use engine::backtest::{
     BacktestInput, BacktestOptions, BacktestResult, EventKind, InterestModel, Mode, Status,
     run_backtest,
 };
-
-pub fn case_a_input(mode: Mode) -> BacktestInput {
-    BacktestInput {
-        ticker: "SYN".into(),
-        mode,
-        start_date: d("2024-01-02"),
-        end_date: d("2024-02-02"),
-        leverage: 2.0,
-        account_type: AccountType::RegT,
-        initial_investment: 50_000.0,
-        profit_threshold_pct: None,
-        options: BacktestOptions {
-            interest: InterestModel::Fixed { rate_pct: 5.5 },
-            ..Default::default()
-        },
-    }
-}
 
 fn run(mode: Mode) -> BacktestResult {
     let md = case_a_market();
