@@ -9,10 +9,8 @@ mod common;
 use std::sync::atomic::AtomicBool;
 
 use common::{assert_close, case_a_market, d};
-use engine::backtest::{
-    BacktestInput, BacktestOptions, BacktestResult, EventKind, InterestModel, Mode, Status,
-    run_backtest,
-};
+use engine::backtest::{BacktestResult, EventKind, Mode, Status, run_backtest};
+use engine::fixtures::case_a_input;
 
 fn run(mode: Mode) -> BacktestResult {
     let md = case_a_market();
