@@ -15,6 +15,7 @@ pub use account::{AccountType, PositionType};
 pub mod backtest;
 pub mod cache_key;
 pub mod cushion;
+pub mod figures;
 pub mod fixtures;
 pub mod golden;
 pub mod metrics;

@@ -262,22 +262,49 @@ fn stability(returns: &[f64]) -> Option<f64> {
 }
 
 /// Rolling `window` annualised volatility and Sharpe (`None` until the window is full or when
-/// the window has zero variance).
+/// the window has zero variance). O(n): running sums, re-anchored exactly every `window` rows
+/// so rounding drift cannot build up; a window of identical values has variance exactly 0, as
+/// in pandas.
 pub fn rolling_vol_sharpe(returns: &[f64], window: usize) -> (Vec<Option<f64>>, Vec<Option<f64>>) {
-    let mut vol = vec![None; returns.len()];
-    let mut sh = vec![None; returns.len()];
-    if window < 2 || returns.len() < window {
+    let n = returns.len();
+    let mut vol = vec![None; n];
+    let mut sh = vec![None; n];
+    if window < 2 || n < window {
         return (vol, sh);
     }
     let ann = PERIODS.sqrt();
-    // Two-pass per window keeps it exact; a 126-day window over 8k rows is ~1M flops.
-    for end in window - 1..returns.len() {
-        let w = &returns[end + 1 - window..=end];
-        if let (Some(m), Some(s)) = (mean(w), std(w)) {
-            vol[end] = Some(s * ann).filter(|x| x.is_finite());
-            if s > 0.0 {
-                sh[end] = Some(m / s * ann).filter(|x| x.is_finite());
-            }
+    let w = window as f64;
+    let (mut sum, mut sumsq) = (0.0_f64, 0.0_f64);
+    let mut same_run = 0usize;
+    for end in 0..n {
+        let x = returns[end];
+        same_run = if end > 0 && returns[end - 1] == x {
+            same_run + 1
+        } else {
+            1
+        };
+        if end >= window && end % window != 0 {
+            let old = returns[end - window];
+            sum += x - old;
+            sumsq += x * x - old * old;
+        } else {
+            let lo = end.saturating_sub(window - 1);
+            sum = returns[lo..=end].iter().sum();
+            sumsq = returns[lo..=end].iter().map(|v| v * v).sum();
+        }
+        if end + 1 < window {
+            continue;
+        }
+        let m = sum / w;
+        let var = if same_run >= window {
+            0.0
+        } else {
+            ((sumsq - sum * sum / w) / (w - 1.0)).max(0.0)
+        };
+        let s = var.sqrt();
+        vol[end] = Some(s * ann).filter(|v| v.is_finite());
+        if s > 0.0 {
+            sh[end] = Some(m / s * ann).filter(|v| v.is_finite());
         }
     }
     (vol, sh)

@@ -1,0 +1,384 @@
+//! Plotly figures (`{data, layout}`) built on demand from a stored result, so results stay small.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use crate::backtest::{BacktestResult, EventKind, Mode};
+use crate::metrics::rolling_vol_sharpe;
+
+pub const ROLLING_WINDOW: usize = 126;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum FigureName {
+    Wealth,
+    PositionLoan,
+    PriceCallPrice,
+    Drawdown,
+    Leverage,
+    Cushion,
+    MonthlyHeatmap,
+    RollingVolatility,
+    RollingSharpe,
+    Rounds,
+}
+
+impl FigureName {
+    pub const ALL: [FigureName; 10] = [
+        FigureName::Wealth,
+        FigureName::PositionLoan,
+        FigureName::PriceCallPrice,
+        FigureName::Drawdown,
+        FigureName::Leverage,
+        FigureName::Cushion,
+        FigureName::MonthlyHeatmap,
+        FigureName::RollingVolatility,
+        FigureName::RollingSharpe,
+        FigureName::Rounds,
+    ];
+}
+
+fn num(v: f64) -> Value {
+    // Values are finite by construction; a non-finite one would become JSON null here anyway.
+    Value::from(v)
+}
+
+fn nums(v: impl Iterator<Item = f64>) -> Value {
+    Value::Array(v.map(num).collect())
+}
+
+fn opt_nums(v: impl Iterator<Item = Option<f64>>) -> Value {
+    Value::Array(v.map(|x| x.map_or(Value::Null, num)).collect())
+}
+
+fn line(name: &str, x: &Value, y: Value, extra: Value) -> Value {
+    let mut m = Map::new();
+    m.insert("type".into(), "scatter".into());
+    m.insert("mode".into(), "lines".into());
+    m.insert("name".into(), name.into());
+    m.insert("x".into(), x.clone());
+    m.insert("y".into(), y);
+    if let Value::Object(e) = extra {
+        m.extend(e);
+    }
+    Value::Object(m)
+}
+
+fn layout(title: &str, y_title: &str, y_format: Option<&str>) -> Value {
+    let mut y = json!({ "title": { "text": y_title } });
+    if let Some(f) = y_format {
+        y["tickformat"] = f.into();
+    }
+    json!({
+        "title": { "text": title },
+        "xaxis": { "type": "date" },
+        "yaxis": y,
+        "hovermode": "x unified",
+        "legend": { "orientation": "h" },
+    })
+}
+
+fn figure(data: Vec<Value>, layout: Value) -> Value {
+    json!({ "data": data, "layout": layout })
+}
+
+/// Rolling volatility and Sharpe, aligned with the daily rows.
+type Rolling = (Vec<Option<f64>>, Vec<Option<f64>>);
+
+struct Ctx<'a> {
+    r: &'a BacktestResult,
+    x: Value,
+    rolling: Option<Rolling>,
+}
+
+impl Ctx<'_> {
+    fn rolling(&mut self) -> &Rolling {
+        let r = self.r;
+        self.rolling.get_or_insert_with(|| {
+            let rets = r.daily.daily_return.get(1..).unwrap_or(&[]);
+            let (v, s) = rolling_vol_sharpe(rets, ROLLING_WINDOW);
+            // Row 0 has no return; keep the series aligned with the dates.
+            (
+                std::iter::once(None).chain(v).collect(),
+                std::iter::once(None).chain(s).collect(),
+            )
+        })
+    }
+}
+
+/// Builds the requested figures, in the order asked (duplicates are built once).
+pub fn build(result: &BacktestResult, names: &[FigureName]) -> Vec<(FigureName, Value)> {
+    let x = Value::Array(
+        result
+            .daily
+            .date
+            .iter()
+            .map(|d| Value::String(d.to_string()))
+            .collect(),
+    );
+    let mut ctx = Ctx {
+        r: result,
+        x,
+        rolling: None,
+    };
+    let mut out: Vec<(FigureName, Value)> = Vec::with_capacity(names.len());
+    for &name in names {
+        if out.iter().any(|(n, _)| *n == name) {
+            continue;
+        }
+        let fig = match name {
+            FigureName::Wealth => wealth(&ctx),
+            FigureName::PositionLoan => position_loan(&ctx),
+            FigureName::PriceCallPrice => price_call(&ctx),
+            FigureName::Drawdown => drawdown(&ctx),
+            FigureName::Leverage => leverage(&ctx),
+            FigureName::Cushion => cushion(&ctx),
+            FigureName::MonthlyHeatmap => monthly_heatmap(&ctx),
+            FigureName::RollingVolatility => {
+                let vol = ctx.rolling().0.clone();
+                figure(
+                    vec![line(
+                        "126-day volatility",
+                        &ctx.x,
+                        opt_nums(vol.into_iter()),
+                        json!({}),
+                    )],
+                    layout(
+                        "Rolling 126-day volatility (annualised)",
+                        "volatility",
+                        Some(".0%"),
+                    ),
+                )
+            }
+            FigureName::RollingSharpe => {
+                let sh = ctx.rolling().1.clone();
+                figure(
+                    vec![line(
+                        "126-day Sharpe",
+                        &ctx.x,
+                        opt_nums(sh.into_iter()),
+                        json!({}),
+                    )],
+                    layout("Rolling 126-day Sharpe ratio", "Sharpe", None),
+                )
+            }
+            FigureName::Rounds => rounds(&ctx),
+        };
+        out.push((name, fig));
+    }
+    out
+}
+
+/// All figures.
+pub fn build_all(result: &BacktestResult) -> Vec<(FigureName, Value)> {
+    build(result, &FigureName::ALL)
+}
+
+fn wealth(c: &Ctx<'_>) -> Value {
+    let d = &c.r.daily;
+    let fresh = c.r.input.mode == Mode::FreshCapital;
+    let mut data = vec![line(
+        if fresh {
+            "wealth (banked + equity)"
+        } else {
+            "equity"
+        },
+        &c.x,
+        nums(d.wealth.iter().copied()),
+        json!({}),
+    )];
+    data.push(line(
+        "contributed",
+        &c.x,
+        nums(d.contributed.iter().copied()),
+        json!({ "line": { "dash": "dash" } }),
+    ));
+    figure(
+        data,
+        layout(
+            if fresh {
+                "Wealth vs capital contributed"
+            } else {
+                "Equity vs capital contributed"
+            },
+            "USD",
+            Some("$,.0f"),
+        ),
+    )
+}
+
+fn position_loan(c: &Ctx<'_>) -> Value {
+    let d = &c.r.daily;
+    figure(
+        vec![
+            line(
+                "position value",
+                &c.x,
+                nums(d.position_value.iter().copied()),
+                json!({}),
+            ),
+            line("margin loan", &c.x, nums(d.loan.iter().copied()), json!({})),
+            line(
+                "equity",
+                &c.x,
+                nums(d.equity.iter().copied()),
+                json!({ "line": { "dash": "dot" } }),
+            ),
+        ],
+        layout("Position value vs margin loan", "USD", Some("$,.0f")),
+    )
+}
+
+fn price_call(c: &Ctx<'_>) -> Value {
+    let d = &c.r.daily;
+    let mut data = vec![
+        line("price", &c.x, nums(d.price.iter().copied()), json!({})),
+        line(
+            "margin-call price",
+            &c.x,
+            opt_nums(d.margin_call_price.iter().copied()),
+            json!({ "line": { "dash": "dash" } }),
+        ),
+    ];
+    for (kind, label, symbol, color) in [
+        (EventKind::Entry, "entry", "triangle-up", "green"),
+        (EventKind::Liquidation, "liquidation", "x", "red"),
+        (EventKind::Rebalance, "rebalance", "diamond", "blue"),
+        (
+            EventKind::MarginCallRestored,
+            "margin call (restored)",
+            "circle-open",
+            "orange",
+        ),
+    ] {
+        let evs: Vec<_> = c.r.events.iter().filter(|e| e.kind == kind).collect();
+        if evs.is_empty() {
+            continue;
+        }
+        data.push(json!({
+            "type": "scatter",
+            "mode": "markers",
+            "name": label,
+            "x": evs.iter().map(|e| e.date.to_string()).collect::<Vec<_>>(),
+            "y": evs.iter().map(|e| num(e.fill_price.unwrap_or(e.price))).collect::<Vec<_>>(),
+            "marker": { "symbol": symbol, "color": color, "size": 9 },
+        }));
+    }
+    figure(data, layout("Price vs margin-call price", "price", None))
+}
+
+fn drawdown(c: &Ctx<'_>) -> Value {
+    let d = &c.r.daily;
+    figure(
+        vec![line(
+            "drawdown",
+            &c.x,
+            nums(d.drawdown.iter().copied()),
+            json!({ "fill": "tozeroy" }),
+        )],
+        layout("Drawdown (time-weighted wealth)", "drawdown", Some(".0%")),
+    )
+}
+
+fn leverage(c: &Ctx<'_>) -> Value {
+    let d = &c.r.daily;
+    let target = c.r.input.leverage;
+    let mut l = layout("Leverage (position value / equity)", "leverage", None);
+    l["shapes"] = json!([{
+        "type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": target, "y1": target,
+        "line": { "dash": "dash", "color": "grey" },
+    }]);
+    figure(
+        vec![line(
+            "leverage",
+            &c.x,
+            opt_nums(d.leverage.iter().copied()),
+            json!({}),
+        )],
+        l,
+    )
+}
+
+fn cushion(c: &Ctx<'_>) -> Value {
+    let d = &c.r.daily;
+    let mut l = layout(
+        &format!(
+            "Cushion above maintenance ({} %), % of equity",
+            c.r.cushion.maintenance * 100.0
+        ),
+        "cushion %",
+        None,
+    );
+    let band = |y0: f64, y1: f64, color: &str| {
+        json!({ "type": "rect", "xref": "paper", "x0": 0, "x1": 1, "y0": y0, "y1": y1,
+                "fillcolor": color, "opacity": 0.12, "line": { "width": 0 }, "layer": "below" })
+    };
+    l["shapes"] = json!([
+        band(50.0, 100.0, "green"),
+        band(20.0, 50.0, "yellow"),
+        band(5.0, 20.0, "orange"),
+        band(-100.0, 5.0, "red")
+    ]);
+    figure(
+        vec![line(
+            "cushion %",
+            &c.x,
+            opt_nums(d.cushion_pct.iter().copied()),
+            json!({}),
+        )],
+        l,
+    )
+}
+
+fn monthly_heatmap(c: &Ctx<'_>) -> Value {
+    let rows = &c.r.monthly_returns;
+    let z: Vec<Value> = rows
+        .iter()
+        .map(|r| opt_nums(r.months.iter().map(|m| m.map(|v| v * 100.0))))
+        .collect();
+    let y: Vec<Value> = rows
+        .iter()
+        .map(|r| Value::from(r.year.to_string()))
+        .collect();
+    let text: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            Value::Array(
+                r.months
+                    .iter()
+                    .map(|m| m.map_or(Value::from(""), |v| format!("{:.1}%", v * 100.0).into()))
+                    .collect(),
+            )
+        })
+        .collect();
+    figure(
+        vec![json!({
+            "type": "heatmap",
+            "x": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
+            "y": y,
+            "z": z,
+            "text": text,
+            "texttemplate": "%{text}",
+            "colorscale": "RdYlGn",
+            "zmid": 0,
+            "colorbar": { "title": { "text": "%" } },
+        })],
+        json!({ "title": { "text": "Monthly returns (%)" }, "yaxis": { "autorange": "reversed", "type": "category" } }),
+    )
+}
+
+fn rounds(c: &Ctx<'_>) -> Value {
+    let rs = &c.r.rounds;
+    figure(
+        vec![json!({
+            "type": "bar",
+            "name": "round return",
+            "x": rs.iter().map(|r| format!("#{}", r.round)).collect::<Vec<_>>(),
+            "y": rs.iter().map(|r| num(r.return_pct)).collect::<Vec<_>>(),
+            "marker": { "color": rs.iter().map(|r| if r.margin_call { "crimson" } else { "seagreen" }).collect::<Vec<_>>() },
+            "customdata": rs.iter().map(|r| json!([r.start_date.to_string(), r.end_date.to_string(), r.trading_days])).collect::<Vec<_>>(),
+            "hovertemplate": "round %{x}<br>%{customdata[0]} to %{customdata[1]}<br>%{customdata[2]} days<br>%{y:.1f}%<extra></extra>",
+        })],
+        json!({ "title": { "text": "Return per round (%)" }, "xaxis": { "type": "category" }, "yaxis": { "title": { "text": "%" } } }),
+    )
+}
