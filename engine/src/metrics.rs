@@ -262,9 +262,9 @@ fn stability(returns: &[f64]) -> Option<f64> {
 }
 
 /// Rolling `window` annualised volatility and Sharpe (`None` until the window is full or when
-/// the window has zero variance). O(n): running sums, re-anchored exactly every `window` rows
-/// so rounding drift cannot build up; a window of identical values has variance exactly 0, as
-/// in pandas.
+/// the window has zero variance). O(n) with Welford add/remove updates (as pandas does),
+/// re-anchored exactly every `window` rows so rounding drift cannot build up; a window of
+/// identical values has variance exactly 0, as in pandas.
 pub fn rolling_vol_sharpe(returns: &[f64], window: usize) -> (Vec<Option<f64>>, Vec<Option<f64>>) {
     let n = returns.len();
     let mut vol = vec![None; n];
@@ -274,7 +274,7 @@ pub fn rolling_vol_sharpe(returns: &[f64], window: usize) -> (Vec<Option<f64>>, 
     }
     let ann = PERIODS.sqrt();
     let w = window as f64;
-    let (mut sum, mut sumsq) = (0.0_f64, 0.0_f64);
+    let (mut mu, mut m2) = (0.0_f64, 0.0_f64);
     let mut same_run = 0usize;
     for end in 0..n {
         let x = returns[end];
@@ -283,28 +283,33 @@ pub fn rolling_vol_sharpe(returns: &[f64], window: usize) -> (Vec<Option<f64>>, 
         } else {
             1
         };
-        if end >= window && end % window != 0 {
-            let old = returns[end - window];
-            sum += x - old;
-            sumsq += x * x - old * old;
-        } else {
-            let lo = end.saturating_sub(window - 1);
-            sum = returns[lo..=end].iter().sum();
-            sumsq = returns[lo..=end].iter().map(|v| v * v).sum();
-        }
         if end + 1 < window {
             continue;
         }
-        let m = sum / w;
+        if end >= window && end % window != 0 {
+            // Slide: remove the oldest value, then add the newest.
+            let old = returns[end - window];
+            let k = w - 1.0;
+            let d_old = old - mu;
+            let mu_k = mu - d_old / k;
+            m2 -= d_old * (old - mu_k);
+            let d_new = x - mu_k;
+            mu = mu_k + d_new / w;
+            m2 += d_new * (x - mu);
+        } else {
+            let win = &returns[end + 1 - window..=end];
+            mu = win.iter().sum::<f64>() / w;
+            m2 = win.iter().map(|v| (v - mu) * (v - mu)).sum();
+        }
         let var = if same_run >= window {
             0.0
         } else {
-            ((sumsq - sum * sum / w) / (w - 1.0)).max(0.0)
+            (m2 / (w - 1.0)).max(0.0)
         };
         let s = var.sqrt();
         vol[end] = Some(s * ann).filter(|v| v.is_finite());
         if s > 0.0 {
-            sh[end] = Some(m / s * ann).filter(|v| v.is_finite());
+            sh[end] = Some(mu / s * ann).filter(|v| v.is_finite());
         }
     }
     (vol, sh)
