@@ -13,7 +13,10 @@ use engine::metrics::{compute, mean, rolling_vol_sharpe, std};
 use proptest::prelude::*;
 use serde_json::Value;
 
-fn market(moves: &[(f64, f64, f64, bool)], rate: f64) -> MarketData {
+/// One day of a random path: close-to-close return, open gap, intraday dip below, pays dividend.
+type Move = (f64, f64, f64, bool);
+
+fn market(moves: &[Move], rate: f64) -> MarketData {
     let start = NaiveDate::from_ymd_opt(2020, 1, 2).unwrap();
     let dates = engine::fixtures::business_days(start, moves.len() + 1);
     let (mut close, mut open, mut low, mut div) = (vec![100.0], vec![100.0], vec![99.0], vec![0.0]);
@@ -51,7 +54,7 @@ fn market(moves: &[(f64, f64, f64, bool)], rate: f64) -> MarketData {
     )
 }
 
-fn moves() -> impl Strategy<Value = Vec<(f64, f64, f64, bool)>> {
+fn moves() -> impl Strategy<Value = Vec<Move>> {
     prop::collection::vec(
         (
             -0.12f64..0.12,
@@ -113,7 +116,7 @@ prop_compose! {
     }
 }
 
-fn case() -> impl Strategy<Value = (Vec<(f64, f64, f64, bool)>, BacktestInput, f64)> {
+fn case() -> impl Strategy<Value = (Vec<Move>, BacktestInput, f64)> {
     moves().prop_flat_map(|mv| {
         let n = mv.len() + 1;
         (Just(mv), input(n), 0.0f64..8.0)
