@@ -1,5 +1,6 @@
 //! Plotly figures (`{data, layout}`) built on demand from a stored result, so results stay small.
 
+use chrono::Datelike;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -36,6 +37,12 @@ impl FigureName {
         FigureName::RollingSharpe,
         FigureName::Rounds,
     ];
+}
+
+fn epoch_ms(d: chrono::NaiveDate) -> Value {
+    // 719_163 = days from 0001-01-01 (CE day 1) to 1970-01-01.
+    let days = i64::from(d.num_days_from_ce()) - 719_163;
+    Value::from(days * 86_400_000)
 }
 
 fn num(v: f64) -> Value {
@@ -259,7 +266,7 @@ fn price_call(c: &Ctx<'_>) -> Value {
             "type": "scatter",
             "mode": "markers",
             "name": label,
-            "x": evs.iter().map(|e| e.date.to_string()).collect::<Vec<_>>(),
+            "x": evs.iter().map(|e| epoch_ms(e.date)).collect::<Vec<_>>(),
             "y": evs.iter().map(|e| num(e.fill_price.unwrap_or(e.price))).collect::<Vec<_>>(),
             "marker": { "symbol": symbol, "color": color, "size": 9 },
         }));

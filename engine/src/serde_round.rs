@@ -23,10 +23,34 @@ pub fn sig(v: f64, digits: i32) -> f64 {
     if r.is_finite() { r } else { v }
 }
 
+/// Integral values are written without `.0` (`100000` rather than `100000.0`); JSON readers,
+/// serde included, read them back as the same f64.
+fn put<S: SerializeSeq>(seq: &mut S, v: f64) -> Result<(), S::Error> {
+    if v.fract() == 0.0 && v.abs() < 9.0e15 {
+        seq.serialize_element(&(v as i64))
+    } else {
+        seq.serialize_element(&v)
+    }
+}
+
+fn put_opt<S: SerializeSeq>(seq: &mut S, v: Option<f64>) -> Result<(), S::Error> {
+    match v {
+        Some(x) => put(seq, x),
+        None => seq.serialize_element(&Option::<f64>::None),
+    }
+}
+
+/// Rounds to `dp` decimal places.
+pub fn decimals(v: f64, dp: i32) -> f64 {
+    let f = 10f64.powi(dp);
+    let r = (v * f).round() / f;
+    if r == 0.0 || !r.is_finite() { 0.0 } else { r }
+}
+
 pub fn money<S: Serializer>(v: &[f64], s: S) -> Result<S::Ok, S::Error> {
     let mut seq = s.serialize_seq(Some(v.len()))?;
     for x in v {
-        seq.serialize_element(&cents(*x))?;
+        put(&mut seq, cents(*x))?;
     }
     seq.end()
 }
@@ -34,7 +58,7 @@ pub fn money<S: Serializer>(v: &[f64], s: S) -> Result<S::Ok, S::Error> {
 pub fn ratio<S: Serializer>(v: &[f64], s: S) -> Result<S::Ok, S::Error> {
     let mut seq = s.serialize_seq(Some(v.len()))?;
     for x in v {
-        seq.serialize_element(&sig(*x, 8))?;
+        put(&mut seq, sig(*x, 8))?;
     }
     seq.end()
 }
@@ -42,15 +66,25 @@ pub fn ratio<S: Serializer>(v: &[f64], s: S) -> Result<S::Ok, S::Error> {
 pub fn opt_money<S: Serializer>(v: &[Option<f64>], s: S) -> Result<S::Ok, S::Error> {
     let mut seq = s.serialize_seq(Some(v.len()))?;
     for x in v {
-        seq.serialize_element(&x.map(cents))?;
+        put_opt(&mut seq, x.map(cents))?;
     }
     seq.end()
 }
 
-pub fn opt_ratio<S: Serializer>(v: &[Option<f64>], s: S) -> Result<S::Ok, S::Error> {
+/// Percent columns: 4 decimals (a hundredth of a basis point).
+pub fn opt_pct<S: Serializer>(v: &[Option<f64>], s: S) -> Result<S::Ok, S::Error> {
     let mut seq = s.serialize_seq(Some(v.len()))?;
     for x in v {
-        seq.serialize_element(&x.map(|y| sig(y, 8)))?;
+        put_opt(&mut seq, x.map(|y| decimals(y, 4)))?;
+    }
+    seq.end()
+}
+
+/// Display-only ratios (leverage): 6 significant digits.
+pub fn opt_ratio6<S: Serializer>(v: &[Option<f64>], s: S) -> Result<S::Ok, S::Error> {
+    let mut seq = s.serialize_seq(Some(v.len()))?;
+    for x in v {
+        put_opt(&mut seq, x.map(|y| sig(y, 6)))?;
     }
     seq.end()
 }

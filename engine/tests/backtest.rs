@@ -343,3 +343,21 @@ fn figures_are_plotly_json() {
     let only = build(&r, &[FigureName::Drawdown, FigureName::Drawdown]);
     assert_eq!(only.len(), 1);
 }
+
+#[test]
+fn fifteen_year_result_json_stays_compact() {
+    let r = run(&spy(
+        Mode::LiquidationReentry,
+        "2010-01-01",
+        "2024-12-31",
+        2.0,
+    ))
+    .unwrap();
+    let json = serde_json::to_string(&r).unwrap();
+    eprintln!(
+        "15-year SPY result: {} rows, {} bytes of JSON",
+        r.daily.len(),
+        json.len()
+    );
+    assert!(json.len() < 1_000_000, "{} bytes", json.len());
+}

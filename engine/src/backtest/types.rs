@@ -28,7 +28,9 @@ pub enum EventKind {
     InsufficientEquity,
 }
 
-/// One row per trading day, stored column by column.
+/// One row per trading day, stored column by column. Computation uses full precision; the
+/// JSON form rounds money to cents, percents to 4 decimals, leverage to 6 and other ratios to 8
+/// significant digits, which keeps a 15-year result around 0.8 MB.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct Daily {
@@ -66,11 +68,11 @@ pub struct Daily {
     #[serde(serialize_with = "sr::opt_money")]
     pub cushion: Vec<Option<f64>>,
     /// Cushion as percent of equity; null when not in position.
-    #[serde(serialize_with = "sr::opt_ratio")]
+    #[serde(serialize_with = "sr::opt_pct")]
     pub cushion_pct: Vec<Option<f64>>,
-    #[serde(serialize_with = "sr::opt_ratio")]
+    #[serde(serialize_with = "sr::opt_money")]
     pub margin_call_price: Vec<Option<f64>>,
-    #[serde(serialize_with = "sr::opt_ratio")]
+    #[serde(serialize_with = "sr::opt_ratio6")]
     pub leverage: Vec<Option<f64>>,
     #[serde(serialize_with = "sr::money")]
     pub daily_interest: Vec<f64>,
