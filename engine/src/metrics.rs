@@ -126,6 +126,19 @@ pub fn quantile_sorted(sorted: &[f64], q: f64) -> Option<f64> {
     Some(sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo]))
 }
 
+/// Linear-interpolation quantile by selection (reorders `buf`); equals [`quantile_sorted`].
+pub fn quantile_select(buf: &mut [f64], q: f64) -> Option<f64> {
+    if buf.is_empty() {
+        return None;
+    }
+    let h = (buf.len() - 1) as f64 * q;
+    let lo = h.floor() as usize;
+    let (_, nth, right) = buf.select_nth_unstable_by(lo, f64::total_cmp);
+    let a = *nth;
+    let b = right.iter().copied().reduce(f64::min).unwrap_or(a);
+    Some(a + (h - lo as f64) * (b - a))
+}
+
 /// `dd_t` of the wealth index `Π(1+r)` with the starting 1 as the first peak.
 pub fn drawdown_series(returns: &[f64]) -> Vec<f64> {
     let mut out = Vec::with_capacity(returns.len());
@@ -447,14 +460,37 @@ pub fn compute(dates: &[NaiveDate], returns: &[f64], rf_annual: f64) -> Metrics 
     m.best_year = u.check("bestYear", Some(hi(&mut years.iter().map(|x| x.1))), "");
     m.worst_year = u.check("worstYear", Some(lo(&mut years.iter().map(|x| x.1))), "");
 
-    let wins: Vec<f64> = returns.iter().copied().filter(|r| *r > 0.0).collect();
-    let losses: Vec<f64> = returns.iter().copied().filter(|r| *r < 0.0).collect();
-    let nonzero: Vec<f64> = returns.iter().copied().filter(|r| *r != 0.0).collect();
-    let win_rate = (!nonzero.is_empty()).then(|| wins.len() as f64 / nonzero.len() as f64);
+    // One pass; sums run in series order, as pandas' would over the filtered series.
+    let (mut n_win, mut n_loss, mut n_nonzero) = (0usize, 0usize, 0usize);
+    let (mut sum_win, mut sum_neg, mut sum_nonzero, mut sum_pos, mut sum_all) =
+        (0.0, 0.0, 0.0, 0.0, 0.0);
+    for &r in returns {
+        sum_all += r;
+        if r > 0.0 {
+            n_win += 1;
+            sum_win += r;
+        } else if r < 0.0 {
+            n_loss += 1;
+            sum_neg += r;
+        }
+        if r != 0.0 {
+            n_nonzero += 1;
+            sum_nonzero += r;
+        }
+        if r >= 0.0 {
+            sum_pos += r;
+        }
+    }
+    let avg = |sum: f64, count: usize| (count > 0).then(|| sum / count as f64);
+    let win_rate = avg(n_win as f64, n_nonzero);
     m.win_rate = u.check("winRate", win_rate, "no non-zero returns");
-    m.avg_return = u.check("avgReturn", mean(&nonzero), "no non-zero returns");
-    m.avg_win = u.check("avgWin", mean(&wins), "no positive returns");
-    m.avg_loss = u.check("avgLoss", mean(&losses), "no negative returns");
+    m.avg_return = u.check(
+        "avgReturn",
+        avg(sum_nonzero, n_nonzero),
+        "no non-zero returns",
+    );
+    m.avg_win = u.check("avgWin", avg(sum_win, n_win), "no positive returns");
+    m.avg_loss = u.check("avgLoss", avg(sum_neg, n_loss), "no negative returns");
     let payoff = match (m.avg_win, m.avg_loss) {
         (Some(w), Some(l)) if l != 0.0 => Some(w / l.abs()),
         _ => None,
@@ -464,30 +500,28 @@ pub fn compute(dates: &[NaiveDate], returns: &[f64], rf_annual: f64) -> Metrics 
         payoff,
         "needs both positive and negative returns",
     );
-    let sum_pos: f64 = returns.iter().filter(|r| **r >= 0.0).sum();
-    let sum_neg: f64 = losses.iter().sum();
     m.profit_factor = u.check(
         "profitFactor",
         (sum_neg != 0.0).then(|| sum_pos / sum_neg.abs()),
         "no negative returns",
     );
-    let sum_all: f64 = returns.iter().sum();
+
     m.gain_to_pain = u.check(
         "gainToPain",
         (sum_neg != 0.0).then(|| sum_all / sum_neg.abs()),
         "no negative returns",
     );
-    let omega_num: f64 = wins.iter().sum();
+
     m.omega = u.check(
         "omega",
-        (n >= 2 && sum_neg < 0.0).then(|| omega_num / -sum_neg),
+        (n >= 2 && sum_neg < 0.0).then(|| sum_win / -sum_neg),
         "no negative returns or fewer than 2 returns",
     );
 
-    let mut sorted = returns.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let q95 = quantile_sorted(&sorted, 0.95);
-    let q05 = quantile_sorted(&sorted, 0.05);
+    // Selection instead of a full sort: only three order statistics are needed.
+    let mut buf = returns.to_vec();
+    let q95 = quantile_select(&mut buf, 0.95);
+    let q05 = quantile_select(&mut buf, 0.05);
     m.tail_ratio = u.check(
         "tailRatio",
         match (q95, q05) {
@@ -503,7 +537,9 @@ pub fn compute(dates: &[NaiveDate], returns: &[f64], rf_annual: f64) -> Metrics 
         "needs at least 2 returns",
     );
     let cutoff = ((nf - 1.0) * ALPHA) as usize;
-    m.cvar95 = u.check("cvar95", mean(&sorted[..=cutoff.min(n - 1)]), "");
+    let cutoff = cutoff.min(n - 1);
+    buf.select_nth_unstable_by(cutoff, f64::total_cmp);
+    m.cvar95 = u.check("cvar95", mean(&buf[..=cutoff]), "");
     let phi = (-0.5 * Z05 * Z05).exp() / (2.0 * std::f64::consts::PI).sqrt();
     m.cvar95_parametric = u.check(
         "cvar95Parametric",
