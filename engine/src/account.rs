@@ -128,3 +128,37 @@ impl Profile {
         Ok(leverage)
     }
 }
+
+/// Lower-cases and maps `-`/space to `_`, so `reg-t`, `REG_T` and `Reg T` all read the same.
+pub(crate) fn norm_token(s: &str) -> String {
+    s.trim().to_ascii_lowercase().replace(['-', ' '], "_")
+}
+
+impl std::str::FromStr for AccountType {
+    type Err = InputError;
+    /// Accepts `reg-t`, `reg_t`, `regt`, `REG_T`, `portfolio`, `pm`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match norm_token(s).as_str() {
+            "reg_t" | "regt" => Ok(AccountType::RegT),
+            "portfolio" | "pm" | "portfolio_margin" => Ok(AccountType::Portfolio),
+            _ => Err(InputError::new(
+                "accountType",
+                format!("unknown account type `{s}` (use reg-t or portfolio)"),
+            )),
+        }
+    }
+}
+
+impl std::str::FromStr for PositionType {
+    type Err = InputError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match norm_token(s).as_str() {
+            "long" => Ok(PositionType::Long),
+            "short" => Ok(PositionType::Short),
+            _ => Err(InputError::new(
+                "positionType",
+                format!("unknown position type `{s}` (use long or short)"),
+            )),
+        }
+    }
+}

@@ -361,3 +361,43 @@ fn fifteen_year_result_json_stays_compact() {
     );
     assert!(json.len() < 1_000_000, "{} bytes", json.len());
 }
+
+#[test]
+fn cli_spellings_parse() {
+    use engine::PositionType;
+    assert_eq!("reg-t".parse::<AccountType>().unwrap(), AccountType::RegT);
+    assert_eq!(
+        "PORTFOLIO".parse::<AccountType>().unwrap(),
+        AccountType::Portfolio
+    );
+    assert_eq!(
+        "short".parse::<PositionType>().unwrap(),
+        PositionType::Short
+    );
+    assert_eq!(
+        "liquidation-reentry".parse::<Mode>().unwrap(),
+        Mode::LiquidationReentry
+    );
+    assert_eq!("FRESH_CAPITAL".parse::<Mode>().unwrap(), Mode::FreshCapital);
+    assert_eq!(
+        "restore".parse::<LiquidationPolicy>().unwrap(),
+        LiquidationPolicy::Restore
+    );
+    assert_eq!(
+        "fed-funds".parse::<InterestModel>().unwrap(),
+        InterestModel::FedFundsPlus { spread_pct: 1.5 }
+    );
+    assert_eq!(
+        "fed-funds:2".parse::<InterestModel>().unwrap(),
+        InterestModel::FedFundsPlus { spread_pct: 2.0 }
+    );
+    assert_eq!(
+        "fixed:5.5".parse::<InterestModel>().unwrap(),
+        InterestModel::Fixed { rate_pct: 5.5 }
+    );
+    assert_eq!("nope".parse::<Mode>().unwrap_err().field, "mode");
+    assert_eq!(
+        "fixed".parse::<InterestModel>().unwrap_err().field,
+        "options.interest"
+    );
+}

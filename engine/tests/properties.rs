@@ -299,3 +299,20 @@ proptest! {
         prop_assert_eq!(back, m);
     }
 }
+
+proptest! {
+    #[test]
+    fn fast_decimal_parse_equals_std(int in 0u64..10_000_000_000, frac in "[0-9]{0,12}", neg in any::<bool>(), exp in prop::option::of(-30i32..30)) {
+        let mut s = format!("{}{}", if neg { "-" } else { "" }, int);
+        if !frac.is_empty() {
+            s.push('.');
+            s.push_str(&frac);
+        }
+        if let Some(e) = exp {
+            s.push_str(&format!("e{e}"));
+        }
+        let want: f64 = s.parse().unwrap();
+        let got = engine::market::parse_f64(&s).unwrap();
+        prop_assert_eq!(got.to_bits(), want.to_bits(), "{}", s);
+    }
+}

@@ -311,3 +311,68 @@ pub(crate) fn canonical_fields(mut input: BacktestInput) -> BacktestInput {
     }
     input
 }
+
+impl std::str::FromStr for Mode {
+    type Err = InputError;
+    /// Accepts `liquidation-reentry`, `fresh-capital`, `profit-threshold` in any case, with
+    /// `-` or `_`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match crate::account::norm_token(s).as_str() {
+            "liquidation_reentry" => Ok(Mode::LiquidationReentry),
+            "fresh_capital" => Ok(Mode::FreshCapital),
+            "profit_threshold" => Ok(Mode::ProfitThreshold),
+            _ => Err(InputError::new(
+                "mode",
+                format!(
+                    "unknown mode `{s}` (use liquidation-reentry, fresh-capital or profit-threshold)"
+                ),
+            )),
+        }
+    }
+}
+
+impl std::str::FromStr for LiquidationPolicy {
+    type Err = InputError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match crate::account::norm_token(s).as_str() {
+            "full" => Ok(LiquidationPolicy::Full),
+            "restore" => Ok(LiquidationPolicy::Restore),
+            _ => Err(InputError::new(
+                "options.liquidationPolicy",
+                format!("unknown policy `{s}` (use full or restore)"),
+            )),
+        }
+    }
+}
+
+impl std::str::FromStr for InterestModel {
+    type Err = InputError;
+    /// `fed-funds` (spread 1.5), `fed-funds:SPREAD`, `tbill[:SPREAD]`, `fixed:RATE` (percent).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let field = "options.interest";
+        let (kind, arg) = match s.split_once(':') {
+            Some((k, a)) => (k, Some(a.trim())),
+            None => (s, None),
+        };
+        let num = |a: &str| -> Result<f64, InputError> {
+            a.parse::<f64>()
+                .map_err(|_| InputError::new(field, format!("`{a}` is not a number")))
+        };
+        match (crate::account::norm_token(kind).as_str(), arg) {
+            ("fed_funds" | "fed_funds_plus" | "dff", None) => Ok(InterestModel::default()),
+            ("fed_funds" | "fed_funds_plus" | "dff", Some(a)) => Ok(InterestModel::FedFundsPlus {
+                spread_pct: num(a)?,
+            }),
+            ("tbill" | "tbill_plus" | "dtb3", a) => Ok(InterestModel::TbillPlus {
+                spread_pct: a.map(num).transpose()?.unwrap_or(1.5),
+            }),
+            ("fixed", Some(a)) => Ok(InterestModel::Fixed { rate_pct: num(a)? }),
+            _ => Err(InputError::new(
+                field,
+                format!(
+                    "unknown interest model `{s}` (use fed-funds[:SPREAD], tbill[:SPREAD] or fixed:RATE)"
+                ),
+            )),
+        }
+    }
+}
