@@ -28,6 +28,15 @@ pub fn zone(cushion_pct: f64) -> Zone {
     }
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ZoneDays {
+    pub safe: u32,
+    pub caution: u32,
+    pub warning: u32,
+    pub critical: u32,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct ZoneShares {
@@ -50,7 +59,7 @@ pub struct CushionAnalysis {
     pub min_cushion_date: Option<NaiveDate>,
     pub mean_cushion_pct: Option<f64>,
     /// Day counts per zone.
-    pub zone_days: ZoneShares,
+    pub zone_days: ZoneDays,
     /// Share of in-position days per zone (sums to 1).
     pub zone_share: ZoneShares,
     /// Smallest `(P − P_call)/P` in percent over in-position days.
@@ -83,9 +92,9 @@ pub fn analyse(daily: &Daily, maintenance: f64) -> CushionAnalysis {
                 Zone::Warning => &mut a.zone_days.warning,
                 Zone::Critical => &mut a.zone_days.critical,
             };
-            *slot += 1.0;
+            *slot += 1;
         } else {
-            a.zone_days.critical += 1.0;
+            a.zone_days.critical += 1;
         }
         if let Some(pc) = daily.margin_call_price[i] {
             let p = daily.price[i];
@@ -109,10 +118,10 @@ pub fn analyse(daily: &Daily, maintenance: f64) -> CushionAnalysis {
     if a.days_in_position > 0 {
         let n = a.days_in_position as f64;
         a.zone_share = ZoneShares {
-            safe: a.zone_days.safe / n,
-            caution: a.zone_days.caution / n,
-            warning: a.zone_days.warning / n,
-            critical: a.zone_days.critical / n,
+            safe: f64::from(a.zone_days.safe) / n,
+            caution: f64::from(a.zone_days.caution) / n,
+            warning: f64::from(a.zone_days.warning) / n,
+            critical: f64::from(a.zone_days.critical) / n,
         };
     }
     a

@@ -117,3 +117,42 @@ fn case_b_fresh_capital() {
     assert_close("flow", r.daily.flow[entry2], 50_000.0, 0.0);
     assert_close("flow day return", r.daily.daily_return[entry2], 0.0, 1e-15);
 }
+
+#[test]
+fn case_a_cushion_uses_account_maintenance() {
+    let r = run(Mode::LiquidationReentry);
+    // Entry: E 50,000, m·V = 25,000 → cushion 25,000 = 50 % of equity (SAFE boundary).
+    assert_close("cushion $", r.daily.cushion[0].unwrap(), 25_000.0, 1e-9);
+    assert_close("cushion %", r.daily.cushion_pct[0].unwrap(), 50.0, 1e-9);
+    assert_eq!(r.cushion.maintenance, 0.25);
+    let z = &r.cushion.zone_days;
+    assert_eq!(
+        z.safe + z.caution + z.warning + z.critical,
+        r.cushion.days_in_position as u32
+    );
+    let s = &r.cushion.zone_share;
+    assert_close(
+        "shares sum",
+        s.safe + s.caution + s.warning + s.critical,
+        1.0,
+        1e-12,
+    );
+    assert!(r.cushion.min_cushion_pct.unwrap() < 20.0);
+    // Tables: one year row, one month row covering both months.
+    assert_eq!(r.yearly.len(), 1);
+    assert_eq!(r.yearly[0].liquidations, 1);
+    assert_close(
+        "year return",
+        r.yearly[0].year_return,
+        r.metrics.total_return.unwrap(),
+        1e-12,
+    );
+    let jan = r.monthly_returns[0].months[0].unwrap();
+    let feb = r.monthly_returns[0].months[1].unwrap();
+    assert_close(
+        "months compound",
+        (1.0 + jan) * (1.0 + feb) - 1.0,
+        r.metrics.total_return.unwrap(),
+        1e-12,
+    );
+}
