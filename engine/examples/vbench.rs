@@ -1,29 +1,45 @@
-//! Load-time breakdown per file: `cargo run -p engine --release --example vbench`
+//! Hot loop for profiling one phase: `cargo run -p engine --release --example vbench -- run|load|figures`
 use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
 use std::time::Instant;
-fn main() {
+
+use chrono::NaiveDate;
+use engine::AccountType;
+use engine::backtest::{BacktestInput, BacktestOptions, Mode, run_backtest};
+use engine::market::MarketData;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let what = std::env::args().nth(1).unwrap_or_else(|| "run".into());
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data");
-    for f in [
-        "SPY.csv",
-        "VTI.csv",
-        "QQQ.csv",
-        "rates/DFF.csv",
-        "rates/DTB3.csv",
-    ] {
-        let p = dir.join(f);
-        let text = std::fs::read_to_string(&p).unwrap_or_default();
-        let t = Instant::now();
-        for _ in 0..20 {
-            if f.starts_with("rates") {
-                let _ = engine::market::RateSeries::parse_csv("X", f, &text);
-            } else {
-                let _ = engine::market::Dataset::parse_csv("X", f, &text);
-            }
+    let md = MarketData::load_dir(&dir)?;
+    let input = BacktestInput {
+        ticker: "SPY".into(),
+        mode: Mode::LiquidationReentry,
+        start_date: NaiveDate::from_ymd_opt(1993, 1, 29).ok_or("date")?,
+        end_date: NaiveDate::from_ymd_opt(2025, 9, 26).ok_or("date")?,
+        leverage: 2.0,
+        account_type: AccountType::RegT,
+        initial_investment: 100_000.0,
+        profit_threshold_pct: None,
+        options: BacktestOptions::default(),
+    };
+    let cancel = AtomicBool::new(false);
+    let r = run_backtest(&md, &input, &mut |_| {}, &cancel)?;
+    let reps = 300;
+    let t = Instant::now();
+    for _ in 0..reps {
+        match what.as_str() {
+            "load" => drop(MarketData::load_dir(&dir)?),
+            "figures" => drop(engine::figures::build(
+                &r,
+                &engine::figures::FigureName::ALL,
+            )),
+            _ => drop(run_backtest(&md, &input, &mut |_| {}, &cancel)?),
         }
-        println!(
-            "{f:<16} {:>7} bytes {:>8.3} ms",
-            text.len(),
-            t.elapsed().as_secs_f64() * 1e3 / 20.0
-        );
     }
+    println!(
+        "{what}: {:.3} ms",
+        t.elapsed().as_secs_f64() * 1e3 / reps as f64
+    );
+    Ok(())
 }

@@ -210,37 +210,58 @@ fn longest_run(returns: &[f64], pred: impl Fn(f64) -> bool) -> u32 {
     best
 }
 
-/// G1 (bias-corrected skewness), as pandas `Series.skew`.
-fn skew(x: &[f64]) -> Option<f64> {
-    let n = x.len() as f64;
-    if x.len() < 3 {
-        return None;
-    }
-    let mu = mean(x)?;
-    let m2 = x.iter().map(|v| (v - mu).powi(2)).sum::<f64>() / n;
-    let m3 = x.iter().map(|v| (v - mu).powi(3)).sum::<f64>() / n;
-    if m2 <= 0.0 {
-        return None;
-    }
-    Some((n * (n - 1.0)).sqrt() / (n - 2.0) * m3 / m2.powf(1.5))
+/// Central moment sums of a series, in one pass after the mean.
+struct Moments {
+    n: f64,
+    mean: f64,
+    s2: f64,
+    s3: f64,
+    s4: f64,
 }
 
-/// G2 (bias-corrected excess kurtosis), as pandas `Series.kurtosis`.
-fn kurtosis(x: &[f64]) -> Option<f64> {
-    let n = x.len() as f64;
-    if x.len() < 4 {
-        return None;
+fn moments(x: &[f64]) -> Option<Moments> {
+    let mean = mean(x)?;
+    let (mut s2, mut s3, mut s4) = (0.0, 0.0, 0.0);
+    for v in x {
+        let d = v - mean;
+        let d2 = d * d;
+        s2 += d2;
+        s3 += d2 * d;
+        s4 += d2 * d2;
     }
-    let mu = mean(x)?;
-    let m2 = x.iter().map(|v| (v - mu).powi(2)).sum::<f64>();
-    let m4 = x.iter().map(|v| (v - mu).powi(4)).sum::<f64>();
-    if m2 <= 0.0 {
-        return None;
+    Some(Moments {
+        n: x.len() as f64,
+        mean,
+        s2,
+        s3,
+        s4,
+    })
+}
+
+impl Moments {
+    /// Sample standard deviation (ddof 1).
+    fn std(&self) -> Option<f64> {
+        (self.n >= 2.0).then(|| (self.s2 / (self.n - 1.0)).sqrt())
     }
-    let var = m2 / (n - 1.0);
-    let a = n * (n + 1.0) / ((n - 1.0) * (n - 2.0) * (n - 3.0)) * m4 / (var * var);
-    let b = 3.0 * (n - 1.0) * (n - 1.0) / ((n - 2.0) * (n - 3.0));
-    Some(a - b)
+
+    /// G1 (bias-corrected skewness), as pandas `Series.skew`.
+    fn skew(&self) -> Option<f64> {
+        let n = self.n;
+        let (m2, m3) = (self.s2 / n, self.s3 / n);
+        (n >= 3.0 && m2 > 0.0).then(|| (n * (n - 1.0)).sqrt() / (n - 2.0) * m3 / m2.powf(1.5))
+    }
+
+    /// G2 (bias-corrected excess kurtosis), as pandas `Series.kurtosis`.
+    fn kurtosis(&self) -> Option<f64> {
+        let n = self.n;
+        if n < 4.0 || self.s2 <= 0.0 {
+            return None;
+        }
+        let var = self.s2 / (n - 1.0);
+        let a = n * (n + 1.0) / ((n - 1.0) * (n - 2.0) * (n - 3.0)) * self.s4 / (var * var);
+        let b = 3.0 * (n - 1.0) * (n - 1.0) / ((n - 2.0) * (n - 3.0));
+        Some(a - b)
+    }
 }
 
 /// R² of an OLS fit of cumulative log returns on time (empyrical `stability_of_timeseries`).
@@ -394,8 +415,9 @@ pub fn compute(dates: &[NaiveDate], returns: &[f64], rf_annual: f64) -> Metrics 
         Some(growth.powf(PERIODS / nf) - 1.0)
     };
     m.cagr = u.check("cagr", cagr, "");
-    let sd = std(returns);
-    let mu = mean(returns);
+    let mo = moments(returns);
+    let sd = mo.as_ref().and_then(Moments::std);
+    let mu = mo.as_ref().map(|m| m.mean);
     m.volatility = u.check(
         "volatility",
         sd.map(|s| s * ann),
@@ -410,8 +432,11 @@ pub fn compute(dates: &[NaiveDate], returns: &[f64], rf_annual: f64) -> Metrics 
     } else {
         returns
     };
-    let ex_sd = std(ex);
-    let ex_mu = mean(ex);
+    let (ex_mu, ex_sd) = if rf_annual != 0.0 {
+        (mean(ex), std(ex))
+    } else {
+        (mu, sd)
+    };
     m.sharpe = u.check(
         "sharpe",
         match (ex_mu, ex_sd) {
@@ -549,12 +574,12 @@ pub fn compute(dates: &[NaiveDate], returns: &[f64], rf_annual: f64) -> Metrics 
     );
     m.skew = u.check(
         "skew",
-        skew(returns),
+        mo.as_ref().and_then(Moments::skew),
         "needs at least 3 returns with non-zero variance",
     );
     m.kurtosis = u.check(
         "kurtosis",
-        kurtosis(returns),
+        mo.as_ref().and_then(Moments::kurtosis),
         "needs at least 4 returns with non-zero variance",
     );
     m.kelly = u.check(

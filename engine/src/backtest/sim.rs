@@ -3,6 +3,8 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use chrono::Datelike;
+
 use super::input::{LiquidationPolicy, Mode, Resolved};
 use super::types::{Daily, Event, EventKind, Progress, Round, Status};
 
@@ -154,7 +156,7 @@ pub(crate) fn simulate(
         if phase == Phase::InPosition {
             // C: carry the position through the day.
             if !entered_today {
-                let dt = (date - ds.dates[t - 1]).num_days() as f64;
+                let dt = f64::from(date.num_days_from_ce() - ds.dates[t - 1].num_days_from_ce());
                 interest_t = d * margin_rate_pct[i - 1] / 100.0 / basis * dt;
                 d += interest_t;
                 let q = ds.dividends[t];
