@@ -2,6 +2,8 @@
 //! fresh PostgreSQL database (when `TEST_DATABASE_URL` is set), with Redis when
 //! `TEST_REDIS_URL` is set.
 
+pub mod webdriver;
+
 use std::{future::Future, path::PathBuf, time::Duration};
 
 use api::{Application, Config, app::ShutdownHandle};
