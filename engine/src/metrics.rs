@@ -351,6 +351,17 @@ pub fn rolling_vol_sharpe(returns: &[f64], window: usize) -> (Vec<Option<f64>>, 
 
 /// All §4 metrics of `returns` (one per date in `dates`). `rf_annual` is a decimal (0.02 = 2 %).
 pub fn compute(dates: &[NaiveDate], returns: &[f64], rf_annual: f64) -> Metrics {
+    compute_with_drawdown(dates, returns, rf_annual, None)
+}
+
+/// [`compute`] reusing a drawdown series the caller already has (it must equal
+/// [`drawdown_series`] of `returns`; the backtest records exactly that per row).
+pub fn compute_with_drawdown(
+    dates: &[NaiveDate],
+    returns: &[f64],
+    rf_annual: f64,
+    drawdown: Option<&[f64]>,
+) -> Metrics {
     let mut undefined = BTreeMap::new();
     let mut u = Undef(&mut undefined);
     let n = returns.len();
@@ -455,7 +466,14 @@ pub fn compute(dates: &[NaiveDate], returns: &[f64], rf_annual: f64) -> Metrics 
         "no negative returns",
     );
 
-    let dd = drawdown_series(returns);
+    let owned;
+    let dd: &[f64] = match drawdown {
+        Some(d) if d.len() == n => d,
+        _ => {
+            owned = drawdown_series(returns);
+            &owned
+        }
+    };
     let mdd = dd.iter().copied().fold(0.0_f64, f64::min);
     m.max_drawdown = u.check("maxDrawdown", Some(mdd), "");
     m.calmar = u.check(
@@ -603,7 +621,7 @@ pub fn compute(dates: &[NaiveDate], returns: &[f64], rf_annual: f64) -> Metrics 
         "needs 2 returns above -100 % with non-constant wealth",
     );
 
-    let mut eps = drawdown_episodes(dates, &dd);
+    let mut eps = drawdown_episodes(dates, dd);
     m.drawdown_count = eps.len();
     m.longest_drawdown_days = eps.iter().map(|e| e.days).max();
     m.avg_drawdown_days = (!eps.is_empty())

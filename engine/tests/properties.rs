@@ -228,6 +228,8 @@ proptest! {
         let deficits: f64 = r.rounds.iter().map(|x| x.deficit).sum();
         prop_assert!((deficits - r.engine_metrics.total_deficit).abs() <= 1e-6 * deficits.abs().max(1.0));
         prop_assert_eq!(r.rounds.len() as u32, r.summary.rounds);
+        // The run reuses its drawdown column; the result must equal a from-scratch computation.
+        prop_assert_eq!(&compute(&d.date[1..], &d.daily_return[1..], 0.0), &r.metrics);
         let interest: f64 = r.rounds.iter().map(|x| x.interest_paid).sum();
         prop_assert!((interest - r.engine_metrics.total_interest).abs() <= 1e-6 * interest.max(1.0));
     }

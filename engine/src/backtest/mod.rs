@@ -114,10 +114,11 @@ pub fn run_backtest(
     let out = sim::simulate(&r, &margin_rate, &fed_funds, on_progress, cancel)
         .map_err(|_| BacktestError::Cancelled)?;
     let daily = out.daily;
-    let metrics = crate::metrics::compute(
+    let metrics = crate::metrics::compute_with_drawdown(
         &daily.date[1..],
         &daily.daily_return[1..],
         o.risk_free_rate_pct / 100.0,
+        Some(&daily.drawdown[1..]),
     );
     let em = engine_metrics::compute(
         &daily,
