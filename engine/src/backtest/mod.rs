@@ -3,6 +3,7 @@
 
 mod engine_metrics;
 mod input;
+mod rounds;
 mod sim;
 pub mod types;
 

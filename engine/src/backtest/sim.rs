@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use chrono::Datelike;
 
 use super::input::{LiquidationPolicy, Mode, Resolved};
+use super::rounds::{RoundAcc, close_round, daily_view};
 use super::types::{Daily, Event, EventKind, Progress, Round, Status};
 
 /// Shares below this count as no position (float dust after a RESTORE sale of nearly everything).
@@ -18,19 +19,6 @@ enum Phase {
     InPosition,
     /// Below `minEquity` when flat: stays in cash to the end.
     Stopped,
-}
-
-struct RoundAcc {
-    round: u32,
-    start_idx: usize,
-    start_price: f64,
-    start_value: f64,
-    start_equity: f64,
-    interest: f64,
-    dividends: f64,
-    restores: u32,
-    rebalances: u32,
-    tc: f64,
 }
 
 pub(crate) struct SimOutput {
@@ -410,54 +398,4 @@ pub(crate) fn simulate(
         slippage_cost,
         total_deficit,
     })
-}
-
-/// Dates of the run, indexed like the daily rows.
-struct DailyView<'a> {
-    dates: &'a [chrono::NaiveDate],
-}
-
-fn daily_view(ds: &crate::market::Dataset, start: usize) -> DailyView<'_> {
-    DailyView {
-        dates: &ds.dates[start..],
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn close_round(
-    a: RoundAcc,
-    end_idx: usize,
-    view: &DailyView<'_>,
-    end_price: f64,
-    end_value: f64,
-    end_equity: f64,
-    margin_call: bool,
-    deficit: f64,
-) -> Round {
-    Round {
-        round: a.round,
-        start_date: view.dates[a.start_idx],
-        end_date: view.dates[end_idx],
-        open: false,
-        trading_days: (end_idx - a.start_idx + 1) as u32,
-        start_price: a.start_price,
-        end_price,
-        price_change_pct: (end_price / a.start_price - 1.0) * 100.0,
-        start_position_value: a.start_value,
-        end_position_value: end_value,
-        start_equity: a.start_equity,
-        end_equity,
-        margin_call,
-        return_pct: if a.start_equity > 0.0 {
-            (end_equity / a.start_equity - 1.0) * 100.0
-        } else {
-            0.0
-        },
-        interest_paid: a.interest,
-        dividends: a.dividends,
-        deficit,
-        margin_calls: a.restores,
-        rebalances: a.rebalances,
-        transaction_costs: a.tc,
-    }
 }
