@@ -66,6 +66,43 @@ pub struct Config {
     /// Seconds between keep-alive messages on subscription sockets.
     #[arg(long, env = "MARGIN_WS_KEEPALIVE_SECS", default_value_t = 15)]
     pub ws_keepalive_secs: u64,
+
+    /// Accounts: a session ends after this many seconds without a request (idle timeout).
+    #[arg(long, env = "MARGIN_SESSION_IDLE_SECS", default_value_t = 2 * 60 * 60)]
+    pub session_idle_secs: u64,
+
+    /// Accounts: a session ends this many seconds after login, however active (absolute expiry).
+    #[arg(long, env = "MARGIN_SESSION_ABSOLUTE_SECS", default_value_t = 24 * 60 * 60)]
+    pub session_absolute_secs: u64,
+
+    /// Accounts: allow `register` without an invite (the user then waits for an admin's approval).
+    #[arg(long, env = "MARGIN_OPEN_REGISTRATION", default_value_t = false, action = clap::ArgAction::Set)]
+    pub open_registration: bool,
+
+    /// Accounts: hours an invite stays redeemable.
+    #[arg(long, env = "MARGIN_INVITE_TTL_HOURS", default_value_t = 7 * 24)]
+    pub invite_ttl_hours: u64,
+
+    /// Accounts: the window, in seconds, over which failed logins are counted for throttling.
+    #[arg(long, env = "MARGIN_LOGIN_WINDOW_SECS", default_value_t = 15 * 60)]
+    pub login_window_secs: u64,
+
+    /// Accounts: failed logins for one email within the window before further attempts are refused.
+    #[arg(long, env = "MARGIN_LOGIN_MAX_FAILURES_PER_ACCOUNT", default_value_t = 5)]
+    pub login_max_failures_per_account: u64,
+
+    /// Accounts: failed logins from one IP address within the window before further attempts are refused.
+    #[arg(long, env = "MARGIN_LOGIN_MAX_FAILURES_PER_IP", default_value_t = 20)]
+    pub login_max_failures_per_ip: u64,
+
+    /// Accounts: also carry the session in a `__Host-` cookie for browser SPAs (CSRF-defended).
+    #[arg(long, env = "MARGIN_SESSION_COOKIE", default_value_t = false, action = clap::ArgAction::Set)]
+    pub session_cookie: bool,
+
+    /// Comma-separated IPs of reverse proxies whose X-Forwarded-For is trusted for the client IP
+    /// (login audit and per-IP throttling). Empty: the peer address is the client.
+    #[arg(long, env = "MARGIN_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Config {

@@ -11,6 +11,13 @@ pub enum ApiError {
     Unauthenticated,
     #[error("not allowed")]
     Forbidden,
+    /// UNAUTHENTICATED with a message safe to show (the generic login failure, an expired
+    /// session).
+    #[error("{0}")]
+    AuthenticationFailed(&'static str),
+    /// FORBIDDEN with the reason the caller may see (pending approval, missing scope, …).
+    #[error("{0}")]
+    ForbiddenBecause(&'static str),
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("quota exceeded: at most {limit} saved results")]
@@ -41,8 +48,8 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::BadUserInput { .. } => "BAD_USER_INPUT",
-            Self::Unauthenticated => "UNAUTHENTICATED",
-            Self::Forbidden => "FORBIDDEN",
+            Self::Unauthenticated | Self::AuthenticationFailed(_) => "UNAUTHENTICATED",
+            Self::Forbidden | Self::ForbiddenBecause(_) => "FORBIDDEN",
             Self::NotFound(_) => "NOT_FOUND",
             Self::QuotaExceeded { .. } => "QUOTA_EXCEEDED",
             Self::RateLimited { .. } => "RATE_LIMITED",

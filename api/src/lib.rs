@@ -1,6 +1,7 @@
 //! The margin analytics GraphQL service.
 
 pub mod app;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;

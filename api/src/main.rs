@@ -47,5 +47,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", api::graphql::sdl());
             Ok(())
         }
+        Command::CreateAdmin { email, username, .. } => {
+            api::cli::create_admin(&cli.config, &email, &username, std::io::stdin().lock()).await
+        }
     }
 }

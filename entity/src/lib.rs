@@ -1,5 +1,6 @@
 //! sea-orm entities: one module per table, names kept from the product's Django apps.
 
+pub mod api_token;
 pub mod backtest_cache;
 pub mod backtest_session;
 pub mod invite_template;
@@ -11,6 +12,7 @@ pub mod user;
 pub mod user_session;
 
 pub mod prelude {
+    pub use super::api_token::Entity as ApiToken;
     pub use super::backtest_cache::Entity as BacktestCache;
     pub use super::backtest_session::Entity as BacktestSession;
     pub use super::invite_template::Entity as InviteTemplate;

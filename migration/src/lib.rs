@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20260101_000001_accounts;
 mod m20260101_000002_margin;
+mod m20260101_000003_api_tokens;
 
 /// Upper bound of the quota counter enforced by the database; the configurable per-user quota
 /// must stay at or below it.
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20260101_000001_accounts::Migration),
             Box::new(m20260101_000002_margin::Migration),
+            Box::new(m20260101_000003_api_tokens::Migration),
         ]
     }
 }

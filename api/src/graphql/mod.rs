@@ -27,7 +27,8 @@ pub fn schema(config: &Config) -> AppSchema {
     .limit_depth(config.max_depth)
     .limit_complexity(config.max_complexity)
     .limit_directives(config.max_directives)
-    .extension(Tracing);
+    .extension(Tracing)
+    .extension(crate::auth::WriteScopeForMutations);
     if !config.introspection {
         builder = builder.disable_introspection().disable_suggestions();
     }

@@ -28,6 +28,9 @@ pub struct RequestMeta {
     pub user_agent: Option<String>,
     pub authorization: Option<String>,
     pub cookie: Option<String>,
+    pub origin: Option<String>,
+    pub host: Option<String>,
+    pub forwarded_for: Option<String>,
 }
 
 impl RequestMeta {
@@ -44,13 +47,29 @@ impl RequestMeta {
             user_agent: text(header::USER_AGENT),
             authorization: text(header::AUTHORIZATION),
             cookie: text(header::COOKIE),
+            origin: text(header::ORIGIN),
+            host: text(header::HOST),
+            forwarded_for: text(header::HeaderName::from_static("x-forwarded-for")),
+        }
+    }
+
+    /// What authentication reads from the request.
+    pub(crate) fn presented(&self) -> crate::auth::Presented {
+        crate::auth::Presented {
+            authorization: self.authorization.clone(),
+            cookie: self.cookie.clone(),
+            origin: self.origin.clone(),
+            host: self.host.clone(),
+            peer: self.ip.as_deref().and_then(|ip| ip.parse().ok()),
+            forwarded_for: self.forwarded_for.clone(),
+            user_agent: self.user_agent.clone(),
         }
     }
 }
 
 pub async fn post(
     State(state): State<HttpState>,
-    peer: Option<ConnectInfo<SocketAddr>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> HttpResponse {
@@ -77,7 +96,7 @@ pub async fn post(
         Ok(request) => request,
         Err(message) => return error_response(StatusCode::BAD_REQUEST, &message, codes::BAD_REQUEST),
     };
-    let meta = RequestMeta::from_parts(&headers, peer.map(|c| c.0));
+    let meta = RequestMeta::from_parts(&headers, Some(peer));
     execute(&state, request, meta).await
 }
 
@@ -109,7 +128,7 @@ pub struct GetParams {
 
 pub async fn get(
     State(state): State<HttpState>,
-    peer: Option<ConnectInfo<SocketAddr>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     params: Result<Query<GetParams>, axum::extract::rejection::QueryRejection>,
 ) -> HttpResponse {
@@ -154,7 +173,7 @@ pub async fn get(
             }
         }
     }
-    let meta = RequestMeta::from_parts(&headers, peer.map(|c| c.0));
+    let meta = RequestMeta::from_parts(&headers, Some(peer));
     execute(&state, request, meta).await
 }
 
@@ -180,10 +199,15 @@ pub(crate) async fn execute(state: &HttpState, request: Request, meta: RequestMe
     let started = Instant::now();
     let label = operation_label(&request.query, request.operation_name.as_deref());
     let request_id = meta.request_id.clone();
-    let request = request.data(state.app.clone()).data(meta);
+    // The caller is resolved once per request; resolvers read it with `auth::require_*`.
+    let auth = crate::auth::authenticate(&state.app, &meta.presented()).await;
+    let request = request.data(state.app.clone()).data(meta).data(auth);
     let outcome = AssertUnwindSafe(state.schema.execute(request)).catch_unwind().await;
+    let mut extra_headers = HeaderMap::new();
     let (status, body, outcome_label) = match outcome {
         Ok(mut response) => {
+            // Resolvers may set headers (a session cookie, for one).
+            extra_headers = std::mem::take(&mut response.http_headers);
             let request_level = finalize_errors(&mut response, &request_id);
             let status = if request_level { StatusCode::BAD_REQUEST } else { StatusCode::OK };
             let outcome_label = match (request_level, response.errors.is_empty()) {
@@ -207,7 +231,9 @@ pub(crate) async fn execute(state: &HttpState, request: Request, meta: RequestMe
         .app
         .metrics
         .observe_request(label, outcome_label, started.elapsed().as_secs_f64());
-    (status, Json(body)).into_response()
+    let mut http_response = (status, Json(body)).into_response();
+    http_response.headers_mut().extend(extra_headers);
+    http_response
 }
 
 /// Gives every error a code and hides internal ones behind the request id. Returns true when

@@ -24,7 +24,8 @@ pub async fn readyz(State(state): State<HttpState>) -> Response {
     let redis = match state.app.redis.clone() {
         None => "disabled",
         Some(mut connection) => {
-            let ping = redis::cmd("PING").query_async::<String>(&mut connection);
+            let command = redis::cmd("PING");
+            let ping = command.query_async::<String>(&mut connection);
             match tokio::time::timeout(Duration::from_millis(500), ping).await {
                 Ok(Ok(_)) => "ok",
                 _ => "degraded",

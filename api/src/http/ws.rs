@@ -2,6 +2,8 @@
 //! The loop is ours rather than the adapter's so that it can send keep-alives and close every
 //! socket with 1001 when the server shuts down.
 
+use std::net::SocketAddr;
+
 use async_graphql::{
     Data,
     http::{ALL_WEBSOCKET_PROTOCOLS, WebSocket as GraphQLWs, WebSocketProtocols, WsMessage},
@@ -9,7 +11,7 @@ use async_graphql::{
 use async_graphql_axum::GraphQLProtocol;
 use axum::{
     extract::{
-        State,
+        ConnectInfo, State,
         ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade},
     },
     http::HeaderMap,
@@ -24,28 +26,42 @@ const GOING_AWAY: u16 = 1001;
 
 pub async fn upgrade(
     State(state): State<HttpState>,
-    protocol: GraphQLProtocol,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    _protocol: GraphQLProtocol,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    let text = |name: axum::http::HeaderName| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    use axum::http::header;
+    // The extractor above refused requests without a GraphQL subprotocol; it does not expose
+    // which one it found, so read it again.
+    let protocol = text(header::SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|list| {
+            list.split(',')
+                .find_map(|p| p.trim().parse::<WebSocketProtocols>().ok())
+        })
+        .unwrap_or(WebSocketProtocols::GraphQLWS);
     let meta = RequestMeta {
-        request_id: headers
-            .get(super::REQUEST_ID)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string(),
-        user_agent: headers
-            .get(axum::http::header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned),
-        ..RequestMeta::default()
+        request_id: text(super::REQUEST_ID).unwrap_or_default(),
+        ip: Some(peer.ip().to_string()),
+        user_agent: text(header::USER_AGENT),
+        authorization: text(header::AUTHORIZATION),
+        cookie: text(header::COOKIE),
+        origin: text(header::ORIGIN),
+        host: text(header::HOST),
+        forwarded_for: text(header::HeaderName::from_static("x-forwarded-for")),
     };
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| serve(socket, state, protocol, meta))
 }
 
-async fn serve(socket: WebSocket, state: HttpState, protocol: GraphQLProtocol, meta: RequestMeta) {
+async fn serve(socket: WebSocket, state: HttpState, protocol: WebSocketProtocols, meta: RequestMeta) {
     let (mut sink, stream) = socket.split();
     let input = stream
         .take_while(|message| futures_util::future::ready(message.is_ok()))
@@ -61,7 +77,7 @@ async fn serve(socket: WebSocket, state: HttpState, protocol: GraphQLProtocol, m
     data.insert(state.app.clone());
     data.insert(meta.clone());
     let app = state.app.clone();
-    let protocols = protocol.0;
+    let protocols = protocol;
     let outgoing = GraphQLWs::new(state.schema.clone(), input, protocols)
         .connection_data(data)
         .on_connection_init(move |payload| connection_init(app, meta, payload));
@@ -87,13 +103,18 @@ async fn serve(socket: WebSocket, state: HttpState, protocol: GraphQLProtocol, m
                     break;
                 }
             }
-            _ = shutdown.wait_for(|stopping| *stopping) => {
+            _ = stopping(&mut shutdown) => {
                 let frame = CloseFrame { code: GOING_AWAY, reason: "server shutting down".into() };
                 let _ = sink.send(Message::Close(Some(frame))).await;
                 break;
             }
         }
     }
+}
+
+async fn stopping(shutdown: &mut tokio::sync::watch::Receiver<bool>) {
+    // The guard wait_for returns is not Send; drop it before the select arm runs.
+    let _ = shutdown.wait_for(|stopping| *stopping).await.map(|_| ());
 }
 
 /// graphql-ws (legacy) has its own "ka" message; graphql-transport-ws has ping/pong, which
@@ -105,19 +126,31 @@ fn keepalive_message(protocol: WebSocketProtocols) -> Message {
     }
 }
 
-/// Data for the connection from the `connection_init` payload. Authentication reads
-/// `{"authorization": "Bearer …"}` from it.
+/// Data for the connection from the `connection_init` payload: the caller is resolved once,
+/// from `{"authorization": "Bearer …"}` (else the upgrade request's own `Authorization`
+/// header, else the session cookie in cookie mode), the same way as for HTTP requests. Invalid
+/// credentials refuse the connection; none at all leave it anonymous.
 async fn connection_init(
-    _app: crate::state::AppState,
+    app: crate::state::AppState,
     mut meta: RequestMeta,
     payload: serde_json::Value,
 ) -> async_graphql::Result<Data> {
-    meta.authorization = payload
+    let from_payload = payload
         .get("authorization")
         .or_else(|| payload.get("Authorization"))
         .and_then(|v| v.as_str())
         .map(str::to_owned);
+    if from_payload.is_some() {
+        meta.authorization = from_payload;
+    }
+    let auth = crate::auth::authenticate(&app, &meta.presented()).await;
+    if auth.is_invalid() {
+        return Err(async_graphql::Error::new(
+            "the token is invalid, expired or revoked; sign in again",
+        ));
+    }
     let mut data = Data::default();
     data.insert(meta);
+    data.insert(auth);
     Ok(data)
 }

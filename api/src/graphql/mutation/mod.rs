@@ -1,5 +1,7 @@
-use async_graphql::{EmptyMutation, MergedObject};
+mod accounts;
+
+use async_graphql::MergedObject;
 
 /// Mutations by domain; accounts and the margin API add their parts here.
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(EmptyMutation);
+pub struct MutationRoot(accounts::AccountsMutation);

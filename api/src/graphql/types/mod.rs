@@ -1,2 +1,3 @@
+pub mod accounts;
 pub mod market;
 pub mod scalars;

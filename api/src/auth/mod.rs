@@ -1,0 +1,349 @@
+//! Who is calling: one [`AuthContext`] per HTTP request or WebSocket connection, resolved once
+//! from the bearer token (or the session cookie in cookie mode), and the guards resolvers call
+//! in one line:
+//!
+//! ```ignore
+//! let caller = auth::require_approved(ctx).extend()?;
+//! let admin = auth::require_role(ctx, Role::Admin).extend()?;
+//! ```
+//!
+//! Sessions count as full scope; an API token carries the scopes it was created with, and the
+//! [`WriteScopeForMutations`] schema extension refuses every mutation to a token without
+//! `WRITE`.
+
+pub mod cookie;
+pub mod password;
+mod resolve;
+mod scope;
+pub mod throttle;
+pub mod token;
+
+use std::fmt;
+
+use async_graphql::Context;
+
+use crate::error::{ApiError, ApiResult};
+
+pub use resolve::{Presented, authenticate, client_ip};
+pub use scope::WriteScopeForMutations;
+
+/// Roles in increasing order of power: a guard for role X admits X and everything above it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    Viewer,
+    Analyst,
+    Manager,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Analyst => "analyst",
+            Role::Manager => "manager",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// The role stored in a row; unknown text (a hand-edited row) is the least powerful role.
+    pub fn from_db(text: &str) -> Role {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "admin" => Role::Admin,
+            "manager" => Role::Manager,
+            "analyst" => Role::Analyst,
+            _ => Role::Viewer,
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What an API token may do. A session has every scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Scope {
+    Read,
+    Write,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Read => "read",
+            Scope::Write => "write",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Scope> {
+        match text.trim() {
+            "read" => Some(Scope::Read),
+            "write" => Some(Scope::Write),
+            _ => None,
+        }
+    }
+
+    /// The comma-separated form stored in `authentication_apitoken.scopes`.
+    pub fn join(scopes: &[Scope]) -> String {
+        let mut scopes = scopes.to_vec();
+        scopes.sort();
+        scopes.dedup();
+        scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",")
+    }
+
+    pub fn split(text: &str) -> Vec<Scope> {
+        let mut scopes: Vec<Scope> = text.split(',').filter_map(Scope::parse).collect();
+        scopes.sort();
+        scopes.dedup();
+        scopes
+    }
+}
+
+/// How the caller authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// An interactive session (`login`), by bearer header or cookie.
+    Session { session_id: i64 },
+    /// An API token (`createApiToken`).
+    ApiToken { token_id: i64 },
+}
+
+/// The signed-in caller, as resolved at the start of the request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user_id: i64,
+    pub email: String,
+    pub username: String,
+    pub role: Role,
+    pub is_approved: bool,
+    pub scopes: Vec<Scope>,
+    pub via: Via,
+}
+
+impl Caller {
+    pub fn has_scope(&self, scope: Scope) -> bool {
+        self.scopes.contains(&scope)
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.role >= Role::Admin
+    }
+
+    pub fn session_id(&self) -> Option<i64> {
+        match self.via {
+            Via::Session { session_id } => Some(session_id),
+            Via::ApiToken { .. } => None,
+        }
+    }
+}
+
+/// Where the request came from, for the login audit and throttling.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum AuthState {
+    /// No credentials presented.
+    Anonymous,
+    /// Credentials presented but unknown, expired, revoked or malformed.
+    Invalid,
+    /// The credentials could not be checked (database failure); logged when it happened.
+    Unavailable,
+    Signed(Box<Caller>),
+}
+
+/// The per-request (or per-connection) authentication result, inserted as request data by the
+/// HTTP handler and as connection data by the WebSocket handler.
+#[derive(Debug, Clone)]
+pub struct AuthContext {
+    pub(crate) state: AuthState,
+    pub client: ClientInfo,
+    /// True when the session came from the cookie (login/logout then manage the cookie too).
+    pub via_cookie: bool,
+    /// Cookie mode is configured: `login` sets the cookie and `logout` clears it.
+    pub cookie_mode: bool,
+    /// Seconds of absolute session lifetime, for the cookie's Max-Age.
+    pub(crate) cookie_max_age: u64,
+}
+
+impl AuthContext {
+    pub fn anonymous(client: ClientInfo) -> Self {
+        Self {
+            state: AuthState::Anonymous,
+            client,
+            via_cookie: false,
+            cookie_mode: false,
+            cookie_max_age: 0,
+        }
+    }
+
+    pub fn caller(&self) -> Option<&Caller> {
+        match &self.state {
+            AuthState::Signed(caller) => Some(caller),
+            _ => None,
+        }
+    }
+
+    /// True when credentials were presented and refused; the WebSocket handler refuses such
+    /// a connection outright.
+    pub fn is_invalid(&self) -> bool {
+        matches!(self.state, AuthState::Invalid)
+    }
+
+    pub fn require_user(&self) -> ApiResult<&Caller> {
+        match &self.state {
+            AuthState::Signed(caller) => Ok(caller),
+            AuthState::Anonymous => Err(ApiError::Unauthenticated),
+            AuthState::Invalid => Err(ApiError::AuthenticationFailed(
+                "the token is invalid, expired or revoked; sign in again",
+            )),
+            AuthState::Unavailable => Err(ApiError::internal(anyhow::anyhow!(
+                "credentials could not be checked"
+            ))),
+        }
+    }
+
+    pub fn require_approved(&self) -> ApiResult<&Caller> {
+        let caller = self.require_user()?;
+        if caller.is_approved {
+            Ok(caller)
+        } else {
+            Err(ApiError::ForbiddenBecause(
+                "your account is pending approval by an administrator",
+            ))
+        }
+    }
+
+    pub fn require_role(&self, role: Role) -> ApiResult<&Caller> {
+        let caller = self.require_approved()?;
+        if caller.role >= role {
+            Ok(caller)
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
+
+    pub fn require_scope(&self, scope: Scope) -> ApiResult<&Caller> {
+        let caller = self.require_user()?;
+        if caller.has_scope(scope) {
+            Ok(caller)
+        } else {
+            Err(missing_scope(scope))
+        }
+    }
+
+    /// An interactive session (not an API token): credential management needs one, so a
+    /// leaked token cannot mint more tokens or see sessions.
+    pub fn require_session(&self) -> ApiResult<&Caller> {
+        let caller = self.require_user()?;
+        match caller.via {
+            Via::Session { .. } => Ok(caller),
+            Via::ApiToken { .. } => Err(ApiError::ForbiddenBecause(
+                "this needs a signed-in session, not an API token",
+            )),
+        }
+    }
+}
+
+pub(crate) fn missing_scope(scope: Scope) -> ApiError {
+    match scope {
+        Scope::Write => ApiError::ForbiddenBecause("this API token lacks the WRITE scope"),
+        Scope::Read => ApiError::ForbiddenBecause("this API token lacks the READ scope"),
+    }
+}
+
+static ANONYMOUS: std::sync::LazyLock<AuthContext> =
+    std::sync::LazyLock::new(|| AuthContext::anonymous(ClientInfo::default()));
+
+/// The request's auth context; anonymous when the transport attached none (schema tests).
+pub fn context<'a>(ctx: &Context<'a>) -> &'a AuthContext {
+    ctx.data_opt::<AuthContext>().unwrap_or(&ANONYMOUS)
+}
+
+/// The caller, if signed in.
+pub fn caller<'a>(ctx: &Context<'a>) -> Option<&'a Caller> {
+    context(ctx).caller()
+}
+
+/// Signed in (approved or not): UNAUTHENTICATED otherwise.
+pub fn require_user<'a>(ctx: &Context<'a>) -> ApiResult<&'a Caller> {
+    context(ctx).require_user()
+}
+
+/// Signed in and approved: FORBIDDEN ("pending approval") for a pending account.
+pub fn require_approved<'a>(ctx: &Context<'a>) -> ApiResult<&'a Caller> {
+    context(ctx).require_approved()
+}
+
+/// Approved with a role at least `role`.
+pub fn require_role<'a>(ctx: &Context<'a>, role: Role) -> ApiResult<&'a Caller> {
+    context(ctx).require_role(role)
+}
+
+/// Signed in with `scope` (sessions have every scope).
+pub fn require_scope<'a>(ctx: &Context<'a>, scope: Scope) -> ApiResult<&'a Caller> {
+    context(ctx).require_scope(scope)
+}
+
+/// Signed in through a session rather than an API token.
+pub fn require_session<'a>(ctx: &Context<'a>) -> ApiResult<&'a Caller> {
+    context(ctx).require_session()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn signed(role: Role, approved: bool, scopes: Vec<Scope>, via: Via) -> AuthContext {
+        AuthContext {
+            state: AuthState::Signed(Box::new(Caller {
+                user_id: 1,
+                email: "a@example.com".into(),
+                username: "a".into(),
+                role,
+                is_approved: approved,
+                scopes,
+                via,
+            })),
+            client: ClientInfo::default(),
+            via_cookie: false,
+            cookie_mode: false,
+            cookie_max_age: 0,
+        }
+    }
+
+    #[test]
+    fn guards_map_to_the_right_codes() {
+        let anon = AuthContext::anonymous(ClientInfo::default());
+        assert_eq!(anon.require_user().unwrap_err().code(), "UNAUTHENTICATED");
+        let session = Via::Session { session_id: 1 };
+        let pending = signed(Role::Viewer, false, vec![Scope::Read, Scope::Write], session);
+        assert!(pending.require_user().is_ok());
+        assert_eq!(pending.require_approved().unwrap_err().code(), "FORBIDDEN");
+        assert!(pending.require_approved().unwrap_err().to_string().contains("pending approval"));
+        let viewer = signed(Role::Viewer, true, vec![Scope::Read, Scope::Write], session);
+        assert_eq!(viewer.require_role(Role::Admin).unwrap_err().code(), "FORBIDDEN");
+        assert!(viewer.require_role(Role::Viewer).is_ok());
+        let manager = signed(Role::Manager, true, vec![Scope::Read, Scope::Write], session);
+        assert!(manager.require_role(Role::Analyst).is_ok());
+        let reader = signed(Role::Admin, true, vec![Scope::Read], Via::ApiToken { token_id: 3 });
+        assert_eq!(reader.require_scope(Scope::Write).unwrap_err().code(), "FORBIDDEN");
+        assert!(reader.require_scope(Scope::Read).is_ok());
+        assert_eq!(reader.require_session().unwrap_err().code(), "FORBIDDEN");
+    }
+
+    #[test]
+    fn scopes_round_trip_through_their_stored_form() {
+        assert_eq!(Scope::join(&[Scope::Write, Scope::Read, Scope::Write]), "read,write");
+        assert_eq!(Scope::split("read,write,bogus"), vec![Scope::Read, Scope::Write]);
+        assert_eq!(Role::from_db("ADMIN"), Role::Admin);
+        assert_eq!(Role::from_db("nonsense"), Role::Viewer);
+        assert!(Role::Admin > Role::Manager && Role::Manager > Role::Analyst);
+    }
+}
