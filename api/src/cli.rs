@@ -1,4 +1,5 @@
-//! The `margin-api` command line: serve (default), migrate, schema.
+//! The `margin-api` command line: serve (default), migrate, schema, backtest, calculate,
+//! create-admin.
 
 use clap::{Parser, Subcommand};
 
@@ -24,6 +25,10 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL); `schema.graphql` is this output.
     Schema,
+    /// Run a backtest with the engine and print the result (no server, no database).
+    Backtest(crate::engine_cli::BacktestArgs),
+    /// Run the margin calculator and print the result (no server, no database).
+    Calculate(crate::engine_cli::CalculateArgs),
     /// Create an approved admin account (bootstraps the first admin). The password is read
     /// from standard input, so it never appears in the process list or shell history:
     /// `printf '%s\n' "$PASSWORD" | margin-api create-admin --email E --username U --password-stdin`.

@@ -42,7 +42,10 @@ mod tests {
 
     #[test]
     fn finds_the_file_of_a_sqlite_url() {
-        assert_eq!(sqlite_file_path("sqlite://./var/a.sqlite?mode=rwc"), Some("./var/a.sqlite"));
+        assert_eq!(
+            sqlite_file_path("sqlite://./var/a.sqlite?mode=rwc"),
+            Some("./var/a.sqlite")
+        );
         assert_eq!(sqlite_file_path("sqlite::memory:"), None);
         assert_eq!(sqlite_file_path("postgres://localhost/test"), None);
     }

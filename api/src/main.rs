@@ -47,6 +47,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", api::graphql::sdl());
             Ok(())
         }
+        Command::Backtest(args) => {
+            let market = engine::MarketData::load_dir(&cli.config.data_dir)?;
+            println!("{}", api::engine_cli::run_backtest(market, &args)?);
+            Ok(())
+        }
+        Command::Calculate(args) => {
+            let market = engine::MarketData::load_dir(&cli.config.data_dir)?;
+            println!("{}", api::engine_cli::run_calculate(&market, &args)?);
+            Ok(())
+        }
         Command::CreateAdmin { email, username, .. } => {
             api::cli::create_admin(&cli.config, &email, &username, std::io::stdin().lock()).await
         }

@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+};
 
 #[derive(Clone)]
 pub struct Metrics(Arc<Inner>);
@@ -18,7 +20,10 @@ impl Metrics {
     pub fn new() -> Self {
         let registry = Registry::new();
         let requests = IntCounterVec::new(
-            Opts::new("graphql_requests_total", "GraphQL requests by operation and outcome"),
+            Opts::new(
+                "graphql_requests_total",
+                "GraphQL requests by operation and outcome",
+            ),
             &["operation", "outcome"],
         )
         .expect("static metric definition");
@@ -34,7 +39,10 @@ impl Metrics {
         )
         .expect("static metric definition");
         let cache = IntCounterVec::new(
-            Opts::new("backtest_cache_lookups_total", "Backtest cache lookups by layer and result"),
+            Opts::new(
+                "backtest_cache_lookups_total",
+                "Backtest cache lookups by layer and result",
+            ),
             &["layer", "result"],
         )
         .expect("static metric definition");
@@ -43,7 +51,9 @@ impl Metrics {
             Box::new(latency.clone()),
             Box::new(cache.clone()),
         ] {
-            registry.register(collector).expect("metric names are unique");
+            registry
+                .register(collector)
+                .expect("metric names are unique");
         }
         Self(Arc::new(Inner {
             registry,
@@ -54,8 +64,14 @@ impl Metrics {
     }
 
     pub fn observe_request(&self, operation: &str, outcome: &str, seconds: f64) {
-        self.0.requests.with_label_values(&[operation, outcome]).inc();
-        self.0.latency.with_label_values(&[operation]).observe(seconds);
+        self.0
+            .requests
+            .with_label_values(&[operation, outcome])
+            .inc();
+        self.0
+            .latency
+            .with_label_values(&[operation])
+            .observe(seconds);
     }
 
     pub fn cache_lookup(&self, layer: &str, hit: bool) {

@@ -31,11 +31,15 @@ pub fn data_dir() -> PathBuf {
 }
 
 pub fn redis_url() -> Option<String> {
-    std::env::var("TEST_REDIS_URL").ok().filter(|s| !s.is_empty())
+    std::env::var("TEST_REDIS_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
 }
 
 pub fn postgres_url() -> Option<String> {
-    std::env::var("TEST_DATABASE_URL").ok().filter(|s| !s.is_empty())
+    std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
 }
 
 /// A configuration for tests: port 0, the shipped data, the given database, no signals.
@@ -108,7 +112,9 @@ impl TestApp {
 
     pub async fn start(backend: Backend, config: Config) -> TestApp {
         let database_url = config.database_url();
-        let app = Application::build(config).await.expect("application builds");
+        let app = Application::build(config)
+            .await
+            .expect("application builds");
         let address = format!("http://{}", app.local_addr());
         let shutdown = app.shutdown_handle();
         let db = app.state().db.clone();
@@ -132,7 +138,12 @@ impl TestApp {
     }
 
     /// POSTs a GraphQL request; returns the HTTP status and the JSON body.
-    pub async fn post_graphql(&self, query: &str, variables: Value, token: Option<&str>) -> (u16, Value) {
+    pub async fn post_graphql(
+        &self,
+        query: &str,
+        variables: Value,
+        token: Option<&str>,
+    ) -> (u16, Value) {
         let mut request = self
             .client
             .post(format!("{}/graphql", self.address))
@@ -182,7 +193,9 @@ where
 
 /// The `extensions.code` of the first error of a response body.
 pub fn error_code(body: &Value) -> &str {
-    body["errors"][0]["extensions"]["code"].as_str().unwrap_or("")
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("")
 }
 
 #[cfg(test)]

@@ -26,7 +26,9 @@ impl Browser {
     /// Starts chromedriver on a free port and a headless Chromium session with the flags this
     /// sandbox needs (no GPU, no sandbox, no background network traffic).
     pub async fn launch(chromium: &str, chromedriver: &str) -> anyhow::Result<Browser> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
         let driver = Command::new(chromedriver)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
@@ -34,7 +36,9 @@ impl Browser {
             .spawn()
             .context("starting chromedriver")?;
         let base = format!("http://127.0.0.1:{port}");
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build()?;
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()?;
         let started = Instant::now();
         while http.get(format!("{base}/status")).send().await.is_err() {
             if started.elapsed() > Duration::from_secs(20) {
@@ -42,7 +46,8 @@ impl Browser {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let profile = std::env::temp_dir().join(format!("margin-chromium-{}", uuid::Uuid::new_v4()));
+        let profile =
+            std::env::temp_dir().join(format!("margin-chromium-{}", uuid::Uuid::new_v4()));
         let capabilities = json!({ "capabilities": { "alwaysMatch": {
             "browserName": "chrome",
             "goog:chromeOptions": {
@@ -55,8 +60,16 @@ impl Browser {
                 ]
             }
         }}});
-        let mut browser = Browser { driver, base, session: String::new(), http, _profile: profile };
-        let created = browser.call(reqwest::Method::POST, "/session", Some(capabilities)).await?;
+        let mut browser = Browser {
+            driver,
+            base,
+            session: String::new(),
+            http,
+            _profile: profile,
+        };
+        let created = browser
+            .call(reqwest::Method::POST, "/session", Some(capabilities))
+            .await?;
         browser.session = created["sessionId"]
             .as_str()
             .ok_or_else(|| anyhow!("no session id in {created}"))?
@@ -64,7 +77,12 @@ impl Browser {
         Ok(browser)
     }
 
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> anyhow::Result<Value> {
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> anyhow::Result<Value> {
         let url = if path == "/session" {
             format!("{}{path}", self.base)
         } else {
@@ -82,7 +100,9 @@ impl Browser {
     }
 
     pub async fn goto(&self, url: &str) -> anyhow::Result<()> {
-        self.call(reqwest::Method::POST, "/url", Some(json!({ "url": url }))).await.map(|_| ())
+        self.call(reqwest::Method::POST, "/url", Some(json!({ "url": url })))
+            .await
+            .map(|_| ())
     }
 
     /// Waits up to `timeout` for an element matching the CSS selector.
@@ -90,7 +110,11 @@ impl Browser {
         let started = Instant::now();
         loop {
             let found = self
-                .call(reqwest::Method::POST, "/element", Some(json!({ "using": "css selector", "value": css })))
+                .call(
+                    reqwest::Method::POST,
+                    "/element",
+                    Some(json!({ "using": "css selector", "value": css })),
+                )
                 .await;
             if let Ok(value) = found
                 && let Some(id) = value[ELEMENT_KEY].as_str()
@@ -105,9 +129,13 @@ impl Browser {
     }
 
     pub async fn click(&self, element: &Element) -> anyhow::Result<()> {
-        self.call(reqwest::Method::POST, &format!("/element/{}/click", element.0), Some(json!({})))
-            .await
-            .map(|_| ())
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{}/click", element.0),
+            Some(json!({})),
+        )
+        .await
+        .map(|_| ())
     }
 
     pub async fn type_into(&self, element: &Element, text: &str) -> anyhow::Result<()> {
@@ -121,13 +149,23 @@ impl Browser {
     }
 
     pub async fn text(&self, element: &Element) -> anyhow::Result<String> {
-        let value = self.call(reqwest::Method::GET, &format!("/element/{}/text", element.0), None).await?;
+        let value = self
+            .call(
+                reqwest::Method::GET,
+                &format!("/element/{}/text", element.0),
+                None,
+            )
+            .await?;
         Ok(value.as_str().unwrap_or_default().to_string())
     }
 
     pub async fn run_script(&self, script: &str) -> anyhow::Result<Value> {
-        self.call(reqwest::Method::POST, "/execute/sync", Some(json!({ "script": script, "args": [] })))
-            .await
+        self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({ "script": script, "args": [] })),
+        )
+        .await
     }
 
     pub async fn close(mut self) {

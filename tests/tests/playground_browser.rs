@@ -20,41 +20,77 @@ fn which(program: &str) -> Option<String> {
 fn assets_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("MARGIN_TEST_PLAYGROUND_ASSETS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../playground/node_modules"));
-    dir.join("graphiql/graphiql.min.js").is_file().then_some(dir)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../playground/node_modules")
+        });
+    dir.join("graphiql/graphiql.min.js")
+        .is_file()
+        .then_some(dir)
 }
 
 #[tokio::test]
 async fn offline_playground_runs_a_typed_query() {
     let required = std::env::var("MARGIN_TEST_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
-    let (Some(assets), Some(chromium), Some(chromedriver)) = (assets_dir(), which("chromium"), which("chromedriver"))
+    let (Some(assets), Some(chromium), Some(chromedriver)) =
+        (assets_dir(), which("chromium"), which("chromedriver"))
     else {
-        assert!(!required, "MARGIN_TEST_REQUIRE_BROWSER=1 but playground assets, chromium or chromedriver are missing");
+        assert!(
+            !required,
+            "MARGIN_TEST_REQUIRE_BROWSER=1 but playground assets, chromium or chromedriver are missing"
+        );
         eprintln!("skipped: needs `npm ci --prefix playground`, chromium and chromedriver");
         return;
     };
-    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.playground_assets = Some(assets)).await.unwrap();
-    let browser = Browser::launch(&chromium, &chromedriver).await.expect("browser starts");
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.playground_assets = Some(assets))
+        .await
+        .unwrap();
+    let browser = Browser::launch(&chromium, &chromedriver)
+        .await
+        .expect("browser starts");
 
-    browser.goto(&format!("{}/graphql", app.address)).await.unwrap();
+    browser
+        .goto(&format!("{}/graphql", app.address))
+        .await
+        .unwrap();
     let editor = browser
-        .wait_for(".graphiql-query-editor .CodeMirror", Duration::from_secs(30))
+        .wait_for(
+            ".graphiql-query-editor .CodeMirror",
+            Duration::from_secs(30),
+        )
         .await
         .expect("GraphiQL rendered from local assets");
     browser.click(&editor).await.unwrap();
-    let input = browser.wait_for(".graphiql-query-editor textarea", Duration::from_secs(5)).await.unwrap();
+    let input = browser
+        .wait_for(".graphiql-query-editor textarea", Duration::from_secs(5))
+        .await
+        .unwrap();
     // Select all and delete the default text, then type the query key by key.
-    browser.type_into(&input, "\u{E009}a\u{E000}\u{E017}").await.unwrap();
-    browser.type_into(&input, "{ tickers { symbol } }").await.unwrap();
+    browser
+        .type_into(&input, "\u{E009}a\u{E000}\u{E017}")
+        .await
+        .unwrap();
+    browser
+        .type_into(&input, "{ tickers { symbol } }")
+        .await
+        .unwrap();
     let typed = browser
         .run_script("return document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.getValue()")
         .await
         .unwrap();
-    assert!(typed.as_str().unwrap_or("").contains("tickers"), "editor holds the query: {typed}");
+    assert!(
+        typed.as_str().unwrap_or("").contains("tickers"),
+        "editor holds the query: {typed}"
+    );
 
-    let run = browser.wait_for(".graphiql-execute-button", Duration::from_secs(5)).await.unwrap();
+    let run = browser
+        .wait_for(".graphiql-execute-button", Duration::from_secs(5))
+        .await
+        .unwrap();
     browser.click(&run).await.unwrap();
-    let response = browser.wait_for(".graphiql-response .CodeMirror", Duration::from_secs(10)).await.unwrap();
+    let response = browser
+        .wait_for(".graphiql-response .CodeMirror", Duration::from_secs(10))
+        .await
+        .unwrap();
     let mut text = String::new();
     for _ in 0..50 {
         text = browser.text(&response).await.unwrap_or_default();
@@ -65,5 +101,8 @@ async fn offline_playground_runs_a_typed_query() {
     }
     browser.close().await;
     app.stop().await;
-    assert!(text.contains("\"SPY\""), "the response pane shows SPY, got: {text}");
+    assert!(
+        text.contains("\"SPY\""),
+        "the response pane shows SPY, got: {text}"
+    );
 }

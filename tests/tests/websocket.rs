@@ -36,30 +36,55 @@ async fn next_json(socket: &mut Socket) -> Value {
 }
 
 async fn send(socket: &mut Socket, value: Value) {
-    socket.send(Message::Text(value.to_string().into())).await.unwrap();
+    socket
+        .send(Message::Text(value.to_string().into()))
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
 async fn graphql_transport_ws_runs_an_operation() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
     let mut socket = connect(&app, "graphql-transport-ws").await;
-    send(&mut socket, json!({"type": "connection_init", "payload": {}})).await;
+    send(
+        &mut socket,
+        json!({"type": "connection_init", "payload": {}}),
+    )
+    .await;
     assert_eq!(next_json(&mut socket).await["type"], "connection_ack");
-    send(&mut socket, json!({"id": "1", "type": "subscribe", "payload": {"query": "{ tickers { symbol } }"}})).await;
+    send(
+        &mut socket,
+        json!({"id": "1", "type": "subscribe", "payload": {"query": "{ tickers { symbol } }"}}),
+    )
+    .await;
     let next = next_json(&mut socket).await;
     assert_eq!(next["type"], "next");
-    assert!(next["payload"]["data"]["tickers"].as_array().is_some_and(|t| t.iter().any(|x| x["symbol"] == "SPY")));
+    assert!(
+        next["payload"]["data"]["tickers"]
+            .as_array()
+            .is_some_and(|t| t.iter().any(|x| x["symbol"] == "SPY"))
+    );
     assert_eq!(next_json(&mut socket).await["type"], "complete");
     app.stop().await;
 }
 
 #[tokio::test]
 async fn legacy_graphql_ws_runs_an_operation_and_keeps_alive() {
-    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.ws_keepalive_secs = 1).await.unwrap();
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.ws_keepalive_secs = 1)
+        .await
+        .unwrap();
     let mut socket = connect(&app, "graphql-ws").await;
-    send(&mut socket, json!({"type": "connection_init", "payload": {}})).await;
+    send(
+        &mut socket,
+        json!({"type": "connection_init", "payload": {}}),
+    )
+    .await;
     assert_eq!(next_json(&mut socket).await["type"], "connection_ack");
-    send(&mut socket, json!({"id": "1", "type": "start", "payload": {"query": "{ version { engine } }"}})).await;
+    send(
+        &mut socket,
+        json!({"id": "1", "type": "start", "payload": {"query": "{ version { engine } }"}}),
+    )
+    .await;
     let mut saw_data = false;
     let mut saw_keepalive = false;
     for _ in 0..6 {
@@ -82,7 +107,11 @@ async fn legacy_graphql_ws_runs_an_operation_and_keeps_alive() {
 async fn shutdown_closes_sockets_with_going_away() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
     let mut socket = connect(&app, "graphql-transport-ws").await;
-    send(&mut socket, json!({"type": "connection_init", "payload": {}})).await;
+    send(
+        &mut socket,
+        json!({"type": "connection_init", "payload": {}}),
+    )
+    .await;
     assert_eq!(next_json(&mut socket).await["type"], "connection_ack");
     app.shutdown_handle().shutdown();
     let close = loop {
@@ -95,6 +124,9 @@ async fn shutdown_closes_sockets_with_going_away() {
             other => panic!("expected a close frame, got {other:?}"),
         }
     };
-    assert_eq!(close.expect("a close frame with a code").code, CloseCode::Away);
+    assert_eq!(
+        close.expect("a close frame with a code").code,
+        CloseCode::Away
+    );
     app.stop().await;
 }

@@ -1,0 +1,371 @@
+//! `margin-api backtest` and `margin-api calculate`: the engine without a server, for people
+//! and scripts. JSON output uses the GraphQL field names; bad input exits non-zero with the
+//! same message the API gives.
+
+use std::{path::PathBuf, sync::atomic::AtomicBool};
+
+use anyhow::{Context, bail};
+use chrono::NaiveDate;
+use clap::{Args, ValueEnum};
+use engine::{
+    AccountType, MarketData, PositionType,
+    backtest::{
+        BacktestInput, BacktestOptions, BacktestResult, InterestModel, LiquidationPolicy, Mode,
+    },
+    calculator::{CalcInput, CalcResult},
+};
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Format {
+    Json,
+    Summary,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ModeArg {
+    LiquidationReentry,
+    FreshCapital,
+    ProfitThreshold,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum AccountArg {
+    RegT,
+    Portfolio,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum PositionArg {
+    Long,
+    Short,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum PolicyArg {
+    Full,
+    Restore,
+}
+
+#[derive(Debug, Args)]
+pub struct BacktestArgs {
+    /// Dataset symbol (SPY, VTI, QQQ or any CSV in the data directory); defaults to the
+    /// --data-file's symbol when that is given.
+    #[arg(long)]
+    pub ticker: Option<String>,
+    #[arg(long, value_enum)]
+    pub mode: ModeArg,
+    #[arg(long)]
+    pub start: NaiveDate,
+    #[arg(long)]
+    pub end: NaiveDate,
+    #[arg(long)]
+    pub leverage: f64,
+    #[arg(long, value_enum, default_value = "reg-t")]
+    pub account: AccountArg,
+    /// Starting equity (cash); the first position is equity × leverage.
+    #[arg(long)]
+    pub equity: f64,
+    /// PROFIT_THRESHOLD: re-lever when the position has grown this many percent.
+    #[arg(long)]
+    pub profit_threshold: Option<f64>,
+    #[arg(long, value_enum, default_value = "full")]
+    pub policy: PolicyArg,
+    /// Detect calls on the day's low and fill at min(open, call price).
+    #[arg(long)]
+    pub intraday: bool,
+    #[arg(long)]
+    pub slippage_bps: Option<f64>,
+    /// fed-funds[:SPREAD] (default fed-funds:1.5), tbill[:SPREAD] or fixed:RATE (annual %).
+    #[arg(long, default_value = "fed-funds")]
+    pub interest: String,
+    /// Run on this price CSV (date,open,high,low,close,adj_close,volume) instead of a shipped one.
+    #[arg(long)]
+    pub data_file: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "summary")]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct CalculateArgs {
+    #[arg(long)]
+    pub ticker: String,
+    /// Gross position value.
+    #[arg(long)]
+    pub amount: f64,
+    #[arg(long)]
+    pub leverage: f64,
+    /// Entry price; default: the dataset's last close.
+    #[arg(long)]
+    pub price: Option<f64>,
+    #[arg(long, value_enum, default_value = "reg-t")]
+    pub account: AccountArg,
+    #[arg(long, value_enum, default_value = "long")]
+    pub position: PositionArg,
+    /// Annual margin rate in percent.
+    #[arg(long)]
+    pub rate: f64,
+    /// Holding period in months (1–60).
+    #[arg(long)]
+    pub months: u32,
+    /// Maintenance fraction overriding the account default (e.g. 0.30).
+    #[arg(long)]
+    pub maintenance: Option<f64>,
+    #[arg(long, value_enum, default_value = "summary")]
+    pub format: Format,
+}
+
+fn account(arg: AccountArg) -> AccountType {
+    match arg {
+        AccountArg::RegT => AccountType::RegT,
+        AccountArg::Portfolio => AccountType::Portfolio,
+    }
+}
+
+pub fn parse_interest(text: &str) -> anyhow::Result<InterestModel> {
+    let (kind, value) = match text.split_once(':') {
+        Some((kind, value)) => (kind, Some(value)),
+        None => (text, None),
+    };
+    let number = |default: Option<f64>| -> anyhow::Result<f64> {
+        match (value, default) {
+            (Some(v), _) => v
+                .trim()
+                .parse()
+                .with_context(|| format!("--interest: {v:?} is not a number")),
+            (None, Some(d)) => Ok(d),
+            (None, None) => bail!("--interest fixed needs a rate, e.g. fixed:5.5"),
+        }
+    };
+    Ok(match kind {
+        "fed-funds" => InterestModel::FedFundsPlus {
+            spread_pct: number(Some(1.5))?,
+        },
+        "tbill" => InterestModel::TbillPlus {
+            spread_pct: number(Some(1.5))?,
+        },
+        "fixed" => InterestModel::Fixed {
+            rate_pct: number(None)?,
+        },
+        other => bail!(
+            "--interest: unknown model {other:?} (fed-funds[:SPREAD], tbill[:SPREAD], fixed:RATE)"
+        ),
+    })
+}
+
+fn input_error(err: engine::InputError) -> anyhow::Error {
+    anyhow::anyhow!("{}: {}", err.field, err.message)
+}
+
+pub fn run_backtest(mut market: MarketData, args: &BacktestArgs) -> anyhow::Result<String> {
+    let file_symbol = match &args.data_file {
+        Some(path) => Some(
+            market
+                .load_price_file(path)
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+        ),
+        None => None,
+    };
+    let Some(ticker) = args.ticker.clone().or(file_symbol) else {
+        bail!("ticker: give --ticker (or --data-file)");
+    };
+    let mut options = BacktestOptions {
+        interest: parse_interest(&args.interest)?,
+        intraday: args.intraday,
+        liquidation_policy: match args.policy {
+            PolicyArg::Full => LiquidationPolicy::Full,
+            PolicyArg::Restore => LiquidationPolicy::Restore,
+        },
+        ..BacktestOptions::default()
+    };
+    if let Some(bps) = args.slippage_bps {
+        options.liquidation_slippage_bps = bps;
+    }
+    let input = BacktestInput {
+        ticker,
+        mode: match args.mode {
+            ModeArg::LiquidationReentry => Mode::LiquidationReentry,
+            ModeArg::FreshCapital => Mode::FreshCapital,
+            ModeArg::ProfitThreshold => Mode::ProfitThreshold,
+        },
+        start_date: args.start,
+        end_date: args.end,
+        leverage: args.leverage,
+        account_type: account(args.account),
+        initial_investment: args.equity,
+        profit_threshold_pct: args.profit_threshold,
+        options,
+    };
+    let result =
+        engine::backtest::run_backtest(&market, &input, &mut |_| {}, &AtomicBool::new(false))
+            .map_err(|err| match err {
+                engine::backtest::BacktestError::Input(e) => input_error(e),
+                other => anyhow::anyhow!("{other}"),
+            })?;
+    Ok(match args.format {
+        Format::Json => serde_json::to_string_pretty(&backtest_json(&result)?)?,
+        Format::Summary => backtest_summary(&result),
+    })
+}
+
+/// The summary's fields at the top level (as the GraphQL summary names them), plus the
+/// rounds table, the events and every metric.
+pub fn backtest_json(result: &BacktestResult) -> anyhow::Result<Value> {
+    let mut object = serde_json::to_value(&result.summary)?;
+    if let Value::Object(map) = &mut object {
+        map.insert("roundsTable".into(), serde_json::to_value(&result.rounds)?);
+        map.insert("events".into(), serde_json::to_value(&result.events)?);
+        map.insert("metrics".into(), serde_json::to_value(&result.metrics)?);
+        map.insert(
+            "engineMetrics".into(),
+            serde_json::to_value(&result.engine_metrics)?,
+        );
+    }
+    Ok(object)
+}
+
+fn pct(value: Option<f64>) -> String {
+    value.map_or_else(|| "n/a".to_string(), |v| format!("{:.2} %", v * 100.0))
+}
+
+fn num(value: Option<f64>) -> String {
+    value.map_or_else(|| "n/a".to_string(), |v| format!("{v:.3}"))
+}
+
+fn backtest_summary(result: &BacktestResult) -> String {
+    let s = &result.summary;
+    let rows = [
+        ("ticker", s.ticker.clone()),
+        ("mode", s.mode.as_str().to_string()),
+        ("account", s.account_type.as_str().to_string()),
+        ("leverage", format!("{:.2}x", s.leverage)),
+        (
+            "period",
+            format!(
+                "{} to {} ({} trading days)",
+                s.start_date, s.end_date, s.trading_days
+            ),
+        ),
+        ("initial equity", format!("${:.2}", s.initial_investment)),
+        ("final equity", format!("${:.2}", s.final_equity)),
+        ("final wealth", format!("${:.2}", s.final_wealth)),
+        ("contributed", format!("${:.2}", s.contributed)),
+        ("total return", pct(s.total_return)),
+        ("headline return", pct(s.headline_return)),
+        ("CAGR", pct(s.cagr)),
+        ("volatility", pct(s.volatility)),
+        ("Sharpe", num(s.sharpe)),
+        ("Sortino", num(s.sortino)),
+        ("max drawdown", pct(s.max_drawdown)),
+        ("Calmar", num(s.calmar)),
+        ("rounds", s.rounds.to_string()),
+        ("liquidations", s.liquidations.to_string()),
+        ("margin calls", s.margin_calls.to_string()),
+        ("rebalances", s.rebalances.to_string()),
+        ("total interest", format!("${:.2}", s.total_interest)),
+        ("total dividends", format!("${:.2}", s.total_dividends)),
+    ];
+    table(&rows)
+}
+
+fn table(rows: &[(&str, String)]) -> String {
+    let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    rows.iter()
+        .map(|(k, v)| format!("{k:<width$}  {v}\n"))
+        .collect()
+}
+
+pub fn run_calculate(market: &MarketData, args: &CalculateArgs) -> anyhow::Result<String> {
+    let input = CalcInput {
+        ticker: args.ticker.clone(),
+        investment_amount: args.amount,
+        leverage: args.leverage,
+        current_price: args.price,
+        account_type: account(args.account),
+        position_type: match args.position {
+            PositionArg::Long => PositionType::Long,
+            PositionArg::Short => PositionType::Short,
+        },
+        interest_rate: args.rate,
+        holding_period_months: args.months,
+        maintenance_override: args.maintenance,
+        day_count_basis: None,
+    };
+    let result = engine::calculator::calculate(&input, market).map_err(input_error)?;
+    Ok(match args.format {
+        Format::Json => serde_json::to_string_pretty(&result)?,
+        Format::Summary => calculate_summary(&result),
+    })
+}
+
+fn calculate_summary(r: &CalcResult) -> String {
+    let rows = [
+        ("ticker", format!("{} at ${:.2}", r.ticker, r.current_price)),
+        (
+            "account / position",
+            format!(
+                "{} {}",
+                r.account_type.as_str(),
+                json!(r.position_type).as_str().unwrap_or("")
+            ),
+        ),
+        ("position value", format!("${:.2}", r.position_value)),
+        ("cash required", format!("${:.2}", r.cash_required)),
+        ("margin loan", format!("${:.2}", r.margin_loan)),
+        (
+            "shares",
+            format!("{} ({:.3} fractional)", r.shares, r.shares_fractional),
+        ),
+        (
+            "leverage",
+            format!("{:.2}x (max {:.3}x)", r.leverage, r.max_leverage),
+        ),
+        ("maintenance", format!("{:.2} %", r.maintenance_pct)),
+        (
+            "margin-call price",
+            format!(
+                "${:.2} ({:.2} % move)",
+                r.margin_call_price, r.move_to_call_pct
+            ),
+        ),
+        ("wipe-out price", format!("${:.2}", r.wipeout_price)),
+        ("daily interest", format!("${:.2}", r.daily_interest)),
+        (
+            "holding interest",
+            format!(
+                "${:.2} over {} months",
+                r.holding_interest, r.holding_period_months
+            ),
+        ),
+        ("breakeven price", format!("${:.2}", r.breakeven_price)),
+        (
+            "risk level",
+            json!(r.risk_level).as_str().unwrap_or("").to_string(),
+        ),
+    ];
+    table(&rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interest_models_parse() {
+        assert_eq!(
+            parse_interest("fed-funds").unwrap(),
+            InterestModel::FedFundsPlus { spread_pct: 1.5 }
+        );
+        assert_eq!(
+            parse_interest("fed-funds:2").unwrap(),
+            InterestModel::FedFundsPlus { spread_pct: 2.0 }
+        );
+        assert_eq!(
+            parse_interest("fixed:5.5").unwrap(),
+            InterestModel::Fixed { rate_pct: 5.5 }
+        );
+        assert!(parse_interest("fixed").is_err());
+        assert!(parse_interest("libor:1").is_err());
+        assert!(parse_interest("fixed:abc").is_err());
+    }
+}
