@@ -10,7 +10,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use engine::AccountType;
 use engine::backtest::{BacktestInput, BacktestOptions, Mode, run_backtest};
 use engine::calculator::{CalcInput, calculate};
-use engine::figures::{FigureName, build};
+use engine::figures::{FigureName, build, build_figures};
 use engine::market::MarketData;
 
 fn data_dir() -> PathBuf {
@@ -77,6 +77,15 @@ fn benches(c: &mut Criterion) {
                 })
             },
         );
+        c.bench_function(
+            &format!("backtest_full_span_spy/{label}/run_plus_all_typed_figures"),
+            |b| {
+                b.iter(|| {
+                    let r = run_backtest(&md, black_box(&input), &mut |_| {}, &cancel).unwrap();
+                    black_box(build_figures(&r, &FigureName::ALL))
+                })
+            },
+        );
     }
     let r = run_backtest(
         &md,
@@ -87,6 +96,15 @@ fn benches(c: &mut Criterion) {
     .unwrap();
     c.bench_function("figures_only_full_span_spy", |b| {
         b.iter(|| black_box(build(black_box(&r), &FigureName::ALL)))
+    });
+    c.bench_function("figures_typed_only_full_span_spy", |b| {
+        b.iter(|| black_box(build_figures(black_box(&r), &FigureName::ALL)))
+    });
+    c.bench_function("figures_typed_to_json_full_span_spy", |b| {
+        b.iter(|| {
+            let figs = build_figures(black_box(&r), &FigureName::ALL);
+            black_box(serde_json::to_vec(&figs).unwrap())
+        })
     });
     c.bench_function("serialize_result_full_span_spy", |b| {
         b.iter(|| black_box(serde_json::to_vec(black_box(&r)).unwrap()))

@@ -30,6 +30,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for _ in 0..reps {
         match what.as_str() {
             "load" => drop(MarketData::load_dir(&dir)?),
+            "serialize" => drop(serde_json::to_vec(&r)?),
             "figures" => drop(engine::figures::build(
                 &r,
                 &engine::figures::FigureName::ALL,

@@ -39,36 +39,75 @@ impl FigureName {
     ];
 }
 
-fn epoch_ms(d: chrono::NaiveDate) -> Value {
+/// A trace's large numeric array, kept typed until serialisation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Column {
+    Numbers(Vec<f64>),
+    /// `None` is a gap (JSON `null`).
+    Optional(Vec<Option<f64>>),
+    /// Epoch milliseconds for date axes.
+    Ints(Vec<i64>),
+}
+
+/// One Plotly trace: small attributes in `props`, the big `x`/`y` arrays typed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Trace {
+    #[serde(flatten)]
+    pub props: Map<String, Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub x: Option<Column>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub y: Option<Column>,
+}
+
+/// A Plotly figure (`{data, layout}`). Serialising it directly (e.g. as a GraphQL JSON scalar
+/// over any `Serialize`) avoids building a `serde_json::Value` tree of ~8k-element arrays.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Figure {
+    pub data: Vec<Trace>,
+    pub layout: Value,
+}
+
+fn epoch_ms(d: chrono::NaiveDate) -> i64 {
     // 719_163 = days from 0001-01-01 (CE day 1) to 1970-01-01.
-    let days = i64::from(d.num_days_from_ce()) - 719_163;
-    Value::from(days * 86_400_000)
+    (i64::from(d.num_days_from_ce()) - 719_163) * 86_400_000
 }
 
-fn num(v: f64) -> Value {
-    // Values are finite by construction; a non-finite one would become JSON null here anyway.
-    Value::from(v)
+fn nums(v: &[f64]) -> Column {
+    Column::Numbers(v.to_vec())
 }
 
-fn nums(v: impl Iterator<Item = f64>) -> Value {
-    Value::Array(v.map(num).collect())
+fn opt_nums(v: &[Option<f64>]) -> Column {
+    Column::Optional(v.to_vec())
 }
 
-fn opt_nums(v: impl Iterator<Item = Option<f64>>) -> Value {
-    Value::Array(v.map(|x| x.map_or(Value::Null, num)).collect())
+fn props(v: Value) -> Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
 }
 
-fn line(name: &str, x: &Value, y: Value, extra: Value) -> Value {
-    let mut m = Map::new();
+/// A trace whose arrays all live in `props` (heatmap, bars: small).
+fn raw(v: Value) -> Trace {
+    Trace {
+        props: props(v),
+        x: None,
+        y: None,
+    }
+}
+
+fn line(name: &str, x: &Column, y: Column, extra: Value) -> Trace {
+    let mut m = props(extra);
     m.insert("type".into(), "scatter".into());
     m.insert("mode".into(), "lines".into());
     m.insert("name".into(), name.into());
-    m.insert("x".into(), x.clone());
-    m.insert("y".into(), y);
-    if let Value::Object(e) = extra {
-        m.extend(e);
+    Trace {
+        props: m,
+        x: Some(x.clone()),
+        y: Some(y),
     }
-    Value::Object(m)
 }
 
 fn layout(title: &str, y_title: &str, y_format: Option<&str>) -> Value {
@@ -85,13 +124,8 @@ fn layout(title: &str, y_title: &str, y_format: Option<&str>) -> Value {
     })
 }
 
-/// Built by hand: `json!` would deep-copy `data` through `to_value`, which cost more than
-/// building the traces.
-fn figure(data: Vec<Value>, layout: Value) -> Value {
-    let mut m = Map::new();
-    m.insert("data".into(), Value::Array(data));
-    m.insert("layout".into(), layout);
-    Value::Object(m)
+fn figure(data: Vec<Trace>, layout: Value) -> Figure {
+    Figure { data, layout }
 }
 
 /// Rolling volatility and Sharpe, aligned with the daily rows.
@@ -99,7 +133,7 @@ type Rolling = (Vec<Option<f64>>, Vec<Option<f64>>);
 
 struct Ctx<'a> {
     r: &'a BacktestResult,
-    x: Value,
+    x: Column,
     rolling: Option<Rolling>,
 }
 
@@ -118,16 +152,25 @@ impl Ctx<'_> {
     }
 }
 
-/// Builds the requested figures, in the order asked (duplicates are built once).
+/// Builds the requested figures as JSON values, in the order asked (duplicates are built once).
 pub fn build(result: &BacktestResult, names: &[FigureName]) -> Vec<(FigureName, Value)> {
+    build_figures(result, names)
+        .into_iter()
+        .map(|(n, f)| (n, serde_json::to_value(&f).unwrap_or(Value::Null)))
+        .collect()
+}
+
+/// Builds the requested figures in typed form (cheap: arrays are plain `Vec`s until
+/// serialised), in the order asked (duplicates are built once).
+pub fn build_figures(result: &BacktestResult, names: &[FigureName]) -> Vec<(FigureName, Figure)> {
     // Plotly date axes accept epoch milliseconds; numbers avoid ~8k string allocations per run.
-    let x = Value::Array(result.daily.date.iter().map(|d| epoch_ms(*d)).collect());
+    let x = Column::Ints(result.daily.date.iter().map(|d| epoch_ms(*d)).collect());
     let mut ctx = Ctx {
         r: result,
         x,
         rolling: None,
     };
-    let mut out: Vec<(FigureName, Value)> = Vec::with_capacity(names.len());
+    let mut out: Vec<(FigureName, Figure)> = Vec::with_capacity(names.len());
     for &name in names {
         if out.iter().any(|(n, _)| *n == name) {
             continue;
@@ -146,7 +189,7 @@ pub fn build(result: &BacktestResult, names: &[FigureName]) -> Vec<(FigureName, 
                     vec![line(
                         "126-day volatility",
                         &ctx.x,
-                        opt_nums(vol.into_iter()),
+                        opt_nums(&vol),
                         json!({}),
                     )],
                     layout(
@@ -159,12 +202,7 @@ pub fn build(result: &BacktestResult, names: &[FigureName]) -> Vec<(FigureName, 
             FigureName::RollingSharpe => {
                 let sh = ctx.rolling().1.clone();
                 figure(
-                    vec![line(
-                        "126-day Sharpe",
-                        &ctx.x,
-                        opt_nums(sh.into_iter()),
-                        json!({}),
-                    )],
+                    vec![line("126-day Sharpe", &ctx.x, opt_nums(&sh), json!({}))],
                     layout("Rolling 126-day Sharpe ratio", "Sharpe", None),
                 )
             }
@@ -175,12 +213,12 @@ pub fn build(result: &BacktestResult, names: &[FigureName]) -> Vec<(FigureName, 
     out
 }
 
-/// All figures.
+/// All figures, as JSON values.
 pub fn build_all(result: &BacktestResult) -> Vec<(FigureName, Value)> {
     build(result, &FigureName::ALL)
 }
 
-fn wealth(c: &Ctx<'_>) -> Value {
+fn wealth(c: &Ctx<'_>) -> Figure {
     let d = &c.r.daily;
     let fresh = c.r.input.mode == Mode::FreshCapital;
     let mut data = vec![line(
@@ -190,13 +228,13 @@ fn wealth(c: &Ctx<'_>) -> Value {
             "equity"
         },
         &c.x,
-        nums(d.wealth.iter().copied()),
+        nums(&d.wealth),
         json!({}),
     )];
     data.push(line(
         "contributed",
         &c.x,
-        nums(d.contributed.iter().copied()),
+        nums(&d.contributed),
         json!({ "line": { "dash": "dash" } }),
     ));
     figure(
@@ -213,21 +251,16 @@ fn wealth(c: &Ctx<'_>) -> Value {
     )
 }
 
-fn position_loan(c: &Ctx<'_>) -> Value {
+fn position_loan(c: &Ctx<'_>) -> Figure {
     let d = &c.r.daily;
     figure(
         vec![
-            line(
-                "position value",
-                &c.x,
-                nums(d.position_value.iter().copied()),
-                json!({}),
-            ),
-            line("margin loan", &c.x, nums(d.loan.iter().copied()), json!({})),
+            line("position value", &c.x, nums(&d.position_value), json!({})),
+            line("margin loan", &c.x, nums(&d.loan), json!({})),
             line(
                 "equity",
                 &c.x,
-                nums(d.equity.iter().copied()),
+                nums(&d.equity),
                 json!({ "line": { "dash": "dot" } }),
             ),
         ],
@@ -235,14 +268,14 @@ fn position_loan(c: &Ctx<'_>) -> Value {
     )
 }
 
-fn price_call(c: &Ctx<'_>) -> Value {
+fn price_call(c: &Ctx<'_>) -> Figure {
     let d = &c.r.daily;
     let mut data = vec![
-        line("price", &c.x, nums(d.price.iter().copied()), json!({})),
+        line("price", &c.x, nums(&d.price), json!({})),
         line(
             "margin-call price",
             &c.x,
-            opt_nums(d.margin_call_price.iter().copied()),
+            opt_nums(&d.margin_call_price),
             json!({ "line": { "dash": "dash" } }),
         ),
     ];
@@ -261,32 +294,38 @@ fn price_call(c: &Ctx<'_>) -> Value {
         if evs.is_empty() {
             continue;
         }
-        data.push(json!({
-            "type": "scatter",
-            "mode": "markers",
-            "name": label,
-            "x": evs.iter().map(|e| epoch_ms(e.date)).collect::<Vec<_>>(),
-            "y": evs.iter().map(|e| num(e.fill_price.unwrap_or(e.price))).collect::<Vec<_>>(),
-            "marker": { "symbol": symbol, "color": color, "size": 9 },
-        }));
+        data.push(Trace {
+            props: props(json!({
+                "type": "scatter",
+                "mode": "markers",
+                "name": label,
+                "marker": { "symbol": symbol, "color": color, "size": 9 },
+            })),
+            x: Some(Column::Ints(evs.iter().map(|e| epoch_ms(e.date)).collect())),
+            y: Some(Column::Numbers(
+                evs.iter()
+                    .map(|e| e.fill_price.unwrap_or(e.price))
+                    .collect(),
+            )),
+        });
     }
     figure(data, layout("Price vs margin-call price", "price", None))
 }
 
-fn drawdown(c: &Ctx<'_>) -> Value {
+fn drawdown(c: &Ctx<'_>) -> Figure {
     let d = &c.r.daily;
     figure(
         vec![line(
             "drawdown",
             &c.x,
-            nums(d.drawdown.iter().copied()),
+            nums(&d.drawdown),
             json!({ "fill": "tozeroy" }),
         )],
         layout("Drawdown (time-weighted wealth)", "drawdown", Some(".0%")),
     )
 }
 
-fn leverage(c: &Ctx<'_>) -> Value {
+fn leverage(c: &Ctx<'_>) -> Figure {
     let d = &c.r.daily;
     let target = c.r.input.leverage;
     let mut l = layout("Leverage (position value / equity)", "leverage", None);
@@ -295,17 +334,12 @@ fn leverage(c: &Ctx<'_>) -> Value {
         "line": { "dash": "dash", "color": "grey" },
     }]);
     figure(
-        vec![line(
-            "leverage",
-            &c.x,
-            opt_nums(d.leverage.iter().copied()),
-            json!({}),
-        )],
+        vec![line("leverage", &c.x, opt_nums(&d.leverage), json!({}))],
         l,
     )
 }
 
-fn cushion(c: &Ctx<'_>) -> Value {
+fn cushion(c: &Ctx<'_>) -> Figure {
     let d = &c.r.daily;
     let mut l = layout(
         &format!(
@@ -326,21 +360,23 @@ fn cushion(c: &Ctx<'_>) -> Value {
         band(-100.0, 5.0, "red")
     ]);
     figure(
-        vec![line(
-            "cushion %",
-            &c.x,
-            opt_nums(d.cushion_pct.iter().copied()),
-            json!({}),
-        )],
+        vec![line("cushion %", &c.x, opt_nums(&d.cushion_pct), json!({}))],
         l,
     )
 }
 
-fn monthly_heatmap(c: &Ctx<'_>) -> Value {
+fn monthly_heatmap(c: &Ctx<'_>) -> Figure {
     let rows = &c.r.monthly_returns;
     let z: Vec<Value> = rows
         .iter()
-        .map(|r| opt_nums(r.months.iter().map(|m| m.map(|v| v * 100.0))))
+        .map(|r| {
+            Value::Array(
+                r.months
+                    .iter()
+                    .map(|m| m.map_or(Value::Null, |v| Value::from(v * 100.0)))
+                    .collect(),
+            )
+        })
         .collect();
     let y: Vec<Value> = rows
         .iter()
@@ -358,7 +394,7 @@ fn monthly_heatmap(c: &Ctx<'_>) -> Value {
         })
         .collect();
     figure(
-        vec![json!({
+        vec![raw(json!({
             "type": "heatmap",
             "x": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
             "y": y,
@@ -368,23 +404,23 @@ fn monthly_heatmap(c: &Ctx<'_>) -> Value {
             "colorscale": "RdYlGn",
             "zmid": 0,
             "colorbar": { "title": { "text": "%" } },
-        })],
+        }))],
         json!({ "title": { "text": "Monthly returns (%)" }, "yaxis": { "autorange": "reversed", "type": "category" } }),
     )
 }
 
-fn rounds(c: &Ctx<'_>) -> Value {
+fn rounds(c: &Ctx<'_>) -> Figure {
     let rs = &c.r.rounds;
     figure(
-        vec![json!({
+        vec![raw(json!({
             "type": "bar",
             "name": "round return",
             "x": rs.iter().map(|r| format!("#{}", r.round)).collect::<Vec<_>>(),
-            "y": rs.iter().map(|r| num(r.return_pct)).collect::<Vec<_>>(),
+            "y": rs.iter().map(|r| r.return_pct).collect::<Vec<_>>(),
             "marker": { "color": rs.iter().map(|r| if r.margin_call { "crimson" } else { "seagreen" }).collect::<Vec<_>>() },
             "customdata": rs.iter().map(|r| json!([r.start_date.to_string(), r.end_date.to_string(), r.trading_days])).collect::<Vec<_>>(),
             "hovertemplate": "round %{x}<br>%{customdata[0]} to %{customdata[1]}<br>%{customdata[2]} days<br>%{y:.1f}%<extra></extra>",
-        })],
+        }))],
         json!({ "title": { "text": "Return per round (%)" }, "xaxis": { "type": "category" }, "yaxis": { "title": { "text": "%" } } }),
     )
 }

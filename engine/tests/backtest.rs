@@ -342,6 +342,19 @@ fn figures_are_plotly_json() {
     }
     let only = build(&r, &[FigureName::Drawdown, FigureName::Drawdown]);
     assert_eq!(only.len(), 1);
+    // The typed form serialises to exactly the same JSON.
+    let typed = engine::figures::build_figures(&r, &FigureName::ALL);
+    for ((n1, v), (n2, f)) in figs.iter().zip(&typed) {
+        assert_eq!(n1, n2);
+        assert_eq!(serde_json::to_value(f).unwrap(), *v, "{n1:?}");
+    }
+    let dd = &figs
+        .iter()
+        .find(|(n, _)| *n == FigureName::Drawdown)
+        .unwrap()
+        .1;
+    assert_eq!(dd["data"][0]["x"].as_array().unwrap().len(), r.daily.len());
+    assert_eq!(dd["layout"]["xaxis"]["type"], "date");
 }
 
 #[test]
