@@ -94,7 +94,9 @@ pub async fn post(
     };
     let request = match parse_post_body(&body) {
         Ok(request) => request,
-        Err(message) => return error_response(StatusCode::BAD_REQUEST, &message, codes::BAD_REQUEST),
+        Err(message) => {
+            return error_response(StatusCode::BAD_REQUEST, &message, codes::BAD_REQUEST);
+        }
     };
     let meta = RequestMeta::from_parts(&headers, Some(peer));
     execute(&state, request, meta).await
@@ -110,12 +112,20 @@ fn parse_post_body(body: &[u8]) -> Result<Request, String> {
 }
 
 fn is_json(headers: &HeaderMap) -> bool {
-    let Some(content_type) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok())
+    let Some(content_type) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
     else {
         return false;
     };
-    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 #[derive(Deserialize)]
@@ -133,7 +143,11 @@ pub async fn get(
     params: Result<Query<GetParams>, axum::extract::rejection::QueryRejection>,
 ) -> HttpResponse {
     let Ok(Query(params)) = params else {
-        return error_response(StatusCode::BAD_REQUEST, "malformed query string", codes::BAD_REQUEST);
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            "malformed query string",
+            codes::BAD_REQUEST,
+        );
     };
     let Some(query) = params.query else {
         if !state.app.config.playground {
@@ -163,7 +177,9 @@ pub async fn get(
     }
     if let Some(variables) = params.variables {
         match serde_json::from_str(&variables) {
-            Ok(variables) => request = request.variables(async_graphql::Variables::from_json(variables)),
+            Ok(variables) => {
+                request = request.variables(async_graphql::Variables::from_json(variables))
+            }
             Err(_) => {
                 return error_response(
                     StatusCode::BAD_REQUEST,
@@ -195,27 +211,41 @@ fn non_query_operation(query: &str, operation_name: Option<&str>) -> Option<&'st
 
 /// Runs one request, turning a panic into an INTERNAL_SERVER_ERROR response and every error
 /// into one with a code. Request-level failures (parse, validation, limits) answer 400.
-pub(crate) async fn execute(state: &HttpState, request: Request, meta: RequestMeta) -> HttpResponse {
+pub(crate) async fn execute(
+    state: &HttpState,
+    request: Request,
+    meta: RequestMeta,
+) -> HttpResponse {
     let started = Instant::now();
     let label = operation_label(&request.query, request.operation_name.as_deref());
     let request_id = meta.request_id.clone();
     // The caller is resolved once per request; resolvers read it with `auth::require_*`.
     let auth = crate::auth::authenticate(&state.app, &meta.presented()).await;
     let request = request.data(state.app.clone()).data(meta).data(auth);
-    let outcome = AssertUnwindSafe(state.schema.execute(request)).catch_unwind().await;
+    let outcome = AssertUnwindSafe(state.schema.execute(request))
+        .catch_unwind()
+        .await;
     let mut extra_headers = HeaderMap::new();
     let (status, body, outcome_label) = match outcome {
         Ok(mut response) => {
             // Resolvers may set headers (a session cookie, for one).
             extra_headers = std::mem::take(&mut response.http_headers);
             let request_level = finalize_errors(&mut response, &request_id);
-            let status = if request_level { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+            let status = if request_level {
+                StatusCode::BAD_REQUEST
+            } else {
+                StatusCode::OK
+            };
             let outcome_label = match (request_level, response.errors.is_empty()) {
                 (true, _) => "rejected",
                 (false, true) => "ok",
                 (false, false) => "error",
             };
-            (status, serde_json::to_value(&response).unwrap_or_default(), outcome_label)
+            (
+                status,
+                serde_json::to_value(&response).unwrap_or_default(),
+                outcome_label,
+            )
         }
         Err(_) => {
             tracing::error!(request_id, "resolver panicked");
@@ -226,7 +256,11 @@ pub(crate) async fn execute(state: &HttpState, request: Request, meta: RequestMe
             (StatusCode::INTERNAL_SERVER_ERROR, body, "panic")
         }
     };
-    let label = if outcome_label == "rejected" { "invalid" } else { label.as_str() };
+    let label = if outcome_label == "rejected" {
+        "invalid"
+    } else {
+        label.as_str()
+    };
     state
         .app
         .metrics
@@ -317,7 +351,11 @@ fn operation_label(query: &str, operation_name: Option<&str>) -> String {
         .collect();
     fields.sort_unstable();
     fields.dedup();
-    if fields.is_empty() { "invalid".into() } else { fields.join(",") }
+    if fields.is_empty() {
+        "invalid".into()
+    } else {
+        fields.join(",")
+    }
 }
 
 #[cfg(test)]
@@ -341,8 +379,14 @@ mod tests {
 
     #[test]
     fn get_refuses_mutations_and_subscriptions() {
-        assert_eq!(non_query_operation("mutation { x }", None), Some("mutation"));
-        assert_eq!(non_query_operation("subscription { x }", None), Some("subscription"));
+        assert_eq!(
+            non_query_operation("mutation { x }", None),
+            Some("mutation")
+        );
+        assert_eq!(
+            non_query_operation("subscription { x }", None),
+            Some("subscription")
+        );
         assert_eq!(non_query_operation("{ x }", None), None);
         assert_eq!(
             non_query_operation("query A { x } mutation B { y }", Some("B")),
@@ -352,14 +396,25 @@ mod tests {
 
     #[test]
     fn metric_labels_are_root_fields() {
-        assert_eq!(operation_label("query Foo { tickers { symbol } version { engine } }", None), "tickers,version");
+        assert_eq!(
+            operation_label("query Foo { tickers { symbol } version { engine } }", None),
+            "tickers,version"
+        );
         assert_eq!(operation_label("{{{", None), "invalid");
     }
 
     #[test]
     fn batches_and_bad_json_are_refused() {
-        assert!(parse_post_body(b"[{\"query\":\"{x}\"}]").unwrap_err().contains("batched"));
-        assert!(parse_post_body(b"{not json").unwrap_err().contains("malformed JSON"));
+        assert!(
+            parse_post_body(b"[{\"query\":\"{x}\"}]")
+                .unwrap_err()
+                .contains("batched")
+        );
+        assert!(
+            parse_post_body(b"{not json")
+                .unwrap_err()
+                .contains("malformed JSON")
+        );
         assert!(parse_post_body(b"{\"query\":\"{x}\"}").is_ok());
     }
 }

@@ -32,7 +32,11 @@ pub async fn readyz(State(state): State<HttpState>) -> Response {
             }
         }
     };
-    let status = if database_ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if database_ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     let body = json!({
         "status": if database_ok { "ready" } else { "unavailable" },
         "database": if database_ok { "ok" } else { "unreachable" },
@@ -43,7 +47,10 @@ pub async fn readyz(State(state): State<HttpState>) -> Response {
 
 pub async fn metrics(State(state): State<HttpState>) -> Response {
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         state.app.metrics.render(),
     )
         .into_response()

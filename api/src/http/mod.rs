@@ -96,5 +96,6 @@ fn cors(origins: &[String]) -> CorsLayer {
         // No allowlist configured: browsers on other origins are refused.
         return base;
     }
-    base.allow_origin(AllowOrigin::list(list)).allow_credentials(true)
+    base.allow_origin(AllowOrigin::list(list))
+        .allow_credentials(true)
 }

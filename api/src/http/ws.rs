@@ -61,7 +61,12 @@ pub async fn upgrade(
         .on_upgrade(move |socket| serve(socket, state, protocol, meta))
 }
 
-async fn serve(socket: WebSocket, state: HttpState, protocol: WebSocketProtocols, meta: RequestMeta) {
+async fn serve(
+    socket: WebSocket,
+    state: HttpState,
+    protocol: WebSocketProtocols,
+    meta: RequestMeta,
+) {
     let (mut sink, stream) = socket.split();
     let input = stream
         .take_while(|message| futures_util::future::ready(message.is_ok()))
