@@ -222,7 +222,31 @@ pub(crate) async fn execute(
     // The caller is resolved once per request; resolvers read it with `auth::require_*`.
     let auth = crate::auth::authenticate(&state.app, &meta.presented()).await;
     let request = request.data(state.app.clone()).data(meta).data(auth);
-    let outcome = AssertUnwindSafe(state.schema.execute(request))
+    let outcome = run_guarded(&state.schema, request, &request_id).await;
+    let (status, body, extra_headers, outcome_label) = outcome;
+    let label = if outcome_label == "rejected" {
+        "invalid"
+    } else {
+        label.as_str()
+    };
+    state
+        .app
+        .metrics
+        .observe_request(label, outcome_label, started.elapsed().as_secs_f64());
+    let mut http_response = (status, Json(body)).into_response();
+    http_response.headers_mut().extend(extra_headers);
+    http_response
+}
+
+/// Executes one request: a panic becomes an INTERNAL_SERVER_ERROR body (status 500), every
+/// error gets a code, and request-level failures answer 400. Returns the status, the JSON
+/// body, headers set by resolvers, and an outcome label for metrics.
+pub(crate) async fn run_guarded<E: async_graphql::Executor>(
+    executor: &E,
+    request: Request,
+    request_id: &str,
+) -> (StatusCode, serde_json::Value, HeaderMap, &'static str) {
+    let outcome = AssertUnwindSafe(executor.execute(request))
         .catch_unwind()
         .await;
     let mut extra_headers = HeaderMap::new();
@@ -230,7 +254,7 @@ pub(crate) async fn execute(
         Ok(mut response) => {
             // Resolvers may set headers (a session cookie, for one).
             extra_headers = std::mem::take(&mut response.http_headers);
-            let request_level = finalize_errors(&mut response, &request_id);
+            let request_level = finalize_errors(&mut response, request_id);
             let status = if request_level {
                 StatusCode::BAD_REQUEST
             } else {
@@ -256,18 +280,7 @@ pub(crate) async fn execute(
             (StatusCode::INTERNAL_SERVER_ERROR, body, "panic")
         }
     };
-    let label = if outcome_label == "rejected" {
-        "invalid"
-    } else {
-        label.as_str()
-    };
-    state
-        .app
-        .metrics
-        .observe_request(label, outcome_label, started.elapsed().as_secs_f64());
-    let mut http_response = (status, Json(body)).into_response();
-    http_response.headers_mut().extend(extra_headers);
-    http_response
+    (status, body, extra_headers, outcome_label)
 }
 
 /// Gives every error a code and hides internal ones behind the request id. Returns true when
@@ -361,6 +374,70 @@ fn operation_label(query: &str, operation_name: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    mod guarded {
+        use async_graphql::{EmptyMutation, EmptySubscription, Object, Schema};
+
+        use super::super::run_guarded;
+        use crate::error::ApiError;
+
+        struct Query;
+
+        #[Object]
+        impl Query {
+            async fn boom(&self) -> i32 {
+                panic!("resolver bug")
+            }
+            async fn leaky(&self) -> async_graphql::Result<i32> {
+                Err("connection to 10.0.0.5:5432 refused".into())
+            }
+            async fn coded(&self) -> async_graphql::Result<i32> {
+                use async_graphql::ErrorExtensions;
+                Err(ApiError::input("amount", "must be positive").extend())
+            }
+        }
+
+        fn schema() -> Schema<Query, EmptyMutation, EmptySubscription> {
+            Schema::new(Query, EmptyMutation, EmptySubscription)
+        }
+
+        #[tokio::test]
+        async fn a_panicking_resolver_is_an_internal_error_with_the_request_id() {
+            let (status, body, _, outcome) =
+                run_guarded(&schema(), "{ boom }".into(), "req-1").await;
+            assert_eq!(status, 500);
+            assert_eq!(outcome, "panic");
+            assert_eq!(
+                body["errors"][0]["extensions"]["code"],
+                "INTERNAL_SERVER_ERROR"
+            );
+            assert!(
+                body["errors"][0]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("req-1")
+            );
+            assert!(!body.to_string().contains("resolver bug"));
+        }
+
+        #[tokio::test]
+        async fn uncoded_errors_are_hidden_behind_the_request_id() {
+            let (status, body, _, _) = run_guarded(&schema(), "{ leaky }".into(), "req-2").await;
+            assert_eq!(status, 200);
+            let error = &body["errors"][0];
+            assert_eq!(error["extensions"]["code"], "INTERNAL_SERVER_ERROR");
+            assert_eq!(error["extensions"]["requestId"], "req-2");
+            assert!(!body.to_string().contains("10.0.0.5"), "{body}");
+        }
+
+        #[tokio::test]
+        async fn coded_errors_keep_their_code_and_field() {
+            let (status, body, _, _) = run_guarded(&schema(), "{ coded }".into(), "req-3").await;
+            assert_eq!(status, 200);
+            assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+            assert_eq!(body["errors"][0]["extensions"]["field"], "amount");
+        }
+    }
 
     #[test]
     fn only_json_content_types_are_accepted() {
