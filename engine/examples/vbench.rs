@@ -25,7 +25,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let cancel = AtomicBool::new(false);
     let r = run_backtest(&md, &input, &mut |_| {}, &cancel)?;
-    let reps = 300;
+    let reps: usize = std::env::args()
+        .nth(2)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(300);
     let t = Instant::now();
     for _ in 0..reps {
         match what.as_str() {
