@@ -120,3 +120,12 @@ fn dividend_derivation() {
     .unwrap();
     assert!((ds.dividends[1] - 1.0).abs() < 1e-12);
 }
+
+#[test]
+fn rejects_prices_outside_the_sane_range() {
+    let h = "date,open,high,low,close,adj_close,volume\n";
+    let e = parse(&format!("{h}2024-01-02,1,1,1,2e9,1,1\n")).unwrap_err();
+    assert!(e.reason.contains("between 0.000001 and 1000000000"), "{e}");
+    let e = parse(&format!("{h}2024-01-02,1,1,1,1e-7,1,1\n")).unwrap_err();
+    assert!(e.reason.contains("between"), "{e}");
+}

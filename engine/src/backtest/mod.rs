@@ -115,6 +115,25 @@ pub fn run_backtest(
     let out = sim::simulate(&r, &margin_rate, &fed_funds, on_progress, cancel)
         .map_err(|_| BacktestError::Cancelled)?;
     let daily = out.daily;
+    // Safety net: PRICE_RANGE makes this unreachable for validated data, but no non-finite
+    // number may leave the engine whatever a caller put into a hand-built Dataset.
+    let columns = [
+        &daily.equity,
+        &daily.wealth,
+        &daily.loan,
+        &daily.shares,
+        &daily.daily_return,
+        &daily.drawdown,
+    ];
+    if columns.iter().any(|c| c.iter().any(|v| !v.is_finite())) {
+        return Err(BacktestError::Input(InputError::new(
+            "ticker",
+            format!(
+                "the {} data produce values too large to represent",
+                inp.ticker
+            ),
+        )));
+    }
     let metrics = crate::metrics::compute_with_drawdown(
         &daily.date[1..],
         &daily.daily_return[1..],

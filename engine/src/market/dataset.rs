@@ -330,6 +330,10 @@ impl Dataset {
     }
 }
 
+/// Prices outside this range are rejected: beyond it, a few leveraged rounds on a pathological
+/// file could overflow f64, and no listed security trades there.
+pub const PRICE_RANGE: (f64, f64) = (1e-6, 1e9);
+
 fn check_price(file: &str, line: usize, name: &str, v: f64) -> Result<(), DataError> {
     if !v.is_finite() {
         return Err(DataError::new(
@@ -343,6 +347,13 @@ fn check_price(file: &str, line: usize, name: &str, v: f64) -> Result<(), DataEr
             file,
             line,
             format!("{name} must be > 0 (got {v})"),
+        ));
+    }
+    if v < PRICE_RANGE.0 || v > PRICE_RANGE.1 {
+        return Err(DataError::new(
+            file,
+            line,
+            format!("{name} must be between 0.000001 and 1000000000 (got {v})"),
         ));
     }
     Ok(())

@@ -10,7 +10,9 @@ mod rates;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-pub use dataset::{Columns, DIVIDEND_STEP_TOLERANCE, Dataset, derive_dividends, known_name};
+pub use dataset::{
+    Columns, DIVIDEND_STEP_TOLERANCE, Dataset, PRICE_RANGE, derive_dividends, known_name,
+};
 pub use parse::{parse_date, parse_f64};
 pub use rates::RateSeries;
 
