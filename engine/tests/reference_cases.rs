@@ -156,3 +156,13 @@ fn case_a_cushion_uses_account_maintenance() {
         1e-12,
     );
 }
+
+#[test]
+fn risk_free_option_matches_quantstats() {
+    // quantstats 0.0.86: sharpe(r, rf=0.02, periods=252), sortino(r, rf=0.02, periods=252) on
+    // case A's returns (tests/golden/returns.json).
+    let r = run(Mode::LiquidationReentry);
+    let m = engine::metrics::compute(&r.daily.date[1..], &r.daily.daily_return[1..], 0.02);
+    common::assert_rel("sharpe rf", m.sharpe.unwrap(), -0.6630129686864347, 1e-9);
+    common::assert_rel("sortino rf", m.sortino.unwrap(), -0.7838846089195232, 1e-9);
+}
