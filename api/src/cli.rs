@@ -6,7 +6,11 @@ use clap::{Parser, Subcommand};
 use crate::config::Config;
 
 #[derive(Debug, Parser)]
-#[command(name = "margin-api", version, about = "Margin analytics GraphQL service")]
+#[command(
+    name = "margin-api",
+    version,
+    about = "Margin analytics GraphQL service"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -66,11 +70,16 @@ pub async fn create_admin(
     let user = crate::services::accounts::admin::create_admin(&db, email, username, password)
         .await
         .map_err(|err| match err {
-            crate::error::ApiError::BadUserInput { field, message } => anyhow::anyhow!("{field}: {message}"),
+            crate::error::ApiError::BadUserInput { field, message } => {
+                anyhow::anyhow!("{field}: {message}")
+            }
             crate::error::ApiError::Internal(cause) => cause.context("creating the admin"),
             other => anyhow::anyhow!("{other}"),
         })?;
-    println!("created admin {} <{}> (id {})", user.username, user.email, user.id);
+    println!(
+        "created admin {} <{}> (id {})",
+        user.username, user.email, user.id
+    );
     Ok(())
 }
 
@@ -96,7 +105,10 @@ mod tests {
 
     #[test]
     fn the_password_is_the_first_line_verbatim() {
-        assert_eq!(read_password_line(&b"  secret pass \r\nmore"[..]).unwrap(), "  secret pass ");
+        assert_eq!(
+            read_password_line(&b"  secret pass \r\nmore"[..]).unwrap(),
+            "  secret pass "
+        );
         assert_eq!(read_password_line(&b"secret"[..]).unwrap(), "secret");
         assert!(read_password_line(&b"\n"[..]).is_err());
     }
@@ -104,9 +116,25 @@ mod tests {
     #[test]
     fn create_admin_needs_password_stdin() {
         use clap::Parser;
-        assert!(Cli::try_parse_from(["margin-api", "create-admin", "--email", "a@b.co", "--username", "a"]).is_err());
+        assert!(
+            Cli::try_parse_from([
+                "margin-api",
+                "create-admin",
+                "--email",
+                "a@b.co",
+                "--username",
+                "a"
+            ])
+            .is_err()
+        );
         let cli = Cli::try_parse_from([
-            "margin-api", "create-admin", "--email", "a@b.co", "--username", "a", "--password-stdin",
+            "margin-api",
+            "create-admin",
+            "--email",
+            "a@b.co",
+            "--username",
+            "a",
+            "--password-stdin",
         ])
         .unwrap();
         assert!(matches!(cli.command, Some(Command::CreateAdmin { .. })));

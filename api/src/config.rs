@@ -88,7 +88,11 @@ pub struct Config {
     pub login_window_secs: u64,
 
     /// Accounts: failed logins for one email within the window before further attempts are refused.
-    #[arg(long, env = "MARGIN_LOGIN_MAX_FAILURES_PER_ACCOUNT", default_value_t = 5)]
+    #[arg(
+        long,
+        env = "MARGIN_LOGIN_MAX_FAILURES_PER_ACCOUNT",
+        default_value_t = 5
+    )]
     pub login_max_failures_per_account: u64,
 
     /// Accounts: failed logins from one IP address within the window before further attempts are refused.

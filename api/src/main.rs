@@ -57,8 +57,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", api::engine_cli::run_calculate(&market, &args)?);
             Ok(())
         }
-        Command::CreateAdmin { email, username, .. } => {
-            api::cli::create_admin(&cli.config, &email, &username, std::io::stdin().lock()).await
-        }
+        Command::CreateAdmin {
+            email, username, ..
+        } => api::cli::create_admin(&cli.config, &email, &username, std::io::stdin().lock()).await,
     }
 }

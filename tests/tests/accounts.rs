@@ -12,7 +12,8 @@ use api::{Config, services::accounts::admin};
 use entity::{api_token, login_attempt, user, user_session};
 use futures_util::{SinkExt, StreamExt};
 use sea_orm::{
-    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, prelude::ChronoDateTimeUtc, sea_query::Expr,
+    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, prelude::ChronoDateTimeUtc,
+    sea_query::Expr,
 };
 use serde_json::{Value, json};
 use tests::{Backend, TestApp, error_code};
@@ -53,7 +54,10 @@ fn defaults(_: &mut Config) {}
 
 async fn gql(app: &TestApp, query: &str, variables: Value, token: Option<&str>) -> Value {
     let (status, body) = app.post_graphql(query, variables, token).await;
-    assert!(status == 200 || status == 400, "unexpected status {status}: {body}");
+    assert!(
+        status == 200 || status == 400,
+        "unexpected status {status}: {body}"
+    );
     body
 }
 
@@ -65,7 +69,13 @@ async fn ok(app: &TestApp, query: &str, variables: Value, token: Option<&str>) -
 }
 
 async fn login_body(app: &TestApp, email: &str, password: &str) -> Value {
-    gql(app, LOGIN, json!({"email": email, "password": password}), None).await
+    gql(
+        app,
+        LOGIN,
+        json!({"email": email, "password": password}),
+        None,
+    )
+    .await
 }
 
 async fn login(app: &TestApp, email: &str, password: &str) -> String {
@@ -85,8 +95,17 @@ async fn admin_token(app: &TestApp) -> String {
 }
 
 async fn invite(app: &TestApp, admin: &str, email: &str, role: &str) -> String {
-    let data = ok(app, CREATE_INVITE, json!({"email": email, "role": role}), Some(admin)).await;
-    data["createInvite"]["token"].as_str().expect("an invite token").to_string()
+    let data = ok(
+        app,
+        CREATE_INVITE,
+        json!({"email": email, "role": role}),
+        Some(admin),
+    )
+    .await;
+    data["createInvite"]["token"]
+        .as_str()
+        .expect("an invite token")
+        .to_string()
 }
 
 fn registration(email: &str, username: &str, invite: Option<&str>) -> Value {
@@ -100,7 +119,13 @@ fn registration(email: &str, username: &str, invite: Option<&str>) -> Value {
 async fn member(app: &TestApp, admin: &str, name: &str, role: &str) -> (String, String) {
     let email = format!("{name}@example.com");
     let invite = invite(app, admin, &email, role).await;
-    let data = ok(app, REGISTER, registration(&email, name, Some(&invite)), None).await;
+    let data = ok(
+        app,
+        REGISTER,
+        registration(&email, name, Some(&invite)),
+        None,
+    )
+    .await;
     let id = data["register"]["id"].as_str().unwrap().to_string();
     (id, login(app, &email, PASSWORD).await)
 }
@@ -117,19 +142,34 @@ fn ago(secs: u64) -> ChronoDateTimeUtc {
 async fn invite_register_login_me_logout_and_the_token_no_longer_works() {
     each_backend(defaults, |app| async move {
         let admin = admin_token(&app).await;
-        let created = ok(&app, CREATE_INVITE, json!({"email": "Ann@Example.com", "role": "ANALYST"}), Some(&admin)).await;
+        let created = ok(
+            &app,
+            CREATE_INVITE,
+            json!({"email": "Ann@Example.com", "role": "ANALYST"}),
+            Some(&admin),
+        )
+        .await;
         let invite = &created["createInvite"];
         assert_eq!(invite["invite"]["email"], "ann@example.com");
         assert_eq!(invite["invite"]["inviteType"], "ANALYST");
         assert_eq!(invite["invite"]["status"], "PENDING");
         let token = invite["token"].as_str().unwrap();
 
-        let registered = ok(&app, REGISTER, registration("ann@example.com", "ann", Some(token)), None).await;
+        let registered = ok(
+            &app,
+            REGISTER,
+            registration("ann@example.com", "ann", Some(token)),
+            None,
+        )
+        .await;
         assert_eq!(registered["register"]["status"], "APPROVED");
         assert_eq!(registered["register"]["role"], "ANALYST");
 
         let body = login_body(&app, "ANN@example.com", PASSWORD).await;
-        let session = body["data"]["login"]["token"].as_str().expect("a session token").to_string();
+        let session = body["data"]["login"]["token"]
+            .as_str()
+            .expect("a session token")
+            .to_string();
         assert_eq!(session.len(), 43, "32 random bytes in base64url");
         assert!(body["data"]["login"]["expiresAt"].is_string());
 
@@ -140,7 +180,11 @@ async fn invite_register_login_me_logout_and_the_token_no_longer_works() {
 
         // Only the SHA-256 of the session token is stored.
         let stored = user_session::Entity::find().all(&app.db).await.unwrap();
-        assert!(stored.iter().all(|s| s.session_key_hash.len() == 64 && s.session_key_hash != session));
+        assert!(
+            stored
+                .iter()
+                .all(|s| s.session_key_hash.len() == 64 && s.session_key_hash != session)
+        );
 
         let out = ok(&app, "mutation { logout }", json!({}), Some(&session)).await;
         assert_eq!(out["logout"], true);
@@ -150,7 +194,13 @@ async fn invite_register_login_me_logout_and_the_token_no_longer_works() {
         assert_eq!(error_code(&anonymous), "UNAUTHENTICATED");
 
         // The invite is spent.
-        let again = gql(&app, REGISTER, registration("ann@example.com", "ann2", Some(token)), None).await;
+        let again = gql(
+            &app,
+            REGISTER,
+            registration("ann@example.com", "ann2", Some(token)),
+            None,
+        )
+        .await;
         assert_eq!(error_code(&again), "BAD_USER_INPUT");
         assert_eq!(again["errors"][0]["extensions"]["field"], "inviteToken");
         app.stop().await;
@@ -164,7 +214,13 @@ async fn a_pending_user_cannot_act_until_approved() {
         |c| c.open_registration = true,
         |app| async move {
             let admin = admin_token(&app).await;
-            let registered = ok(&app, REGISTER, registration("pat@example.com", "pat", None), None).await;
+            let registered = ok(
+                &app,
+                REGISTER,
+                registration("pat@example.com", "pat", None),
+                None,
+            )
+            .await;
             assert_eq!(registered["register"]["status"], "PENDING");
             let id = registered["register"]["id"].as_str().unwrap().to_string();
 
@@ -172,24 +228,55 @@ async fn a_pending_user_cannot_act_until_approved() {
             let body = login_body(&app, "pat@example.com", PASSWORD).await;
             assert_eq!(body["data"]["login"]["user"]["status"], "PENDING");
             let token = body["data"]["login"]["token"].as_str().unwrap().to_string();
-            assert_eq!(ok(&app, ME, json!({}), Some(&token)).await["me"]["isApproved"], false);
+            assert_eq!(
+                ok(&app, ME, json!({}), Some(&token)).await["me"]["isApproved"],
+                false
+            );
 
             let create = "mutation { createApiToken(name: \"ci\", scopes: [READ]) { token } }";
             let refused = gql(&app, create, json!({}), Some(&token)).await;
             assert_eq!(error_code(&refused), "FORBIDDEN");
-            assert!(refused["errors"][0]["message"].as_str().unwrap().contains("pending approval"));
+            assert!(
+                refused["errors"][0]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("pending approval")
+            );
 
-            let pending = ok(&app, "{ users(status: PENDING) { edges { node { id username status } } } }", json!({}), Some(&admin)).await;
+            let pending = ok(
+                &app,
+                "{ users(status: PENDING) { edges { node { id username status } } } }",
+                json!({}),
+                Some(&admin),
+            )
+            .await;
             let edges = pending["users"]["edges"].as_array().unwrap();
             assert_eq!(edges.len(), 1);
             assert_eq!(edges[0]["node"]["username"], "pat");
 
-            let approved = ok(&app, "mutation($id: ID!) { approveUser(id: $id) { status approvalDate } }", json!({"id": id}), Some(&admin)).await;
+            let approved = ok(
+                &app,
+                "mutation($id: ID!) { approveUser(id: $id) { status approvalDate } }",
+                json!({"id": id}),
+                Some(&admin),
+            )
+            .await;
             assert_eq!(approved["approveUser"]["status"], "APPROVED");
             // The same session now can act.
             let created = ok(&app, create, json!({}), Some(&token)).await;
-            assert!(created["createApiToken"]["token"].as_str().unwrap().starts_with("mapi_"));
-            let none_pending = ok(&app, "{ users(status: PENDING) { edges { node { id } } } }", json!({}), Some(&admin)).await;
+            assert!(
+                created["createApiToken"]["token"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("mapi_")
+            );
+            let none_pending = ok(
+                &app,
+                "{ users(status: PENDING) { edges { node { id } } } }",
+                json!({}),
+                Some(&admin),
+            )
+            .await;
             assert_eq!(none_pending["users"]["edges"].as_array().unwrap().len(), 0);
             app.stop().await;
         },
@@ -286,14 +373,17 @@ async fn throttling_after_repeated_failures_and_recovery_after_the_window() {
             // Locked, even with the right password, with a hint of when to come back.
             let limited = login_body(&app, "tom@example.com", PASSWORD).await;
             assert_eq!(error_code(&limited), "RATE_LIMITED", "{limited}");
-            let retry = limited["errors"][0]["extensions"]["retryAfter"].as_u64().unwrap();
+            let retry = limited["errors"][0]["extensions"]["retryAfter"]
+                .as_u64()
+                .unwrap();
             assert!((1..=61).contains(&retry), "retryAfter {retry}");
             // Other accounts from this address are not locked yet.
             login(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
 
             // Per IP: failures on any emails add up.
             for n in 0..3 {
-                let body = login_body(&app, &format!("ghost{n}@example.com"), "whatever password").await;
+                let body =
+                    login_body(&app, &format!("ghost{n}@example.com"), "whatever password").await;
                 assert_eq!(error_code(&body), "UNAUTHENTICATED");
             }
             let by_ip = login_body(&app, "someone.else@example.com", "whatever password").await;
@@ -343,7 +433,11 @@ async fn sessions_end_after_the_idle_timeout_and_at_the_absolute_expiry() {
             let session = || user_session::Entity::find_by_id(session_id).one(&app.db);
             let created = session().await.unwrap().unwrap();
             let lifetime = created.expires_at - created.created_at;
-            assert_eq!(lifetime.num_seconds(), 3600, "absolute expiry as configured");
+            assert_eq!(
+                lifetime.num_seconds(),
+                3600,
+                "absolute expiry as configured"
+            );
 
             // Activity slides the idle window: 9 minutes idle is fine and refreshes it.
             let set_idle = |secs: u64| {
@@ -355,7 +449,10 @@ async fn sessions_end_after_the_idle_timeout_and_at_the_absolute_expiry() {
             set_idle(540).await.unwrap();
             ok(&app, ME, json!({}), Some(&token)).await;
             let touched = session().await.unwrap().unwrap();
-            assert!(touched.last_activity > ago(60), "last_activity was refreshed");
+            assert!(
+                touched.last_activity > ago(60),
+                "last_activity was refreshed"
+            );
 
             // 11 minutes idle: over.
             set_idle(660).await.unwrap();
@@ -427,7 +524,8 @@ async fn disabling_or_rejecting_a_user_revokes_their_sessions_and_tokens() {
 
 /// Made with Django's algorithm by Python:
 /// base64.b64encode(hashlib.pbkdf2_hmac("sha256", b"legacy django pass", b"Xq2hWnYkZr9L", 20000))
-const DJANGO_HASH: &str = "pbkdf2_sha256$20000$Xq2hWnYkZr9L$wWgN45IX/HGeDY0wSn8mAGSmsqAbr7MYgzXxsAXAK9c=";
+const DJANGO_HASH: &str =
+    "pbkdf2_sha256$20000$Xq2hWnYkZr9L$wWgN45IX/HGeDY0wSn8mAGSmsqAbr7MYgzXxsAXAK9c=";
 
 #[tokio::test]
 async fn a_django_pbkdf2_hash_logs_in_and_is_upgraded_to_argon2id() {
@@ -451,18 +549,36 @@ async fn a_django_pbkdf2_hash_logs_in_and_is_upgraded_to_argon2id() {
             updated_at: sea_orm::Set(now),
             ..Default::default()
         };
-        let imported = sea_orm::ActiveModelTrait::insert(imported, &app.db).await.unwrap();
+        let imported = sea_orm::ActiveModelTrait::insert(imported, &app.db)
+            .await
+            .unwrap();
 
-        assert_eq!(error_code(&login_body(&app, "legacy@example.com", "legacy django pasS").await), "UNAUTHENTICATED");
-        let still_legacy = user::Entity::find_by_id(imported.id).one(&app.db).await.unwrap().unwrap();
-        assert_eq!(still_legacy.password, DJANGO_HASH, "a failed login changes nothing");
+        assert_eq!(
+            error_code(&login_body(&app, "legacy@example.com", "legacy django pasS").await),
+            "UNAUTHENTICATED"
+        );
+        let still_legacy = user::Entity::find_by_id(imported.id)
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            still_legacy.password, DJANGO_HASH,
+            "a failed login changes nothing"
+        );
 
         let token = login(&app, "legacy@example.com", "legacy django pass").await;
         let me = ok(&app, ME, json!({}), Some(&token)).await;
         assert_eq!(me["me"]["role"], "MANAGER");
-        let upgraded = user::Entity::find_by_id(imported.id).one(&app.db).await.unwrap().unwrap();
+        let upgraded = user::Entity::find_by_id(imported.id)
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap();
         assert!(
-            upgraded.password.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            upgraded
+                .password
+                .starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
             "re-hashed: {}",
             upgraded.password
         );
@@ -470,7 +586,10 @@ async fn a_django_pbkdf2_hash_logs_in_and_is_upgraded_to_argon2id() {
         assert!(upgraded.last_login.is_some());
         // The new hash works, the old password still is the password.
         login(&app, "legacy@example.com", "legacy django pass").await;
-        assert_eq!(error_code(&login_body(&app, "legacy@example.com", "wrong").await), "UNAUTHENTICATED");
+        assert_eq!(
+            error_code(&login_body(&app, "legacy@example.com", "wrong").await),
+            "UNAUTHENTICATED"
+        );
         app.stop().await;
     })
     .await;
@@ -480,21 +599,36 @@ async fn a_django_pbkdf2_hash_logs_in_and_is_upgraded_to_argon2id() {
 fn admin_operations() -> Vec<(&'static str, Value)> {
     vec![
         ("{ users { edges { node { id } } } }", json!({})),
-        ("{ users(status: PENDING, first: 5) { edges { node { id } } } }", json!({})),
+        (
+            "{ users(status: PENDING, first: 5) { edges { node { id } } } }",
+            json!({}),
+        ),
         ("{ user(id: \"1\") { id } }", json!({})),
         ("{ invites { id } }", json!({})),
         ("{ inviteTemplates { id } }", json!({})),
         ("{ loginAttempts { edges { node { id } } } }", json!({})),
         ("mutation { approveUser(id: \"1\") { id } }", json!({})),
-        ("mutation { rejectUser(id: \"1\", reason: \"x\") { id } }", json!({})),
-        ("mutation { setUserActive(id: \"1\", active: false) { id } }", json!({})),
-        ("mutation { createInvite(email: \"x@example.com\") { token } }", json!({})),
+        (
+            "mutation { rejectUser(id: \"1\", reason: \"x\") { id } }",
+            json!({}),
+        ),
+        (
+            "mutation { setUserActive(id: \"1\", active: false) { id } }",
+            json!({}),
+        ),
+        (
+            "mutation { createInvite(email: \"x@example.com\") { token } }",
+            json!({}),
+        ),
         ("mutation { revokeInvite(id: \"1\") { id } }", json!({})),
         (
             "mutation { createInviteTemplate(input: {name: \"n\", subject: \"s\", messageTemplate: \"m\"}) { id } }",
             json!({}),
         ),
-        ("mutation { updateInviteTemplate(id: \"1\", input: {name: \"n\"}) { id } }", json!({})),
+        (
+            "mutation { updateInviteTemplate(id: \"1\", input: {name: \"n\"}) { id } }",
+            json!({}),
+        ),
         ("mutation { deleteInviteTemplate(id: \"1\") }", json!({})),
     ]
 }
@@ -507,21 +641,39 @@ async fn every_admin_field_is_forbidden_to_non_admins() {
             let admin = admin_token(&app).await;
             let (_, viewer) = member(&app, &admin, "vic", "VIEWER").await;
             let (_, manager) = member(&app, &admin, "max", "MANAGER").await;
-            ok(&app, REGISTER, registration("pen@example.com", "pen", None), None).await;
+            ok(
+                &app,
+                REGISTER,
+                registration("pen@example.com", "pen", None),
+                None,
+            )
+            .await;
             let pending = login(&app, "pen@example.com", PASSWORD).await;
             for (query, variables) in admin_operations() {
-                for (who, token) in [("viewer", &viewer), ("manager", &manager), ("pending", &pending)] {
+                for (who, token) in [
+                    ("viewer", &viewer),
+                    ("manager", &manager),
+                    ("pending", &pending),
+                ] {
                     let body = gql(&app, query, variables.clone(), Some(token)).await;
                     assert_eq!(error_code(&body), "FORBIDDEN", "{who}: {query}: {body}");
                 }
                 let anonymous = gql(&app, query, variables.clone(), None).await;
-                assert_eq!(error_code(&anonymous), "UNAUTHENTICATED", "anonymous: {query}");
+                assert_eq!(
+                    error_code(&anonymous),
+                    "UNAUTHENTICATED",
+                    "anonymous: {query}"
+                );
             }
             // The admin passes the guard on each (some then fail on the made-up ids).
             for (query, variables) in admin_operations() {
                 let body = gql(&app, query, variables, Some(&admin)).await;
                 assert_ne!(error_code(&body), "FORBIDDEN", "admin: {query}: {body}");
-                assert_ne!(error_code(&body), "UNAUTHENTICATED", "admin: {query}: {body}");
+                assert_ne!(
+                    error_code(&body),
+                    "UNAUTHENTICATED",
+                    "admin: {query}: {body}"
+                );
             }
             app.stop().await;
         },
@@ -543,8 +695,15 @@ async fn two_concurrent_redemptions_of_one_invite_make_exactly_one_account() {
                 app.post_graphql(REGISTER, first, None),
                 app.post_graphql(REGISTER, second, None)
             );
-            let successes = [&a.1, &b.1].iter().filter(|body| body.get("errors").is_none()).count();
-            assert_eq!(successes, 1, "exactly one registration wins: {} / {}", a.1, b.1);
+            let successes = [&a.1, &b.1]
+                .iter()
+                .filter(|body| body.get("errors").is_none())
+                .count();
+            assert_eq!(
+                successes, 1,
+                "exactly one registration wins: {} / {}",
+                a.1, b.1
+            );
             for body in [&a.1, &b.1] {
                 if body.get("errors").is_some() {
                     assert_eq!(error_code(body), "BAD_USER_INPUT", "{body}");
@@ -641,16 +800,21 @@ async fn an_api_token_with_read_cannot_call_a_mutation() {
 }
 
 async fn invite_count(app: &TestApp) -> u64 {
-    entity::invite_token::Entity::find().count(&app.db).await.unwrap()
+    entity::invite_token::Entity::find()
+        .count(&app.db)
+        .await
+        .unwrap()
 }
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn ws_connect(app: &TestApp) -> Socket {
     let mut request = app.ws_url().into_client_request().unwrap();
-    request
-        .headers_mut()
-        .insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
     connect_async(request).await.expect("websocket connects").0
 }
 
@@ -671,7 +835,10 @@ async fn ws_next(socket: &mut Socket) -> Option<Value> {
 }
 
 async fn ws_send(socket: &mut Socket, value: Value) {
-    socket.send(Message::Text(value.to_string().into())).await.unwrap();
+    socket
+        .send(Message::Text(value.to_string().into()))
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -791,19 +958,40 @@ async fn sessions_are_listed_and_revoked_by_their_owner_only() {
     each_backend(defaults, |app| async move {
         let admin = admin_token(&app).await;
         let other = login(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
-        let listed = ok(&app, "{ mySessions { id current ipAddress userAgent lastActivity expiresAt } }", json!({}), Some(&admin)).await;
+        let listed = ok(
+            &app,
+            "{ mySessions { id current ipAddress userAgent lastActivity expiresAt } }",
+            json!({}),
+            Some(&admin),
+        )
+        .await;
         let sessions = listed["mySessions"].as_array().unwrap();
         assert_eq!(sessions.len(), 2);
         assert_eq!(sessions.iter().filter(|s| s["current"] == true).count(), 1);
         let other_id = sessions.iter().find(|s| s["current"] == false).unwrap()["id"].clone();
 
         let (_, stranger) = member(&app, &admin, "sam", "VIEWER").await;
-        let foreign = gql(&app, "mutation($id: ID!) { revokeSession(id: $id) }", json!({"id": other_id}), Some(&stranger)).await;
+        let foreign = gql(
+            &app,
+            "mutation($id: ID!) { revokeSession(id: $id) }",
+            json!({"id": other_id}),
+            Some(&stranger),
+        )
+        .await;
         assert_eq!(error_code(&foreign), "NOT_FOUND");
         ok(&app, ME, json!({}), Some(&other)).await;
 
-        ok(&app, "mutation($id: ID!) { revokeSession(id: $id) }", json!({"id": other_id}), Some(&admin)).await;
-        assert_eq!(error_code(&gql(&app, ME, json!({}), Some(&other)).await), "UNAUTHENTICATED");
+        ok(
+            &app,
+            "mutation($id: ID!) { revokeSession(id: $id) }",
+            json!({"id": other_id}),
+            Some(&admin),
+        )
+        .await;
+        assert_eq!(
+            error_code(&gql(&app, ME, json!({}), Some(&other)).await),
+            "UNAUTHENTICATED"
+        );
         let listed = ok(&app, "{ mySessions { id } }", json!({}), Some(&admin)).await;
         assert_eq!(listed["mySessions"].as_array().unwrap().len(), 1);
         app.stop().await;
@@ -962,7 +1150,11 @@ async fn bad_input_is_refused_with_clear_codes_and_nothing_is_stored() {
         let users_before = user_count(&app).await;
         for (field, value) in cases {
             let body = gql(&app, REGISTER, with(field, value.clone()), None).await;
-            assert_eq!(error_code(&body), "BAD_USER_INPUT", "{field} = {value}: {body}");
+            assert_eq!(
+                error_code(&body),
+                "BAD_USER_INPUT",
+                "{field} = {value}: {body}"
+            );
             assert_eq!(body["errors"][0]["extensions"]["field"], field, "{body}");
         }
         assert_eq!(user_count(&app).await, users_before, "nothing was stored");
@@ -980,7 +1172,13 @@ async fn bad_input_is_refused_with_clear_codes_and_nothing_is_stored() {
         assert_eq!(body["errors"][0]["extensions"]["field"], "inviteToken");
 
         // An invite for someone else.
-        let body = gql(&app, REGISTER, with("email", json!("other@example.com")), None).await;
+        let body = gql(
+            &app,
+            REGISTER,
+            with("email", json!("other@example.com")),
+            None,
+        )
+        .await;
         assert_eq!(body["errors"][0]["extensions"]["field"], "email");
 
         // Duplicates are revealed only once the invite is valid.
@@ -990,22 +1188,52 @@ async fn bad_input_is_refused_with_clear_codes_and_nothing_is_stored() {
         dup_bad_invite["username"] = json!("TAKEN");
         dup_bad_invite["inviteToken"] = json!("forged-invite-token");
         let body = gql(&app, REGISTER, json!({"input": dup_bad_invite}), None).await;
-        assert_eq!(body["errors"][0]["extensions"]["field"], "inviteToken", "{body}");
+        assert_eq!(
+            body["errors"][0]["extensions"]["field"], "inviteToken",
+            "{body}"
+        );
         let body = gql(&app, REGISTER, with("username", json!("Taken")), None).await;
         assert_eq!(error_code(&body), "BAD_USER_INPUT");
-        assert_eq!(body["errors"][0]["extensions"]["field"], "username", "{body}");
+        assert_eq!(
+            body["errors"][0]["extensions"]["field"], "username",
+            "{body}"
+        );
         let taken_email = invite(&app, &admin, "dupe@example.com", "VIEWER").await;
-        ok(&app, REGISTER, registration("dupe@example.com", "dupe", Some(&taken_email)), None).await;
+        ok(
+            &app,
+            REGISTER,
+            registration("dupe@example.com", "dupe", Some(&taken_email)),
+            None,
+        )
+        .await;
         let users_after_dupe = user_count(&app).await;
         let second = invite(&app, &admin, "dupe2@example.com", "VIEWER").await;
-        let body = gql(&app, REGISTER, registration("dupe2@example.com", "dupe", Some(&second)), None).await;
+        let body = gql(
+            &app,
+            REGISTER,
+            registration("dupe2@example.com", "dupe", Some(&second)),
+            None,
+        )
+        .await;
         assert_eq!(body["errors"][0]["extensions"]["field"], "username");
         assert_eq!(user_count(&app).await, users_after_dupe);
         assert_eq!(users_before + 1, users_after_dupe);
         // A failed registration does not spend the invite.
-        ok(&app, REGISTER, registration("dupe2@example.com", "dupe2", Some(&second)), None).await;
+        ok(
+            &app,
+            REGISTER,
+            registration("dupe2@example.com", "dupe2", Some(&second)),
+            None,
+        )
+        .await;
         // An invite for an existing account is refused at creation.
-        let body = gql(&app, CREATE_INVITE, json!({"email": "dupe@example.com", "role": "VIEWER"}), Some(&admin)).await;
+        let body = gql(
+            &app,
+            CREATE_INVITE,
+            json!({"email": "dupe@example.com", "role": "VIEWER"}),
+            Some(&admin),
+        )
+        .await;
         assert_eq!(body["errors"][0]["extensions"]["field"], "email");
 
         // An expired invite.
@@ -1016,9 +1244,20 @@ async fn bad_input_is_refused_with_clear_codes_and_nothing_is_stored() {
             .exec(&app.db)
             .await
             .unwrap();
-        let body = gql(&app, REGISTER, registration("late@example.com", "late", Some(&expiring)), None).await;
+        let body = gql(
+            &app,
+            REGISTER,
+            registration("late@example.com", "late", Some(&expiring)),
+            None,
+        )
+        .await;
         assert_eq!(body["errors"][0]["extensions"]["field"], "inviteToken");
-        assert!(body["errors"][0]["message"].as_str().unwrap().contains("expired"));
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("expired")
+        );
 
         // Login: over-long password and email are input errors, not failures.
         let body = login_body(&app, email, &"x".repeat(1025)).await;
@@ -1028,7 +1267,10 @@ async fn bad_input_is_refused_with_clear_codes_and_nothing_is_stored() {
 
         // A 10 KB bearer token, a non-bearer scheme and garbage are plain UNAUTHENTICATED.
         let huge = "a".repeat(10 * 1024);
-        assert_eq!(error_code(&gql(&app, ME, json!({}), Some(&huge)).await), "UNAUTHENTICATED");
+        assert_eq!(
+            error_code(&gql(&app, ME, json!({}), Some(&huge)).await),
+            "UNAUTHENTICATED"
+        );
         let basic: Value = app
             .client
             .post(format!("{}/graphql", app.address))
@@ -1041,16 +1283,31 @@ async fn bad_input_is_refused_with_clear_codes_and_nothing_is_stored() {
             .await
             .unwrap();
         assert_eq!(error_code(&basic), "UNAUTHENTICATED");
-        assert_eq!(error_code(&gql(&app, ME, json!({}), Some("bad token!%")).await), "UNAUTHENTICATED");
+        assert_eq!(
+            error_code(&gql(&app, ME, json!({}), Some("bad token!%")).await),
+            "UNAUTHENTICATED"
+        );
         // Public fields still answer with a bad token.
         let public = gql(&app, "{ version { service } }", json!({}), Some(&huge)).await;
         assert!(public.get("errors").is_none(), "{public}");
 
         // Ids that are not ids.
-        let body = gql(&app, "mutation { approveUser(id: \"abc\") { id } }", json!({}), Some(&admin)).await;
+        let body = gql(
+            &app,
+            "mutation { approveUser(id: \"abc\") { id } }",
+            json!({}),
+            Some(&admin),
+        )
+        .await;
         assert_eq!(error_code(&body), "BAD_USER_INPUT");
         // A rejection needs a reason.
-        let body = gql(&app, "mutation { rejectUser(id: \"2\", reason: \"  \") { id } }", json!({}), Some(&admin)).await;
+        let body = gql(
+            &app,
+            "mutation { rejectUser(id: \"2\", reason: \"  \") { id } }",
+            json!({}),
+            Some(&admin),
+        )
+        .await;
         assert_eq!(body["errors"][0]["extensions"]["field"], "reason");
         app.stop().await;
     })
@@ -1062,16 +1319,33 @@ async fn create_admin_bootstraps_the_first_admin() {
     each_backend(defaults, |app| async move {
         let mut config = tests::test_config(app.database_url.clone());
         config.migrate = true;
-        api::cli::create_admin(&config, "Root@Example.com", "root", &b"root password 1\n"[..])
-            .await
-            .expect("the admin is created");
+        api::cli::create_admin(
+            &config,
+            "Root@Example.com",
+            "root",
+            &b"root password 1\n"[..],
+        )
+        .await
+        .expect("the admin is created");
         let token = login(&app, "root@example.com", "root password 1").await;
         let me = ok(&app, ME, json!({}), Some(&token)).await;
         assert_eq!(me["me"]["role"], "ADMIN");
         assert_eq!(me["me"]["status"], "APPROVED");
-        ok(&app, "{ users { edges { node { id } } } }", json!({}), Some(&token)).await;
+        ok(
+            &app,
+            "{ users { edges { node { id } } } }",
+            json!({}),
+            Some(&token),
+        )
+        .await;
 
-        let again = api::cli::create_admin(&config, "root@example.com", "root2", &b"root password 1\n"[..]).await;
+        let again = api::cli::create_admin(
+            &config,
+            "root@example.com",
+            "root2",
+            &b"root password 1\n"[..],
+        )
+        .await;
         assert!(again.unwrap_err().to_string().contains("email"));
         let short = api::cli::create_admin(&config, "r2@example.com", "r2", &b"short\n"[..]).await;
         assert!(short.unwrap_err().to_string().contains("password"));

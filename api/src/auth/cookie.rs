@@ -12,7 +12,9 @@ pub const SESSION_COOKIE: &str = "__Host-margin_session";
 
 /// The Set-Cookie value carrying a fresh session token.
 pub fn set_session(token: &str, max_age_secs: u64) -> String {
-    format!("{SESSION_COOKIE}={token}; Path=/; Max-Age={max_age_secs}; Secure; HttpOnly; SameSite=Strict")
+    format!(
+        "{SESSION_COOKIE}={token}; Path=/; Max-Age={max_age_secs}; Secure; HttpOnly; SameSite=Strict"
+    )
 }
 
 /// The Set-Cookie value that removes the session cookie.
@@ -34,7 +36,10 @@ pub fn origin_allowed(origin: Option<&str>, host: Option<&str>, allowlist: &[Str
     let Some(origin) = origin.map(str::trim) else {
         return true;
     };
-    if allowlist.iter().any(|allowed| allowed.trim() == origin && allowed.trim() != "*") {
+    if allowlist
+        .iter()
+        .any(|allowed| allowed.trim() == origin && allowed.trim() != "*")
+    {
         return true;
     }
     let origin_host = origin
@@ -51,7 +56,13 @@ mod tests {
     fn the_cookie_is_host_prefixed_and_strict() {
         let value = set_session("tok", 60);
         assert!(value.starts_with("__Host-margin_session=tok;"));
-        for attribute in ["Secure", "HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=60"] {
+        for attribute in [
+            "Secure",
+            "HttpOnly",
+            "SameSite=Strict",
+            "Path=/",
+            "Max-Age=60",
+        ] {
             assert!(value.contains(attribute), "{attribute}");
         }
         assert!(!value.contains("Domain"));
@@ -60,7 +71,10 @@ mod tests {
 
     #[test]
     fn the_session_is_read_from_the_cookie_header() {
-        assert_eq!(session_from_header("a=b; __Host-margin_session=xyz; c=d"), Some("xyz"));
+        assert_eq!(
+            session_from_header("a=b; __Host-margin_session=xyz; c=d"),
+            Some("xyz")
+        );
         assert_eq!(session_from_header("margin_session=xyz"), None);
     }
 
@@ -68,10 +82,30 @@ mod tests {
     fn foreign_origins_cannot_use_the_cookie() {
         let allow = vec!["https://app.example.com".to_string()];
         assert!(origin_allowed(None, Some("api.example.com"), &allow));
-        assert!(origin_allowed(Some("https://app.example.com"), Some("api.example.com"), &allow));
-        assert!(origin_allowed(Some("https://api.example.com"), Some("api.example.com"), &allow));
-        assert!(!origin_allowed(Some("https://evil.example"), Some("api.example.com"), &allow));
-        assert!(!origin_allowed(Some("https://evil.example"), None, &["*".to_string()]));
-        assert!(!origin_allowed(Some("null"), Some("api.example.com"), &allow));
+        assert!(origin_allowed(
+            Some("https://app.example.com"),
+            Some("api.example.com"),
+            &allow
+        ));
+        assert!(origin_allowed(
+            Some("https://api.example.com"),
+            Some("api.example.com"),
+            &allow
+        ));
+        assert!(!origin_allowed(
+            Some("https://evil.example"),
+            Some("api.example.com"),
+            &allow
+        ));
+        assert!(!origin_allowed(
+            Some("https://evil.example"),
+            None,
+            &["*".to_string()]
+        ));
+        assert!(!origin_allowed(
+            Some("null"),
+            Some("api.example.com"),
+            &allow
+        ));
     }
 }

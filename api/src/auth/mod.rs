@@ -91,7 +91,11 @@ impl Scope {
         let mut scopes = scopes.to_vec();
         scopes.sort();
         scopes.dedup();
-        scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",")
+        scopes
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
     }
 
     pub fn split(text: &str) -> Vec<Scope> {
@@ -323,25 +327,58 @@ mod tests {
         let anon = AuthContext::anonymous(ClientInfo::default());
         assert_eq!(anon.require_user().unwrap_err().code(), "UNAUTHENTICATED");
         let session = Via::Session { session_id: 1 };
-        let pending = signed(Role::Viewer, false, vec![Scope::Read, Scope::Write], session);
+        let pending = signed(
+            Role::Viewer,
+            false,
+            vec![Scope::Read, Scope::Write],
+            session,
+        );
         assert!(pending.require_user().is_ok());
         assert_eq!(pending.require_approved().unwrap_err().code(), "FORBIDDEN");
-        assert!(pending.require_approved().unwrap_err().to_string().contains("pending approval"));
+        assert!(
+            pending
+                .require_approved()
+                .unwrap_err()
+                .to_string()
+                .contains("pending approval")
+        );
         let viewer = signed(Role::Viewer, true, vec![Scope::Read, Scope::Write], session);
-        assert_eq!(viewer.require_role(Role::Admin).unwrap_err().code(), "FORBIDDEN");
+        assert_eq!(
+            viewer.require_role(Role::Admin).unwrap_err().code(),
+            "FORBIDDEN"
+        );
         assert!(viewer.require_role(Role::Viewer).is_ok());
-        let manager = signed(Role::Manager, true, vec![Scope::Read, Scope::Write], session);
+        let manager = signed(
+            Role::Manager,
+            true,
+            vec![Scope::Read, Scope::Write],
+            session,
+        );
         assert!(manager.require_role(Role::Analyst).is_ok());
-        let reader = signed(Role::Admin, true, vec![Scope::Read], Via::ApiToken { token_id: 3 });
-        assert_eq!(reader.require_scope(Scope::Write).unwrap_err().code(), "FORBIDDEN");
+        let reader = signed(
+            Role::Admin,
+            true,
+            vec![Scope::Read],
+            Via::ApiToken { token_id: 3 },
+        );
+        assert_eq!(
+            reader.require_scope(Scope::Write).unwrap_err().code(),
+            "FORBIDDEN"
+        );
         assert!(reader.require_scope(Scope::Read).is_ok());
         assert_eq!(reader.require_session().unwrap_err().code(), "FORBIDDEN");
     }
 
     #[test]
     fn scopes_round_trip_through_their_stored_form() {
-        assert_eq!(Scope::join(&[Scope::Write, Scope::Read, Scope::Write]), "read,write");
-        assert_eq!(Scope::split("read,write,bogus"), vec![Scope::Read, Scope::Write]);
+        assert_eq!(
+            Scope::join(&[Scope::Write, Scope::Read, Scope::Write]),
+            "read,write"
+        );
+        assert_eq!(
+            Scope::split("read,write,bogus"),
+            vec![Scope::Read, Scope::Write]
+        );
         assert_eq!(Role::from_db("ADMIN"), Role::Admin);
         assert_eq!(Role::from_db("nonsense"), Role::Viewer);
         assert!(Role::Admin > Role::Manager && Role::Manager > Role::Analyst);

@@ -7,7 +7,8 @@
 use std::sync::{LazyLock, OnceLock};
 
 use argon2::{
-    Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version, password_hash::phc::PasswordHash,
+    Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version,
+    password_hash::phc::PasswordHash,
 };
 use base64::{Engine, engine::general_purpose::STANDARD};
 use sha2::{Digest, Sha256};
@@ -24,9 +25,8 @@ const MAX_PBKDF2_ITERATIONS: u32 = 10_000_000;
 /// The PHC prefix of a hash made with the current parameters; anything else is re-hashed.
 const CURRENT_PREFIX: &str = "$argon2id$v=19$m=19456,t=2,p=1$";
 
-static HASHING_SLOTS: LazyLock<Semaphore> = LazyLock::new(|| {
-    Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
-});
+static HASHING_SLOTS: LazyLock<Semaphore> =
+    LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())));
 
 fn argon2() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::DEFAULT)
@@ -147,7 +147,10 @@ pub fn verify_django_pbkdf2(password: &[u8], stored: &str) -> bool {
 /// A Django hash of `password`; tests and imports use it, the server never writes one.
 pub fn django_pbkdf2_hash(password: &str, salt: &str, iterations: u32) -> String {
     let derived = pbkdf2_hmac_sha256(password.as_bytes(), salt.as_bytes(), iterations);
-    format!("pbkdf2_sha256${iterations}${salt}${}", STANDARD.encode(derived))
+    format!(
+        "pbkdf2_sha256${iterations}${salt}${}",
+        STANDARD.encode(derived)
+    )
 }
 
 const BLOCK: usize = 64;
@@ -226,13 +229,28 @@ mod tests {
     fn django_hashes_verify() {
         // Made by Python: base64(hashlib.pbkdf2_hmac("sha256", b"correct horse", b"pepperSalt1", 1000))
         let stored = "pbkdf2_sha256$1000$pepperSalt1$d3pb6YDB8gYJdA5Ao0zFOI+E1mqwtn608Jeft4O3bAU=";
-        assert_eq!(django_pbkdf2_hash("correct horse", "pepperSalt1", 1000), stored);
+        assert_eq!(
+            django_pbkdf2_hash("correct horse", "pepperSalt1", 1000),
+            stored
+        );
         assert!(verify_django_pbkdf2(b"correct horse", stored));
         assert!(!verify_django_pbkdf2(b"correct horsE", stored));
-        assert!(!verify_django_pbkdf2(b"correct horse", "pbkdf2_sha256$0$s$AAAA"));
-        assert!(!verify_django_pbkdf2(b"correct horse", "pbkdf2_sha256$x$s$AAAA"));
-        assert!(!verify_django_pbkdf2(b"correct horse", "pbkdf2_sha256$1000$s"));
-        assert!(!verify_django_pbkdf2(b"x", "pbkdf2_sha256$99999999999$s$AAAA"));
+        assert!(!verify_django_pbkdf2(
+            b"correct horse",
+            "pbkdf2_sha256$0$s$AAAA"
+        ));
+        assert!(!verify_django_pbkdf2(
+            b"correct horse",
+            "pbkdf2_sha256$x$s$AAAA"
+        ));
+        assert!(!verify_django_pbkdf2(
+            b"correct horse",
+            "pbkdf2_sha256$1000$s"
+        ));
+        assert!(!verify_django_pbkdf2(
+            b"x",
+            "pbkdf2_sha256$99999999999$s$AAAA"
+        ));
     }
 
     #[test]

@@ -27,7 +27,11 @@ pub struct Presented {
 
 /// The client address: the peer, or — when the peer is a trusted proxy — the right-most
 /// `X-Forwarded-For` entry that is not itself a trusted proxy.
-pub fn client_ip(peer: Option<IpAddr>, forwarded_for: Option<&str>, trusted: &[IpAddr]) -> Option<IpAddr> {
+pub fn client_ip(
+    peer: Option<IpAddr>,
+    forwarded_for: Option<&str>,
+    trusted: &[IpAddr],
+) -> Option<IpAddr> {
     let peer = peer?;
     if !trusted.contains(&peer) {
         return Some(peer);
@@ -49,7 +53,11 @@ pub fn client_ip(peer: Option<IpAddr>, forwarded_for: Option<&str>, trusted: &[I
 /// here), and guards then answer INTERNAL_SERVER_ERROR while public fields keep working.
 pub async fn authenticate(app: &AppState, presented: &Presented) -> AuthContext {
     let config = &app.config;
-    let ip = client_ip(presented.peer, presented.forwarded_for.as_deref(), &config.trusted_proxies);
+    let ip = client_ip(
+        presented.peer,
+        presented.forwarded_for.as_deref(),
+        &config.trusted_proxies,
+    );
     let client = ClientInfo {
         ip: ip.map(|ip| ip.to_string()),
         user_agent: presented.user_agent.clone(),
@@ -77,7 +85,12 @@ pub async fn authenticate(app: &AppState, presented: &Presented) -> AuthContext 
         None => {
             let from_cookie = config
                 .session_cookie
-                .then(|| presented.cookie.as_deref().and_then(cookie::session_from_header))
+                .then(|| {
+                    presented
+                        .cookie
+                        .as_deref()
+                        .and_then(cookie::session_from_header)
+                })
                 .flatten()
                 .filter(|t| !t.is_empty());
             let Some(secret) = from_cookie else {
@@ -101,29 +114,37 @@ pub async fn authenticate(app: &AppState, presented: &Presented) -> AuthContext 
     }
     let settings = AccountSettings::from_config(config);
     let resolved = if secret.starts_with(token::API_TOKEN_PREFIX) {
-        api_tokens::authenticate(&app.db, secret).await.map(|found| {
-            found.map(|(record, user)| Caller {
-                user_id: user.id,
-                email: user.email.clone(),
-                username: user.username.clone(),
-                role: role_of(&user),
-                is_approved: user.is_approved,
-                scopes: Scope::split(&record.scopes),
-                via: Via::ApiToken { token_id: record.id },
+        api_tokens::authenticate(&app.db, secret)
+            .await
+            .map(|found| {
+                found.map(|(record, user)| Caller {
+                    user_id: user.id,
+                    email: user.email.clone(),
+                    username: user.username.clone(),
+                    role: role_of(&user),
+                    is_approved: user.is_approved,
+                    scopes: Scope::split(&record.scopes),
+                    via: Via::ApiToken {
+                        token_id: record.id,
+                    },
+                })
             })
-        })
     } else {
-        sessions::authenticate(&app.db, &settings, secret).await.map(|found| {
-            found.map(|(session, user)| Caller {
-                user_id: user.id,
-                email: user.email.clone(),
-                username: user.username.clone(),
-                role: role_of(&user),
-                is_approved: user.is_approved,
-                scopes: vec![Scope::Read, Scope::Write],
-                via: Via::Session { session_id: session.id },
+        sessions::authenticate(&app.db, &settings, secret)
+            .await
+            .map(|found| {
+                found.map(|(session, user)| Caller {
+                    user_id: user.id,
+                    email: user.email.clone(),
+                    username: user.username.clone(),
+                    role: role_of(&user),
+                    is_approved: user.is_approved,
+                    scopes: vec![Scope::Read, Scope::Write],
+                    via: Via::Session {
+                        session_id: session.id,
+                    },
+                })
             })
-        })
     };
     context.state = match resolved {
         Ok(Some(caller)) => AuthState::Signed(Box::new(caller)),
@@ -146,9 +167,18 @@ mod tests {
         let peer: IpAddr = "203.0.113.9".parse().unwrap();
         let client: IpAddr = "198.51.100.7".parse().unwrap();
         assert_eq!(client_ip(Some(peer), Some("1.2.3.4"), &[proxy]), Some(peer));
-        assert_eq!(client_ip(Some(proxy), Some("1.2.3.4, 198.51.100.7"), &[proxy]), Some(client));
-        assert_eq!(client_ip(Some(proxy), Some("198.51.100.7, 10.0.0.1"), &[proxy]), Some(client));
-        assert_eq!(client_ip(Some(proxy), Some("garbage"), &[proxy]), Some(proxy));
+        assert_eq!(
+            client_ip(Some(proxy), Some("1.2.3.4, 198.51.100.7"), &[proxy]),
+            Some(client)
+        );
+        assert_eq!(
+            client_ip(Some(proxy), Some("198.51.100.7, 10.0.0.1"), &[proxy]),
+            Some(client)
+        );
+        assert_eq!(
+            client_ip(Some(proxy), Some("garbage"), &[proxy]),
+            Some(proxy)
+        );
         assert_eq!(client_ip(Some(proxy), None, &[proxy]), Some(proxy));
         assert_eq!(client_ip(None, None, &[]), None);
     }

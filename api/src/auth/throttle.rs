@@ -43,12 +43,24 @@ pub async fn check(
         .await?;
     let account_since = last_success.map_or(since, |t| Ord::max(t, since));
     let mut retry_after = None;
-    let by_account = failures(db, Column::Email.eq(email), account_since, settings.max_failures_per_account).await?;
+    let by_account = failures(
+        db,
+        Column::Email.eq(email),
+        account_since,
+        settings.max_failures_per_account,
+    )
+    .await?;
     if let Some(oldest) = by_account {
         retry_after = Some(oldest + settings.window - now);
     }
     if let Some(ip) = ip {
-        let by_ip = failures(db, Column::IpAddress.eq(ip), since, settings.max_failures_per_ip).await?;
+        let by_ip = failures(
+            db,
+            Column::IpAddress.eq(ip),
+            since,
+            settings.max_failures_per_ip,
+        )
+        .await?;
         if let Some(oldest) = by_ip {
             let wait = oldest + settings.window - now;
             retry_after = Some(retry_after.map_or(wait, |w: chrono::TimeDelta| Ord::max(w, wait)));

@@ -7,12 +7,10 @@ use chrono::{DateTime, Utc};
 use crate::{
     auth::{self, Role, cookie},
     graphql::types::accounts::{
-        ApiScope, ApiToken, CreatedApiToken, CreatedInvite, Invite, InviteTemplate, InviteTemplateInput,
-        LoginPayload, RegisterInput, Role as RoleValue, User, parse_id,
+        ApiScope, ApiToken, CreatedApiToken, CreatedInvite, Invite, InviteTemplate,
+        InviteTemplateInput, LoginPayload, RegisterInput, Role as RoleValue, User, parse_id,
     },
-    services::accounts::{
-        AccountSettings, admin, api_tokens, invites, registration, sessions,
-    },
+    services::accounts::{AccountSettings, admin, api_tokens, invites, registration, sessions},
     state::AppState,
 };
 
@@ -28,7 +26,11 @@ fn settings<'a>(ctx: &Context<'a>) -> (&'a AppState, AccountSettings) {
 impl AccountsMutation {
     /// Creates an account. With a valid invite the account is approved with the invite's
     /// role; without one (open registration only) it waits for an admin's approval.
-    async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> async_graphql::Result<User> {
+    async fn register(
+        &self,
+        ctx: &Context<'_>,
+        input: RegisterInput,
+    ) -> async_graphql::Result<User> {
         let (state, settings) = settings(ctx);
         let registration = registration::Registration {
             email: input.email,
@@ -88,7 +90,9 @@ impl AccountsMutation {
         let caller = auth::require_session(ctx).extend()?;
         let id = parse_id("id", &id).extend()?;
         let (state, _) = settings(ctx);
-        sessions::revoke(&state.db, caller.user_id, id).await.extend()?;
+        sessions::revoke(&state.db, caller.user_id, id)
+            .await
+            .extend()?;
         Ok(true)
     }
 
@@ -122,7 +126,9 @@ impl AccountsMutation {
         let caller = auth::require_session(ctx).extend()?;
         let id = parse_id("id", &id).extend()?;
         let (state, _) = settings(ctx);
-        api_tokens::revoke(&state.db, caller.user_id, id).await.extend()?;
+        api_tokens::revoke(&state.db, caller.user_id, id)
+            .await
+            .extend()?;
         Ok(true)
     }
 
@@ -131,12 +137,19 @@ impl AccountsMutation {
         let admin_caller = auth::require_role(ctx, Role::Admin).extend()?;
         let id = parse_id("id", &id).extend()?;
         let (state, _) = settings(ctx);
-        let user = admin::approve(&state.db, admin_caller.user_id, id).await.extend()?;
+        let user = admin::approve(&state.db, admin_caller.user_id, id)
+            .await
+            .extend()?;
         Ok(user.into())
     }
 
     /// Admin: rejects a user with a reason; their sessions end and they can no longer sign in.
-    async fn reject_user(&self, ctx: &Context<'_>, id: ID, reason: String) -> async_graphql::Result<User> {
+    async fn reject_user(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        reason: String,
+    ) -> async_graphql::Result<User> {
         let admin_caller = auth::require_role(ctx, Role::Admin).extend()?;
         let id = parse_id("id", &id).extend()?;
         let (state, _) = settings(ctx);
@@ -147,7 +160,12 @@ impl AccountsMutation {
     }
 
     /// Admin: enables or disables a user; disabling ends their sessions.
-    async fn set_user_active(&self, ctx: &Context<'_>, id: ID, active: bool) -> async_graphql::Result<User> {
+    async fn set_user_active(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        active: bool,
+    ) -> async_graphql::Result<User> {
         let admin_caller = auth::require_role(ctx, Role::Admin).extend()?;
         let id = parse_id("id", &id).extend()?;
         let (state, _) = settings(ctx);
@@ -206,10 +224,12 @@ impl AccountsMutation {
     ) -> async_graphql::Result<InviteTemplate> {
         let admin_caller = auth::require_role(ctx, Role::Admin).extend()?;
         let (state, _) = settings(ctx);
-        Ok(invites::create_template(&state.db, admin_caller.user_id, input.into())
-            .await
-            .extend()?
-            .into())
+        Ok(
+            invites::create_template(&state.db, admin_caller.user_id, input.into())
+                .await
+                .extend()?
+                .into(),
+        )
     }
 
     /// Admin: changes the given fields of a template.
@@ -229,7 +249,11 @@ impl AccountsMutation {
     }
 
     /// Admin: deletes a template.
-    async fn delete_invite_template(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<bool> {
+    async fn delete_invite_template(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<bool> {
         auth::require_role(ctx, Role::Admin).extend()?;
         let id = parse_id("id", &id).extend()?;
         let (state, _) = settings(ctx);

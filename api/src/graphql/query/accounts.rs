@@ -64,7 +64,9 @@ impl AccountsQuery {
         let had_cursor = after.is_some();
         let page = page_request(first, after).extend()?;
         let state = ctx.data_unchecked::<AppState>();
-        let rows = admin::users(&state.db, status.into(), page).await.extend()?;
+        let rows = admin::users(&state.db, status.into(), page)
+            .await
+            .extend()?;
         Ok(connection(rows, had_cursor, |u: &svc::UserRecord| u.id))
     }
 
@@ -86,7 +88,10 @@ impl AccountsQuery {
     }
 
     /// Admin: invite templates by name.
-    async fn invite_templates(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<InviteTemplate>> {
+    async fn invite_templates(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<InviteTemplate>> {
         auth::require_role(ctx, Role::Admin).extend()?;
         let state = ctx.data_unchecked::<AppState>();
         let list = invites::list_templates(&state.db).await.extend()?;
@@ -120,7 +125,13 @@ impl AccountsQuery {
             until: filter.until,
         };
         let state = ctx.data_unchecked::<AppState>();
-        let rows = admin::login_attempts(&state.db, filter, page).await.extend()?;
-        Ok(connection(rows, had_cursor, |a: &svc::LoginAttemptRecord| a.id))
+        let rows = admin::login_attempts(&state.db, filter, page)
+            .await
+            .extend()?;
+        Ok(connection(
+            rows,
+            had_cursor,
+            |a: &svc::LoginAttemptRecord| a.id,
+        ))
     }
 }

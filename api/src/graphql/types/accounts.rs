@@ -278,7 +278,10 @@ impl From<ApiTokenRecord> for ApiToken {
     fn from(token: ApiTokenRecord) -> Self {
         Self {
             id: ID(token.id.to_string()),
-            scopes: auth::Scope::split(&token.scopes).into_iter().map(Into::into).collect(),
+            scopes: auth::Scope::split(&token.scopes)
+                .into_iter()
+                .map(Into::into)
+                .collect(),
             name: token.name,
             prefix: token.prefix,
             created_at: token.created_at,
@@ -325,10 +328,15 @@ pub const MAX_PAGE_SIZE: i32 = 100;
 pub fn page_request(first: Option<i32>, after: Option<String>) -> ApiResult<PageRequest> {
     let first = first.unwrap_or(DEFAULT_PAGE_SIZE);
     if !(1..=MAX_PAGE_SIZE).contains(&first) {
-        return Err(ApiError::input("first", format!("must be between 1 and {MAX_PAGE_SIZE}")));
+        return Err(ApiError::input(
+            "first",
+            format!("must be between 1 and {MAX_PAGE_SIZE}"),
+        ));
     }
     let after = after
-        .map(|cursor| decode_cursor(&cursor).ok_or_else(|| ApiError::input("after", "not a valid cursor")))
+        .map(|cursor| {
+            decode_cursor(&cursor).ok_or_else(|| ApiError::input("after", "not a valid cursor"))
+        })
         .transpose()?;
     Ok(PageRequest {
         first: u64::try_from(first).unwrap_or(20),
@@ -350,15 +358,21 @@ fn decode_cursor(cursor: &str) -> Option<i64> {
 }
 
 /// A Relay connection over a page of records keyed by their numeric id.
-pub fn connection<R, N>(page: Page<R>, had_cursor: bool, id_of: impl Fn(&R) -> i64) -> Connection<String, N>
+pub fn connection<R, N>(
+    page: Page<R>,
+    had_cursor: bool,
+    id_of: impl Fn(&R) -> i64,
+) -> Connection<String, N>
 where
     N: From<R> + async_graphql::OutputType,
 {
     let mut connection = Connection::new(had_cursor, page.has_next_page);
-    connection.edges.extend(page.items.into_iter().map(|record| {
-        let cursor = encode_cursor(id_of(&record));
-        Edge::new(cursor, N::from(record))
-    }));
+    connection
+        .edges
+        .extend(page.items.into_iter().map(|record| {
+            let cursor = encode_cursor(id_of(&record));
+            Edge::new(cursor, N::from(record))
+        }));
     connection
 }
 
@@ -374,6 +388,11 @@ mod tests {
         assert!(page_request(Some(0), None).is_err());
         assert!(page_request(Some(101), None).is_err());
         assert_eq!(page_request(None, None).unwrap().first, 20);
-        assert_eq!(page_request(Some(5), Some("bad".into())).unwrap_err().code(), "BAD_USER_INPUT");
+        assert_eq!(
+            page_request(Some(5), Some("bad".into()))
+                .unwrap_err()
+                .code(),
+            "BAD_USER_INPUT"
+        );
     }
 }

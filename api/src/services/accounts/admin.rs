@@ -69,7 +69,11 @@ async fn find_user<C: sea_orm::ConnectionTrait>(db: &C, id: i64) -> ApiResult<Us
 }
 
 /// Approves a pending (or previously rejected) user.
-pub async fn approve(db: &DatabaseConnection, admin_id: i64, user_id: i64) -> ApiResult<UserRecord> {
+pub async fn approve(
+    db: &DatabaseConnection,
+    admin_id: i64,
+    user_id: i64,
+) -> ApiResult<UserRecord> {
     let found = find_user(db, user_id).await?;
     if found.is_approved {
         return Ok(found);
@@ -152,10 +156,16 @@ pub async fn login_attempts(
 ) -> ApiResult<Page<LoginAttemptRecord>> {
     let mut condition = Condition::all();
     if let Some(email) = filter.email {
-        condition = condition.add(login_attempt::Column::Email.eq(validate::email_lookup("email", &email)?));
+        condition = condition
+            .add(login_attempt::Column::Email.eq(validate::email_lookup("email", &email)?));
     }
     if let Some(ip) = filter.ip_address {
-        condition = condition.add(login_attempt::Column::IpAddress.eq(validate::line("ipAddress", &ip, 45, true)?));
+        condition = condition.add(login_attempt::Column::IpAddress.eq(validate::line(
+            "ipAddress",
+            &ip,
+            45,
+            true,
+        )?));
     }
     if let Some(success) = filter.success {
         condition = condition.add(login_attempt::Column::Success.eq(success));

@@ -5,8 +5,8 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use entity::{api_token, user};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, sea_query::Expr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, sea_query::Expr,
 };
 
 use super::{ApiTokenRecord, UserRecord, now, sessions::may_sign_in, validate};
@@ -64,7 +64,10 @@ pub async fn create(
         user_id: Set(user_id),
         name: Set(name),
         token_hash: Set(token::hash_token(&secret)),
-        prefix: Set(secret.chars().take(token::API_TOKEN_PREFIX.len() + 4).collect()),
+        prefix: Set(secret
+            .chars()
+            .take(token::API_TOKEN_PREFIX.len() + 4)
+            .collect()),
         scopes: Set(Scope::join(&input.scopes)),
         created_at: Set(at),
         last_used_at: Set(None),
@@ -120,10 +123,16 @@ pub async fn authenticate(
         return Ok(None);
     };
     let at = now();
-    if record.revoked_at.is_some() || record.expires_at.is_some_and(|e| e <= at) || !may_sign_in(&owner) {
+    if record.revoked_at.is_some()
+        || record.expires_at.is_some_and(|e| e <= at)
+        || !may_sign_in(&owner)
+    {
         return Ok(None);
     }
-    if record.last_used_at.is_none_or(|used| at - used >= TOUCH_INTERVAL) {
+    if record
+        .last_used_at
+        .is_none_or(|used| at - used >= TOUCH_INTERVAL)
+    {
         api_token::Entity::update_many()
             .col_expr(api_token::Column::LastUsedAt, Expr::value(Some(at)))
             .filter(api_token::Column::Id.eq(record.id))

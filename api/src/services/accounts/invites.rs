@@ -78,7 +78,10 @@ pub async fn create(
         .one(db)
         .await?;
     if registered.is_some() {
-        return Err(ApiError::input("email", "an account with this email already exists"));
+        return Err(ApiError::input(
+            "email",
+            "an account with this email already exists",
+        ));
     }
     let secret = token::random_token();
     let at = now();
@@ -125,7 +128,10 @@ pub async fn revoke(db: &DatabaseConnection, id: i64) -> ApiResult<InviteRecord>
         .await?
         .ok_or(ApiError::NotFound("invite"))?;
     if result.rows_affected == 0 {
-        return Err(ApiError::input("id", "the invite was already used or has expired"));
+        return Err(ApiError::input(
+            "id",
+            "the invite was already used or has expired",
+        ));
     }
     Ok(invite)
 }
@@ -139,7 +145,8 @@ pub struct TemplateInput {
     pub is_active: Option<bool>,
 }
 
-const TEMPLATE_UNIQUE: [(&str, &str, &str); 1] = [("name", "name", "a template with this name already exists")];
+const TEMPLATE_UNIQUE: [(&str, &str, &str); 1] =
+    [("name", "name", "a template with this name already exists")];
 
 pub async fn create_template(
     db: &DatabaseConnection,
@@ -194,7 +201,12 @@ pub async fn update_template(
         model.subject = Set(validate::line("subject", &subject, 255, true)?);
     }
     if let Some(message) = input.message_template {
-        model.message_template = Set(validate::text("messageTemplate", &message, MAX_MESSAGE_CHARS, true)?);
+        model.message_template = Set(validate::text(
+            "messageTemplate",
+            &message,
+            MAX_MESSAGE_CHARS,
+            true,
+        )?);
     }
     if let Some(role) = input.role {
         model.invite_type = Set(role.as_str().to_string());

@@ -11,11 +11,7 @@ pub mod validate;
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::{DbErr, SqlErr};
 
-use crate::{
-    auth::Role,
-    config::Config,
-    error::ApiError,
-};
+use crate::{auth::Role, config::Config, error::ApiError};
 
 pub use entity::{
     api_token::Model as ApiTokenRecord, invite_template::Model as InviteTemplateRecord,
@@ -41,7 +37,11 @@ pub struct ThrottleSettings {
 }
 
 fn seconds(secs: u64) -> TimeDelta {
-    TimeDelta::seconds(i64::try_from(secs.max(1)).unwrap_or(i64::MAX / 1000).min(10 * 365 * 86_400))
+    TimeDelta::seconds(
+        i64::try_from(secs.max(1))
+            .unwrap_or(i64::MAX / 1000)
+            .min(10 * 365 * 86_400),
+    )
 }
 
 impl AccountSettings {
@@ -147,5 +147,10 @@ pub(crate) fn map_unique(err: DbErr, columns: &[(&str, &str, &str)]) -> ApiError
 
 /// Text stored from request headers is bounded so a client cannot fill the audit tables.
 pub(crate) fn bounded(text: Option<&str>, max_chars: usize) -> Option<String> {
-    text.map(|t| t.chars().filter(|c| !c.is_control()).take(max_chars).collect())
+    text.map(|t| {
+        t.chars()
+            .filter(|c| !c.is_control())
+            .take(max_chars)
+            .collect()
+    })
 }

@@ -9,8 +9,9 @@
 
 use entity::{invite_token, user};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, ExprTrait,
-    QueryFilter, TransactionTrait,
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, DatabaseConnection, EntityTrait, ExprTrait, QueryFilter, TransactionTrait,
     sea_query::{Expr, Func},
 };
 
@@ -32,7 +33,11 @@ pub struct Registration {
 
 pub(crate) const USER_UNIQUE: [(&str, &str, &str); 2] = [
     ("username", "username", "this username is taken"),
-    ("email", "email", "an account with this email already exists"),
+    (
+        "email",
+        "email",
+        "an account with this email already exists",
+    ),
 ];
 
 /// Registers a user; see the module documentation for the rules.
@@ -44,8 +49,18 @@ pub async fn register(
     let email = validate::email("email", &input.email)?;
     let username = validate::username(&input.username)?;
     password::check_new_password(&input.password)?;
-    let first_name = validate::line("firstName", &input.first_name, validate::MAX_NAME_CHARS, false)?;
-    let last_name = validate::line("lastName", &input.last_name, validate::MAX_NAME_CHARS, false)?;
+    let first_name = validate::line(
+        "firstName",
+        &input.first_name,
+        validate::MAX_NAME_CHARS,
+        false,
+    )?;
+    let last_name = validate::line(
+        "lastName",
+        &input.last_name,
+        validate::MAX_NAME_CHARS,
+        false,
+    )?;
 
     let presented = input
         .invite_token
@@ -77,7 +92,10 @@ pub async fn register(
             .exec(&txn)
             .await?;
         if redeemed.rows_affected != 1 {
-            return Err(ApiError::input("inviteToken", "this invite has already been used"));
+            return Err(ApiError::input(
+                "inviteToken",
+                "this invite has already been used",
+            ));
         }
     }
     let role = invite
@@ -114,7 +132,11 @@ pub async fn register(
 }
 
 /// The invite for `secret`, usable for `email`.
-async fn find_invite(db: &DatabaseConnection, secret: &str, email: &str) -> ApiResult<InviteRecord> {
+async fn find_invite(
+    db: &DatabaseConnection,
+    secret: &str,
+    email: &str,
+) -> ApiResult<InviteRecord> {
     let invalid = || ApiError::input("inviteToken", "this invite is not valid");
     if !token::is_well_formed(secret) {
         return Err(invalid());
@@ -125,13 +147,19 @@ async fn find_invite(db: &DatabaseConnection, secret: &str, email: &str) -> ApiR
         .await?
         .ok_or_else(invalid)?;
     if invite.used_at.is_some() {
-        return Err(ApiError::input("inviteToken", "this invite has already been used"));
+        return Err(ApiError::input(
+            "inviteToken",
+            "this invite has already been used",
+        ));
     }
     if invite.expires_at <= now() {
         return Err(ApiError::input("inviteToken", "this invite has expired"));
     }
     if !invite.email.eq_ignore_ascii_case(email) {
-        return Err(ApiError::input("email", "this invite is for another email address"));
+        return Err(ApiError::input(
+            "email",
+            "this invite is for another email address",
+        ));
     }
     Ok(invite)
 }
@@ -151,7 +179,9 @@ pub(crate) async fn ensure_available<C: sea_orm::ConnectionTrait>(
         return Err(ApiError::input("email", USER_UNIQUE[1].2));
     }
     let username_taken = user::Entity::find()
-        .filter(Expr::expr(Func::lower(Expr::col(user::Column::Username))).eq(username.to_lowercase()))
+        .filter(
+            Expr::expr(Func::lower(Expr::col(user::Column::Username))).eq(username.to_lowercase()),
+        )
         .one(db)
         .await?
         .is_some();

@@ -12,7 +12,9 @@ use sea_orm::{
     QueryOrder, sea_query::Expr,
 };
 
-use super::{AccountSettings, SessionRecord, UserRecord, UserStatus, bounded, now, status_of, validate};
+use super::{
+    AccountSettings, SessionRecord, UserRecord, UserStatus, bounded, now, status_of, validate,
+};
 use crate::{
     auth::{ClientInfo, password, throttle, token},
     error::{ApiError, ApiResult},
@@ -53,7 +55,10 @@ pub async fn login(
     if password.len() > password::MAX_PASSWORD_BYTES {
         return Err(ApiError::input(
             "password",
-            format!("the password must be at most {} bytes long", password::MAX_PASSWORD_BYTES),
+            format!(
+                "the password must be at most {} bytes long",
+                password::MAX_PASSWORD_BYTES
+            ),
         ));
     }
     let ip = bounded(client.ip.as_deref(), 45);
@@ -63,8 +68,12 @@ pub async fn login(
         user_agent: bounded(client.user_agent.as_deref(), 512),
     };
     let started = now();
-    if let Err(limited) = throttle::check(db, &settings.throttle, &email, ip.as_deref(), started).await {
-        audit.record(db, false, Some(throttle::REASON_THROTTLED), None).await?;
+    if let Err(limited) =
+        throttle::check(db, &settings.throttle, &email, ip.as_deref(), started).await
+    {
+        audit
+            .record(db, false, Some(throttle::REASON_THROTTLED), None)
+            .await?;
         return Err(limited);
     }
 
@@ -88,7 +97,9 @@ pub async fn login(
         None
     };
     if let Some(reason) = refusal {
-        audit.record(db, false, Some(reason), Some(found.id)).await?;
+        audit
+            .record(db, false, Some(reason), Some(found.id))
+            .await?;
         return Err(ApiError::AuthenticationFailed(GENERIC_LOGIN_FAILURE));
     }
 

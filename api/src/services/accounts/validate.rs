@@ -40,7 +40,9 @@ pub fn email(field: &str, raw: &str) -> ApiResult<String> {
         && !local.starts_with('.')
         && !local.ends_with('.')
         && !local.contains("..")
-        && local.chars().all(|c| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
+        && local
+            .chars()
+            .all(|c| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
     if !(domain_ok && local_ok) {
         return bad("not an email address");
     }
@@ -66,7 +68,10 @@ pub fn username(raw: &str) -> ApiResult<String> {
         return Err(ApiError::input("username", "a username is required"));
     }
     if username.chars().count() > MAX_USERNAME_CHARS {
-        return Err(ApiError::input("username", "the username is longer than 150 characters"));
+        return Err(ApiError::input(
+            "username",
+            "the username is longer than 150 characters",
+        ));
     }
     if !username
         .chars()
@@ -85,10 +90,16 @@ pub fn username(raw: &str) -> ApiResult<String> {
 pub fn line(field: &str, raw: &str, max: usize, required: bool) -> ApiResult<String> {
     let text = raw.trim();
     if text.chars().any(char::is_control) {
-        return Err(ApiError::input(field, "must not contain control characters"));
+        return Err(ApiError::input(
+            field,
+            "must not contain control characters",
+        ));
     }
     if text.chars().count() > max {
-        return Err(ApiError::input(field, format!("must be at most {max} characters")));
+        return Err(ApiError::input(
+            field,
+            format!("must be at most {max} characters"),
+        ));
     }
     if required && text.is_empty() {
         return Err(ApiError::input(field, "must not be empty"));
@@ -99,11 +110,20 @@ pub fn line(field: &str, raw: &str, max: usize, required: bool) -> ApiResult<Str
 /// A multi-line text (messages, reasons): like [`line`] but tabs and newlines are allowed.
 pub fn text(field: &str, raw: &str, max: usize, required: bool) -> ApiResult<String> {
     let text = raw.trim();
-    if text.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
-        return Err(ApiError::input(field, "must not contain control characters"));
+    if text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
+        return Err(ApiError::input(
+            field,
+            "must not contain control characters",
+        ));
     }
     if text.chars().count() > max {
-        return Err(ApiError::input(field, format!("must be at most {max} characters")));
+        return Err(ApiError::input(
+            field,
+            format!("must be at most {max} characters"),
+        ));
     }
     if required && text.is_empty() {
         return Err(ApiError::input(field, "must not be empty"));
@@ -117,7 +137,10 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(email("email", "  Ann.Lee@Example.COM ").unwrap(), "ann.lee@example.com");
+        assert_eq!(
+            email("email", "  Ann.Lee@Example.COM ").unwrap(),
+            "ann.lee@example.com"
+        );
         for bad in [
             "",
             "ann",
