@@ -1353,3 +1353,73 @@ async fn create_admin_bootstraps_the_first_admin() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn mutations_over_the_websocket_need_write_scope_too() {
+    each_backend(defaults, |app| async move {
+        let admin = admin_token(&app).await;
+        let created = ok(
+            &app,
+            "mutation { createApiToken(name: \"ws\", scopes: [READ]) { token } }",
+            json!({}),
+            Some(&admin),
+        )
+        .await;
+        let read = created["createApiToken"]["token"].as_str().unwrap().to_string();
+        let mut socket = ws_connect(&app).await;
+        ws_send(
+            &mut socket,
+            json!({"type": "connection_init", "payload": {"authorization": format!("Bearer {read}")}}),
+        )
+        .await;
+        assert_eq!(ws_next(&mut socket).await.unwrap()["type"], "connection_ack");
+        ws_send(
+            &mut socket,
+            json!({"id": "1", "type": "subscribe", "payload": {"query": "mutation { createInvite(email: \"ws@example.com\") { token } }"}}),
+        )
+        .await;
+        let next = ws_next(&mut socket).await.unwrap();
+        assert_eq!(next["payload"]["errors"][0]["extensions"]["code"], "FORBIDDEN", "{next}");
+        assert_eq!(invite_count(&app).await, 0);
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_client_address_comes_from_trusted_proxies_only() {
+    for trusted in [false, true] {
+        each_backend(
+            |c| {
+                if trusted {
+                    c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+                }
+            },
+            |app| async move {
+                admin_token(&app).await;
+                let response: Value = app
+                    .client
+                    .post(format!("{}/graphql", app.address))
+                    .header("x-forwarded-for", "198.51.100.1, 203.0.113.7")
+                    .json(&json!({"query": LOGIN, "variables": {"email": "x@example.com", "password": "nope nope"}}))
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                assert_eq!(error_code(&response), "UNAUTHENTICATED");
+                let attempt = login_attempt::Entity::find()
+                    .filter(login_attempt::Column::Email.eq("x@example.com"))
+                    .one(&app.db)
+                    .await
+                    .unwrap()
+                    .unwrap();
+                let expected = if trusted { "203.0.113.7" } else { "127.0.0.1" };
+                assert_eq!(attempt.ip_address.as_deref(), Some(expected));
+                app.stop().await;
+            },
+        )
+        .await;
+    }
+}
