@@ -318,3 +318,19 @@ proptest! {
         prop_assert_eq!(got.to_bits(), want.to_bits(), "{}", s);
     }
 }
+
+proptest! {
+    #[test]
+    fn tail_statistics_equal_the_sorted_definitions(rets in prop::collection::vec(-0.3f64..0.3, 1..300)) {
+        let day0 = NaiveDate::from_ymd_opt(2020, 1, 2).unwrap();
+        let dates = engine::fixtures::business_days(day0, rets.len());
+        let m = compute(&dates, &rets, 0.0);
+        let mut sorted = rets.clone();
+        sorted.sort_by(f64::total_cmp);
+        let cutoff = ((rets.len() - 1) as f64 * 0.05) as usize;
+        let want_cvar = sorted[..=cutoff].iter().sum::<f64>() / (cutoff + 1) as f64;
+        prop_assert!((m.cvar95.unwrap() - want_cvar).abs() <= 1e-12);
+        let q05 = engine::metrics::quantile_sorted(&sorted, 0.05).unwrap();
+        prop_assert_eq!(m.var95.unwrap(), q05);
+    }
+}

@@ -325,9 +325,9 @@ pub fn compute_with_drawdown(
         mu.zip(sd).map(|(a, s)| a + s * Z05),
         "needs at least 2 returns",
     );
-    let cutoff = ((nf - 1.0) * ALPHA) as usize;
-    let cutoff = cutoff.min(n - 1);
-    buf.select_nth_unstable_by(cutoff, f64::total_cmp);
+    // empyrical's cutoff index ⌊(n−1)·0.05⌋ is the q05 selection index, so the selection above
+    // already put the worst `cutoff + 1` returns in front.
+    let cutoff = (((nf - 1.0) * ALPHA) as usize).min(n - 1);
     m.cvar95 = u.check("cvar95", mean(&buf[..=cutoff]), "");
     let phi = (-0.5 * Z05 * Z05).exp() / (2.0 * std::f64::consts::PI).sqrt();
     m.cvar95_parametric = u.check(
