@@ -98,21 +98,31 @@ pub fn run_backtest(
     let inp = &r.input;
     let o = &inp.options;
     let dates = &r.ds.dates[r.start..=r.end];
-    let fed_funds = data.fed_funds().aligned(dates);
+    // Precomputed at load; a dataset built by hand and never inserted is aligned here.
+    let computed;
+    let (fed_funds, tbill): (&[f64], &[f64]) = match data.aligned_rates(&r.ds.symbol) {
+        Some(a) if a.fed_funds.len() == r.ds.len() => {
+            (&a.fed_funds[r.start..=r.end], &a.tbill_3m[r.start..=r.end])
+        }
+        _ => {
+            computed = (
+                data.fed_funds().aligned(dates),
+                data.tbill_3m().aligned(dates),
+            );
+            (&computed.0, &computed.1)
+        }
+    };
     let margin_rate: Vec<f64> = match o.interest {
         InterestModel::FedFundsPlus { spread_pct } => fed_funds
             .iter()
             .map(|x| (x + spread_pct).max(0.0))
             .collect(),
-        InterestModel::TbillPlus { spread_pct } => data
-            .tbill_3m()
-            .aligned(dates)
-            .iter()
-            .map(|x| (x + spread_pct).max(0.0))
-            .collect(),
+        InterestModel::TbillPlus { spread_pct } => {
+            tbill.iter().map(|x| (x + spread_pct).max(0.0)).collect()
+        }
         InterestModel::Fixed { rate_pct } => vec![rate_pct; dates.len()],
     };
-    let out = sim::simulate(&r, &margin_rate, &fed_funds, on_progress, cancel)
+    let out = sim::simulate(&r, &margin_rate, fed_funds, on_progress, cancel)
         .map_err(|_| BacktestError::Cancelled)?;
     let daily = out.daily;
     // Safety net: PRICE_RANGE makes this unreachable for validated data, but no non-finite

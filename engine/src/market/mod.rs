@@ -24,19 +24,35 @@ pub struct MarketData {
     datasets: BTreeMap<String, Dataset>,
     fed_funds: RateSeries,
     tbill_3m: RateSeries,
+    /// Per symbol: DFF and DTB3 forward-filled onto the dataset's dates, computed once here
+    /// rather than on every run.
+    aligned: BTreeMap<String, AlignedRates>,
+}
+
+/// Rate series (percent) forward-filled onto one dataset's trading days.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlignedRates {
+    pub fed_funds: Vec<f64>,
+    pub tbill_3m: Vec<f64>,
 }
 
 impl MarketData {
     pub fn new(datasets: Vec<Dataset>, fed_funds: RateSeries, tbill_3m: RateSeries) -> MarketData {
-        let datasets = datasets
-            .into_iter()
-            .map(|d| (d.symbol.clone(), d))
-            .collect();
-        MarketData {
-            datasets,
+        let mut md = MarketData {
+            datasets: BTreeMap::new(),
             fed_funds,
             tbill_3m,
+            aligned: BTreeMap::new(),
+        };
+        for d in datasets {
+            md.insert_dataset(d);
         }
+        md
+    }
+
+    /// DFF and DTB3 on the dataset's own dates (same indexing as its columns).
+    pub fn aligned_rates(&self, symbol: &str) -> Option<&AlignedRates> {
+        self.aligned.get(symbol)
     }
 
     /// Loads every `*.csv` at the top level of `dir` as a dataset (symbol = upper-cased stem)
@@ -89,6 +105,11 @@ impl MarketData {
 
     /// Adds (or replaces) a dataset, e.g. a user file passed on the command line.
     pub fn insert_dataset(&mut self, ds: Dataset) {
+        let rates = AlignedRates {
+            fed_funds: self.fed_funds.aligned(&ds.dates),
+            tbill_3m: self.tbill_3m.aligned(&ds.dates),
+        };
+        self.aligned.insert(ds.symbol.clone(), rates);
         self.datasets.insert(ds.symbol.clone(), ds);
     }
 
