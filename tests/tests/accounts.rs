@@ -1423,3 +1423,24 @@ async fn the_client_address_comes_from_trusted_proxies_only() {
         .await;
     }
 }
+
+#[tokio::test]
+async fn a_short_idle_timeout_is_kept_alive_by_activity_and_ends_without_it() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.session_idle_secs = 2)
+        .await
+        .expect("SQLite is always available");
+    admin_token(&app).await;
+    let token = login(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    // Requests every 0.5 s keep a 2 s idle session alive for 4 s …
+    for _ in 0..8 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        ok(&app, ME, json!({}), Some(&token)).await;
+    }
+    // … and 2.5 s of silence ends it.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(
+        error_code(&gql(&app, ME, json!({}), Some(&token)).await),
+        "UNAUTHENTICATED"
+    );
+    app.stop().await;
+}
