@@ -46,12 +46,18 @@ impl Application {
             .await
             .with_context(|| format!("binding {}", config.bind))?;
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        let market = Arc::new(market);
+        let metrics = Metrics::new();
+        let backtests = margin_backtests(&config, &db, &redis, &market, &metrics, &shutdown_rx)?;
+        let loaders = graphql::loaders::Loaders::new(backtests.cache.clone());
         let state = AppState {
             db,
-            market: Arc::new(market),
+            market,
             config: Arc::new(config),
-            metrics: Metrics::new(),
+            metrics,
             redis,
+            backtests,
+            loaders,
             shutdown: shutdown_rx,
         };
         let router = http::router(state.clone(), graphql::schema(&state.config));
@@ -97,6 +103,65 @@ impl Application {
         .await
         .context("serving HTTP")
     }
+}
+
+/// Margin: the result cache (memory → Redis → table), the progress bus (with Redis: one
+/// pub/sub connection per process), the compute runner, and the periodic sweep of expired
+/// cache rows.
+fn margin_backtests(
+    config: &Config,
+    db: &sea_orm::DatabaseConnection,
+    redis: &Option<ConnectionManager>,
+    market: &Arc<MarketData>,
+    metrics: &Metrics,
+    shutdown: &watch::Receiver<bool>,
+) -> anyhow::Result<crate::services::backtests::Backtests> {
+    use crate::{bus::ProgressBus, cache::ResultCache, services::backtests};
+    let ttl = Duration::from_secs(config.cache_ttl_secs.max(1));
+    let cache = ResultCache::new(
+        db.clone(),
+        redis.clone(),
+        ttl,
+        config.memory_cache_mb.saturating_mul(1024 * 1024),
+        metrics.clone(),
+    );
+    let bus = match (&config.redis_url, redis) {
+        (Some(url), Some(publisher)) => ProgressBus::with_redis(
+            config.subscription_buffer,
+            redis::Client::open(url.as_str()).context("parsing REDIS_URL")?,
+            publisher.clone(),
+            shutdown.clone(),
+        ),
+        _ => ProgressBus::local(config.subscription_buffer),
+    };
+    let sweep_every = Duration::from_secs(config.cache_sweep_secs.max(1));
+    let sweeper = cache.clone();
+    let mut stop = shutdown.clone();
+    tokio::spawn(async move {
+        let mut tick =
+            tokio::time::interval_at(tokio::time::Instant::now() + sweep_every, sweep_every);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => match sweeper.sweep().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(deleted = n, "swept expired backtest cache rows"),
+                    Err(err) => tracing::warn!(error = %err, "cache sweep failed"),
+                },
+                _ = async { let _ = stop.wait_for(|s| *s).await; } => break,
+            }
+        }
+    });
+    Ok(backtests::Backtests::new(
+        db.clone(),
+        market.clone(),
+        cache,
+        bus,
+        backtests::RunnerSettings {
+            concurrency: config.compute_concurrency,
+            queue: config.compute_queue,
+            step_delay: Duration::from_millis(config.progress_step_delay_ms),
+        },
+    ))
 }
 
 /// A lazy connection: the service starts and serves without Redis, and Redis calls made while

@@ -107,6 +107,48 @@ pub struct Config {
     /// (login audit and per-IP throttling). Empty: the peer address is the client.
     #[arg(long, env = "MARGIN_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<std::net::IpAddr>,
+
+    /// Margin: allow `calculate` without signing in (stored with no user).
+    #[arg(long, env = "MARGIN_ANONYMOUS_CALCULATE", default_value_t = true, action = clap::ArgAction::Set)]
+    pub anonymous_calculate: bool,
+
+    /// Margin: allow `runBacktest` without signing in (the session id is the only key to it).
+    #[arg(long, env = "MARGIN_ANONYMOUS_BACKTEST", default_value_t = true, action = clap::ArgAction::Set)]
+    pub anonymous_backtest: bool,
+
+    /// Margin: saved results per user (at most migration::MAX_SAVED_RESULTS_QUOTA).
+    #[arg(long, env = "MARGIN_SAVED_RESULTS_QUOTA", default_value_t = 50)]
+    pub saved_results_quota: u32,
+
+    /// Margin: seconds a backtest result stays cached (Redis and the cache table).
+    #[arg(long, env = "MARGIN_CACHE_TTL_SECS", default_value_t = 24 * 60 * 60)]
+    pub cache_ttl_secs: u64,
+
+    /// Margin: seconds between sweeps that delete expired cache-table rows.
+    #[arg(long, env = "MARGIN_CACHE_SWEEP_SECS", default_value_t = 10 * 60)]
+    pub cache_sweep_secs: u64,
+
+    /// Margin: megabytes of results kept in the in-process cache (in front of Redis, or in its
+    /// place when REDIS_URL is unset).
+    #[arg(long, env = "MARGIN_MEMORY_CACHE_MB", default_value_t = 256)]
+    pub memory_cache_mb: u64,
+
+    /// Margin: backtests computed at the same time (0: one per CPU).
+    #[arg(long, env = "MARGIN_COMPUTE_CONCURRENCY", default_value_t = 0)]
+    pub compute_concurrency: usize,
+
+    /// Margin: backtests allowed to wait for a compute slot before RATE_LIMITED.
+    #[arg(long, env = "MARGIN_COMPUTE_QUEUE", default_value_t = 256)]
+    pub compute_queue: usize,
+
+    /// Margin: progress messages buffered per subscriber; a subscriber further behind is dropped.
+    #[arg(long, env = "MARGIN_SUBSCRIPTION_BUFFER", default_value_t = 128)]
+    pub subscription_buffer: usize,
+
+    /// Margin: pause this many milliseconds at each progress step of a computation. For demos
+    /// and tests of live progress only; keep 0 in production.
+    #[arg(long, env = "MARGIN_PROGRESS_STEP_DELAY_MS", default_value_t = 0)]
+    pub progress_step_delay_ms: u64,
 }
 
 impl Config {

@@ -2,6 +2,8 @@
 
 pub mod app;
 pub mod auth;
+pub mod bus;
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -15,6 +15,10 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub metrics: Metrics,
     pub redis: Option<redis::aio::ConnectionManager>,
+    /// Margin: backtest runs, with the result cache and the progress bus.
+    pub backtests: crate::services::backtests::Backtests,
+    /// Margin: batching loaders shared by all requests (no caching across requests).
+    pub loaders: crate::graphql::loaders::Loaders,
     /// Flips to true when the server starts shutting down; long-lived sockets watch it.
     pub shutdown: watch::Receiver<bool>,
 }

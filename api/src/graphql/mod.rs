@@ -1,6 +1,7 @@
 //! The GraphQL schema: one `schema()` builds it without a running server, so tests and the
 //! SDL export see exactly what the server serves.
 
+pub mod loaders;
 pub mod mutation;
 pub mod query;
 pub mod subscription;

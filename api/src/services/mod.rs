@@ -2,4 +2,10 @@
 //! GraphQL, so they are tested directly.
 
 pub mod accounts;
+pub mod backtests;
+pub mod calculations;
 pub mod market;
+pub mod market_queries;
+pub mod paging;
+pub mod saved_results;
+pub mod stats;

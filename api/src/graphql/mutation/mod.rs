@@ -1,7 +1,8 @@
 mod accounts;
+mod margin;
 
 use async_graphql::MergedObject;
 
 /// Mutations by domain; accounts and the margin API add their parts here.
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(accounts::AccountsMutation);
+pub struct MutationRoot(accounts::AccountsMutation, margin::MarginMutation);

@@ -1,4 +1,7 @@
-use async_graphql::EmptySubscription;
+mod margin;
 
-/// Subscriptions; the margin API adds backtest progress here.
-pub type SubscriptionRoot = EmptySubscription;
+use async_graphql::MergedSubscription;
+
+/// Subscriptions by domain: the margin API's backtest progress.
+#[derive(MergedSubscription, Default)]
+pub struct SubscriptionRoot(margin::MarginSubscription);

@@ -1,3 +1,9 @@
 pub mod accounts;
+pub mod backtest;
+pub mod calculation;
+pub mod margin_enums;
 pub mod market;
+pub mod market_data;
+pub mod mirror;
+pub mod saved;
 pub mod scalars;

@@ -1,0 +1,299 @@
+//! Margin queries: calculation history, backtest sessions, saved results, stats, market data.
+
+use async_graphql::{
+    Context, ID, Object, ResultExt,
+    connection::{Connection, Edge},
+};
+use uuid::Uuid;
+
+use crate::{
+    auth,
+    error::{ApiError, ApiResult},
+    graphql::types::{
+        backtest::BacktestSession,
+        calculation::MarginCalculation,
+        margin_enums::{BacktestStatus, account_to_db, mode_to_db},
+        market_data::{Dividend, PriceSeries, RateSeries, RateSeriesKind},
+        saved::{MarginStats, SavedResult, SavedResultFilter, SavedResultOrder},
+        scalars::Date,
+    },
+    services::{
+        backtests::SessionView, calculations, market_queries, paging, saved_results, stats,
+    },
+    state::AppState,
+};
+
+/// The caller for margin operations: signed in and approved, or (when `allow_anonymous`)
+/// nobody. Credentials that were presented but refused are UNAUTHENTICATED, never anonymous.
+pub(crate) fn margin_caller<'a>(
+    ctx: &Context<'a>,
+    allow_anonymous: bool,
+) -> ApiResult<Option<&'a auth::Caller>> {
+    let context = auth::context(ctx);
+    if context.caller().is_some() {
+        return context.require_approved().map(Some);
+    }
+    if context.is_invalid() {
+        return context.require_user().map(Some);
+    }
+    if allow_anonymous {
+        Ok(None)
+    } else {
+        Err(ApiError::Unauthenticated)
+    }
+}
+
+fn parse_id(id: &ID, what: &'static str) -> ApiResult<i64> {
+    id.parse::<i64>().map_err(|_| ApiError::NotFound(what))
+}
+
+#[derive(Default)]
+pub struct MarginQuery;
+
+#[Object]
+impl MarginQuery {
+    /// Your calculations, newest first, optionally for one ticker.
+    async fn margin_calculations(
+        &self,
+        ctx: &Context<'_>,
+        ticker: Option<String>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<String, MarginCalculation>> {
+        let caller = auth::require_approved(ctx).extend()?;
+        let first = paging::first(first).extend()?;
+        let cursor = paging::after(after.as_deref()).extend()?;
+        let state = ctx.data_unchecked::<AppState>();
+        let page = calculations::list(
+            &state.db,
+            caller.user_id,
+            ticker.as_deref(),
+            first,
+            cursor.clone(),
+        )
+        .await
+        .extend()?;
+        let mut connection = Connection::new(cursor.is_some(), page.has_next_page);
+        for record in page.items {
+            let result = calculations::result_of(&record).extend()?;
+            connection.edges.push(Edge::new(
+                paging::Cursor::id(record.id).encode(),
+                MarginCalculation::new(&record, &result),
+            ));
+        }
+        Ok(connection)
+    }
+
+    /// One of your calculations.
+    async fn margin_calculation(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<MarginCalculation> {
+        let caller = auth::require_approved(ctx).extend()?;
+        let state = ctx.data_unchecked::<AppState>();
+        let id = parse_id(&id, "calculation").extend()?;
+        let record = calculations::get(&state.db, caller.user_id, id)
+            .await
+            .extend()?;
+        let result = calculations::result_of(&record).extend()?;
+        Ok(MarginCalculation::new(&record, &result))
+    }
+
+    /// A backtest session: yours, or an anonymous one whose id you hold.
+    async fn backtest_session(
+        &self,
+        ctx: &Context<'_>,
+        session_id: Uuid,
+    ) -> async_graphql::Result<BacktestSession> {
+        let caller = margin_caller(ctx, true).extend()?.map(|c| c.user_id);
+        let state = ctx.data_unchecked::<AppState>();
+        let record = state.backtests.session(caller, session_id).await.extend()?;
+        Ok(SessionView {
+            record,
+            result: None,
+        }
+        .into())
+    }
+
+    /// Your backtest sessions, newest first.
+    async fn backtest_sessions(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<BacktestStatus>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<String, BacktestSession>> {
+        let caller = auth::require_approved(ctx).extend()?;
+        let first = paging::first(first).extend()?;
+        let cursor = paging::after(after.as_deref()).extend()?;
+        let state = ctx.data_unchecked::<AppState>();
+        let page = state
+            .backtests
+            .list(
+                caller.user_id,
+                status.map(Into::into),
+                first,
+                cursor.clone(),
+            )
+            .await
+            .extend()?;
+        let mut connection = Connection::new(cursor.is_some(), page.has_next_page);
+        connection
+            .edges
+            .extend(page.items.into_iter().map(|record| {
+                Edge::new(
+                    paging::Cursor::id(record.id).encode(),
+                    BacktestSession::from(SessionView {
+                        record,
+                        result: None,
+                    }),
+                )
+            }));
+        Ok(connection)
+    }
+
+    /// Your saved results: summaries only (the payload is `savedResult(resultId).result`).
+    async fn saved_results(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<SavedResultFilter>,
+        #[graphql(default)] order_by: SavedResultOrder,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<String, SavedResult>> {
+        let caller = auth::require_approved(ctx).extend()?;
+        let first = paging::first(first).extend()?;
+        let cursor = paging::after(after.as_deref()).extend()?;
+        let filter = filter.unwrap_or_default();
+        let filter = saved_results::SavedFilter {
+            search: filter.search,
+            ticker: filter.ticker,
+            mode: filter.mode.map(|m| mode_to_db(m).to_string()),
+            account_type: filter.account_type.map(|a| account_to_db(a).to_string()),
+            tags: filter.tags.unwrap_or_default(),
+            from: filter.from.map(|d| d.0),
+            to: filter.to.map(|d| d.0),
+        };
+        let order = order_by.into();
+        let state = ctx.data_unchecked::<AppState>();
+        let page = saved_results::list(
+            &state.db,
+            caller.user_id,
+            &filter,
+            order,
+            first,
+            cursor.clone(),
+        )
+        .await
+        .extend()?;
+        let mut connection = Connection::new(cursor.is_some(), page.has_next_page);
+        connection
+            .edges
+            .extend(page.items.into_iter().map(|summary| {
+                Edge::new(
+                    saved_results::cursor_of(&summary, order).encode(),
+                    SavedResult::from(summary),
+                )
+            }));
+        Ok(connection)
+    }
+
+    /// One of your saved results, with its typed result.
+    async fn saved_result(
+        &self,
+        ctx: &Context<'_>,
+        result_id: Uuid,
+    ) -> async_graphql::Result<SavedResult> {
+        let caller = auth::require_approved(ctx).extend()?;
+        let state = ctx.data_unchecked::<AppState>();
+        let (summary, result) = saved_results::get(&state.db, caller.user_id, result_id)
+            .await
+            .extend()?;
+        let mut saved = SavedResult::from(summary);
+        saved.payload = Some(crate::graphql::types::backtest::BacktestResultView(result));
+        Ok(saved)
+    }
+
+    /// Backtest usage over the last `days` days (1–3650) and your saved-results quota.
+    async fn stats(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 30)] days: i32,
+    ) -> async_graphql::Result<MarginStats> {
+        let caller = auth::require_approved(ctx).extend()?;
+        let state = ctx.data_unchecked::<AppState>();
+        let all = stats::by_mode(&state.db, days, None).await.extend()?;
+        let mine = stats::by_mode(&state.db, days, Some(caller.user_id))
+            .await
+            .extend()?;
+        let saved_count = saved_results::saved_count(&state.db, caller.user_id)
+            .await
+            .extend()?;
+        let quota = saved_results::effective_quota(state.config.saved_results_quota);
+        Ok(MarginStats {
+            days,
+            by_mode: all.into_iter().map(Into::into).collect(),
+            mine: mine.into_iter().map(Into::into).collect(),
+            saved_count,
+            saved_quota: i32::try_from(quota).unwrap_or(i32::MAX),
+        })
+    }
+
+    /// Daily prices of a ticker, column-wise; `every` keeps one row in `every` (the last is
+    /// always kept). At most 10,000 points.
+    async fn prices(
+        &self,
+        ctx: &Context<'_>,
+        ticker: String,
+        from: Option<Date>,
+        to: Option<Date>,
+        every: Option<i32>,
+    ) -> async_graphql::Result<PriceSeries> {
+        let state = ctx.data_unchecked::<AppState>();
+        market_queries::prices(
+            &state.market,
+            &ticker,
+            from.map(|d| d.0),
+            to.map(|d| d.0),
+            every,
+        )
+        .map(Into::into)
+        .extend()
+    }
+
+    /// Cash dividends per share on their ex-dates (derived from close and adjusted close).
+    async fn dividends(
+        &self,
+        ctx: &Context<'_>,
+        ticker: String,
+        from: Option<Date>,
+        to: Option<Date>,
+    ) -> async_graphql::Result<Vec<Dividend>> {
+        let state = ctx.data_unchecked::<AppState>();
+        market_queries::dividends(&state.market, &ticker, from.map(|d| d.0), to.map(|d| d.0))
+            .map(|rows| rows.into_iter().map(Into::into).collect())
+            .extend()
+    }
+
+    /// An interest-rate series (observations as published, not forward-filled).
+    async fn rates(
+        &self,
+        ctx: &Context<'_>,
+        series: RateSeriesKind,
+        from: Option<Date>,
+        to: Option<Date>,
+        every: Option<i32>,
+    ) -> async_graphql::Result<RateSeries> {
+        let state = ctx.data_unchecked::<AppState>();
+        market_queries::rates(
+            &state.market,
+            series.into(),
+            from.map(|d| d.0),
+            to.map(|d| d.0),
+            every,
+        )
+        .map(Into::into)
+        .extend()
+    }
+}

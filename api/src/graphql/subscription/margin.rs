@@ -1,0 +1,216 @@
+//! `backtestProgress(sessionId)`: a snapshot, then progress and events, then one terminal
+//! message (COMPLETED with the summary, ERROR or CANCELLED), after which the stream ends.
+//!
+//! The subscription is taken on the bus *before* the session row is read, so nothing
+//! published in between is lost. Each subscriber has a bounded buffer; one that falls behind
+//! it gets an error and is dropped. While waiting, the session row is re-read every few
+//! seconds, so a run finishing on a replica that cannot reach us (Redis down) still ends the
+//! stream.
+
+use std::time::Duration;
+
+use async_graphql::{Context, ResultExt, Subscription};
+use futures_util::{Stream, stream};
+use tokio::sync::broadcast::error::RecvError;
+use uuid::Uuid;
+
+use crate::{
+    bus::{BusEvent, BusKind, Subscription as BusSubscription},
+    error::ApiError,
+    graphql::{
+        query::margin_caller,
+        types::{
+            backtest::{BacktestProgress, ProgressKind},
+            margin_enums::BacktestStatus,
+            scalars::Date,
+        },
+    },
+    services::backtests::{SessionRecord, SessionStatus},
+    state::AppState,
+};
+
+const POLL: Duration = Duration::from_secs(5);
+
+#[derive(Default)]
+pub struct MarginSubscription;
+
+enum Phase {
+    Queue(Vec<BacktestProgress>),
+    Live,
+    Done,
+}
+
+struct Follow {
+    phase: Phase,
+    bus: BusSubscription,
+    state: AppState,
+    session_id: Uuid,
+    poll: tokio::time::Interval,
+}
+
+fn from_bus(event: &BusEvent) -> BacktestProgress {
+    let (kind, status) = match event.kind {
+        BusKind::Running => (ProgressKind::Running, BacktestStatus::Running),
+        BusKind::Progress => (ProgressKind::Progress, BacktestStatus::Running),
+        BusKind::Completed => (ProgressKind::Completed, BacktestStatus::Completed),
+        BusKind::Error => (ProgressKind::Error, BacktestStatus::Error),
+        BusKind::Cancelled => (ProgressKind::Cancelled, BacktestStatus::Cancelled),
+    };
+    BacktestProgress {
+        kind,
+        session_id: event.session_id,
+        status,
+        percent: event.percent,
+        current_date: event.date.map(Date),
+        equity: event.equity,
+        event: event.event.map(Into::into),
+        summary: event.summary.as_deref().map(Into::into),
+        message: event.message.clone(),
+        execution_time_ms: event.execution_time_ms,
+    }
+}
+
+/// The terminal message for a finished session read from the database.
+async fn terminal_of(state: &AppState, record: &SessionRecord) -> Option<BacktestProgress> {
+    let status = SessionStatus::parse(&record.status);
+    let kind = match status {
+        SessionStatus::Completed => ProgressKind::Completed,
+        SessionStatus::Error => ProgressKind::Error,
+        SessionStatus::Cancelled => ProgressKind::Cancelled,
+        _ => return None,
+    };
+    let summary = if status == SessionStatus::Completed {
+        state
+            .backtests
+            .result_of(record)
+            .await
+            .ok()
+            .flatten()
+            .map(|r| (&r.summary).into())
+    } else {
+        None
+    };
+    Some(BacktestProgress {
+        kind,
+        session_id: record.session_id,
+        status: status.into(),
+        percent: (status == SessionStatus::Completed).then_some(100.0),
+        current_date: None,
+        equity: None,
+        event: None,
+        summary,
+        message: record.error_message.clone(),
+        execution_time_ms: record.execution_time_ms,
+    })
+}
+
+fn snapshot_of(record: &SessionRecord) -> BacktestProgress {
+    let status = SessionStatus::parse(&record.status);
+    BacktestProgress {
+        kind: ProgressKind::Snapshot,
+        session_id: record.session_id,
+        status: status.into(),
+        percent: match status {
+            SessionStatus::Completed => Some(100.0),
+            SessionStatus::Pending => Some(0.0),
+            _ => None,
+        },
+        current_date: None,
+        equity: None,
+        event: None,
+        summary: None,
+        message: record.error_message.clone(),
+        execution_time_ms: record.execution_time_ms,
+    }
+}
+
+async fn step(mut follow: Follow) -> Option<(async_graphql::Result<BacktestProgress>, Follow)> {
+    loop {
+        match &mut follow.phase {
+            Phase::Done => return None,
+            Phase::Queue(items) => {
+                if items.is_empty() {
+                    follow.phase = Phase::Live;
+                    continue;
+                }
+                let item = items.remove(0);
+                if matches!(
+                    item.kind,
+                    ProgressKind::Completed | ProgressKind::Error | ProgressKind::Cancelled
+                ) {
+                    follow.phase = Phase::Done;
+                }
+                return Some((Ok(item), follow));
+            }
+            Phase::Live => {
+                tokio::select! {
+                    received = follow.bus.receiver.recv() => match received {
+                        Ok(event) => {
+                            if event.kind.is_terminal() {
+                                follow.phase = Phase::Done;
+                            }
+                            return Some((Ok(from_bus(&event)), follow));
+                        }
+                        Err(RecvError::Lagged(_)) => {
+                            follow.phase = Phase::Done;
+                            let err = ApiError::BadRequest(
+                                "this subscriber fell too far behind the progress stream and was dropped; subscribe again".into(),
+                            );
+                            return Some((Err(err).extend(), follow));
+                        }
+                        Err(RecvError::Closed) => return None,
+                    },
+                    _ = follow.poll.tick() => {
+                        let found = state_session(&follow).await;
+                        if let Some(record) = found
+                            && let Some(item) = terminal_of(&follow.state, &record).await
+                        {
+                            follow.phase = Phase::Done;
+                            return Some((Ok(item), follow));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn state_session(follow: &Follow) -> Option<SessionRecord> {
+    // Ownership was checked when the subscription started; this only reads the status.
+    follow
+        .state
+        .backtests
+        .session(None, follow.session_id)
+        .await
+        .ok()
+}
+
+#[Subscription]
+impl MarginSubscription {
+    /// Live progress of a backtest session (yours, or an anonymous one whose id you hold).
+    async fn backtest_progress(
+        &self,
+        ctx: &Context<'_>,
+        session_id: Uuid,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<BacktestProgress>> + use<>>
+    {
+        let state = ctx.data_unchecked::<AppState>().clone();
+        let caller = margin_caller(ctx, true).extend()?.map(|c| c.user_id);
+        let bus = state.backtests.bus.subscribe(session_id);
+        let record = state.backtests.session(caller, session_id).await.extend()?;
+        let mut queue = vec![snapshot_of(&record)];
+        if let Some(terminal) = terminal_of(&state, &record).await {
+            queue.push(terminal);
+        }
+        let mut poll = tokio::time::interval_at(tokio::time::Instant::now() + POLL, POLL);
+        poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let follow = Follow {
+            phase: Phase::Queue(queue),
+            bus,
+            state,
+            session_id,
+            poll,
+        };
+        Ok(stream::unfold(follow, step))
+    }
+}

@@ -1,0 +1,187 @@
+//! Enums of the margin API, twins of the engine's (same variants, SCREAMING_CASE names).
+
+use async_graphql::Enum;
+
+use super::mirror::enum_conv;
+
+/// Margin account type (ENGINE.md §1).
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
+#[graphql(remote = "engine::AccountType")]
+pub enum AccountType {
+    /// Regulation T: 50 % initial, 25 % long / 30 % short maintenance.
+    #[default]
+    RegT,
+    /// Portfolio margin: 15 % (TIMS house scenario).
+    Portfolio,
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
+#[graphql(remote = "engine::PositionType")]
+pub enum PositionType {
+    #[default]
+    Long,
+    Short,
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "engine::calculator::RiskLevel")]
+pub enum RiskLevel {
+    Low,
+    Medium,
+    High,
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "engine::calculator::ScenarioStatus")]
+pub enum ScenarioStatus {
+    Ok,
+    MarginCall,
+    Wipeout,
+}
+
+/// How a backtest handles capital after a liquidation (ENGINE.md §3).
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(name = "BacktestMode", remote = "engine::backtest::Mode")]
+pub enum Mode {
+    LiquidationReentry,
+    FreshCapital,
+    ProfitThreshold,
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "engine::backtest::LiquidationPolicy")]
+pub enum LiquidationPolicy {
+    Full,
+    Restore,
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(name = "BacktestEventKind", remote = "engine::backtest::EventKind")]
+pub enum EventKind {
+    Entry,
+    Liquidation,
+    MarginCallRestored,
+    Rebalance,
+    InsufficientEquity,
+}
+
+/// What the position did on a day.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(name = "DayStatus", remote = "engine::backtest::Status")]
+pub enum DayStatus {
+    Entered,
+    Holding,
+    Rebalanced,
+    Liquidated,
+    MarginCallRestored,
+    Waiting,
+    InsufficientEquity,
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(name = "CushionZone", remote = "engine::cushion::Zone")]
+pub enum Zone {
+    Safe,
+    Caution,
+    Warning,
+    Critical,
+}
+
+/// Chart figures a result can be drawn as (Plotly JSON).
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "engine::figures::FigureName")]
+pub enum FigureName {
+    Wealth,
+    PositionLoan,
+    PriceCallPrice,
+    Drawdown,
+    Leverage,
+    Cushion,
+    MonthlyHeatmap,
+    RollingVolatility,
+    RollingSharpe,
+    Rounds,
+}
+
+/// How the margin loan's rate is set.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum InterestModelKind {
+    /// Daily effective fed funds (DFF) plus `spreadPct` (default 1.5).
+    FedFundsPlus,
+    /// 3-month T-bill (DTB3) plus `spreadPct`.
+    TbillPlus,
+    /// A fixed `ratePct`.
+    Fixed,
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum BacktestStatus {
+    Pending,
+    Running,
+    Completed,
+    Error,
+    Cancelled,
+}
+
+impl From<crate::services::backtests::SessionStatus> for BacktestStatus {
+    fn from(s: crate::services::backtests::SessionStatus) -> Self {
+        use crate::services::backtests::SessionStatus as S;
+        match s {
+            S::Pending => Self::Pending,
+            S::Running => Self::Running,
+            S::Completed => Self::Completed,
+            S::Error => Self::Error,
+            S::Cancelled => Self::Cancelled,
+        }
+    }
+}
+
+impl From<BacktestStatus> for crate::services::backtests::SessionStatus {
+    fn from(s: BacktestStatus) -> Self {
+        use crate::services::backtests::SessionStatus as S;
+        match s {
+            BacktestStatus::Pending => S::Pending,
+            BacktestStatus::Running => S::Running,
+            BacktestStatus::Completed => S::Completed,
+            BacktestStatus::Error => S::Error,
+            BacktestStatus::Cancelled => S::Cancelled,
+        }
+    }
+}
+
+enum_conv! {
+    engine::AccountType => AccountType,
+    engine::PositionType => PositionType,
+    engine::calculator::RiskLevel => RiskLevel,
+    engine::calculator::ScenarioStatus => ScenarioStatus,
+    engine::backtest::Mode => Mode,
+    engine::backtest::EventKind => EventKind,
+    engine::backtest::Status => DayStatus,
+    engine::cushion::Zone => Zone,
+}
+
+/// Parses a stored mode string (`LIQUIDATION_REENTRY`, …).
+pub fn mode_from_db(text: &str) -> Option<Mode> {
+    match text {
+        "LIQUIDATION_REENTRY" => Some(Mode::LiquidationReentry),
+        "FRESH_CAPITAL" => Some(Mode::FreshCapital),
+        "PROFIT_THRESHOLD" => Some(Mode::ProfitThreshold),
+        _ => None,
+    }
+}
+
+pub fn mode_to_db(mode: Mode) -> &'static str {
+    engine::backtest::Mode::from(mode).as_str()
+}
+
+pub fn account_from_db(text: &str) -> Option<AccountType> {
+    match text {
+        "REG_T" => Some(AccountType::RegT),
+        "PORTFOLIO" => Some(AccountType::Portfolio),
+        _ => None,
+    }
+}
+
+pub fn account_to_db(account: AccountType) -> &'static str {
+    engine::AccountType::from(account).as_str()
+}

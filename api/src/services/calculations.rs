@@ -1,0 +1,88 @@
+//! The margin calculator and the caller's history of calculations.
+//!
+//! The calculator is constant-time arithmetic (microseconds), so unlike backtests it runs
+//! inline rather than on the blocking pool.
+
+use chrono::Utc;
+use engine::{
+    calculator::{CalcInput, CalcResult},
+    market::MarketData,
+};
+use entity::margin_calculation;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+
+use super::paging::{Cursor, Page};
+use crate::error::{ApiError, ApiResult};
+
+pub type CalculationRecord = margin_calculation::Model;
+
+/// Computes and stores a calculation (`user_id` None: an anonymous one).
+pub async fn calculate(
+    db: &DatabaseConnection,
+    market: &MarketData,
+    user_id: Option<i64>,
+    input: &CalcInput,
+) -> ApiResult<(CalculationRecord, CalcResult)> {
+    let result = engine::calculator::calculate(input, market)?;
+    let json = serde_json::to_value(&result).map_err(ApiError::internal)?;
+    let now = Utc::now();
+    let record = margin_calculation::ActiveModel {
+        user_id: Set(user_id),
+        ticker: Set(result.ticker.clone()),
+        investment_amount: Set(input.investment_amount),
+        leverage: Set(input.leverage),
+        current_price: Set(result.current_price),
+        account_type: Set(result.account_type.as_str().to_string()),
+        position_type: Set(match result.position_type {
+            engine::PositionType::Long => "LONG".into(),
+            engine::PositionType::Short => "SHORT".into(),
+        }),
+        interest_rate: Set(input.interest_rate),
+        holding_period: Set(i32::try_from(input.holding_period_months).unwrap_or(i32::MAX)),
+        results: Set(json),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok((record, result))
+}
+
+/// The stored result of a calculation.
+pub fn result_of(record: &CalculationRecord) -> ApiResult<CalcResult> {
+    serde_json::from_value(record.results.clone()).map_err(ApiError::internal)
+}
+
+/// The caller's calculations, newest first, optionally for one ticker.
+pub async fn list(
+    db: &DatabaseConnection,
+    user_id: i64,
+    ticker: Option<&str>,
+    first: u64,
+    after: Option<Cursor>,
+) -> ApiResult<Page<CalculationRecord>> {
+    let mut query = margin_calculation::Entity::find()
+        .filter(margin_calculation::Column::UserId.eq(user_id))
+        .order_by_desc(margin_calculation::Column::Id)
+        .limit(first + 1);
+    if let Some(ticker) = ticker.map(str::trim).filter(|t| !t.is_empty()) {
+        query = query.filter(margin_calculation::Column::Ticker.eq(ticker.to_ascii_uppercase()));
+    }
+    if let Some(after) = after {
+        query = query.filter(margin_calculation::Column::Id.lt(after.id));
+    }
+    Ok(Page::from_rows(query.all(db).await?, first))
+}
+
+/// One of the caller's calculations; another user's is NOT_FOUND like a missing one.
+pub async fn get(db: &DatabaseConnection, user_id: i64, id: i64) -> ApiResult<CalculationRecord> {
+    margin_calculation::Entity::find_by_id(id)
+        .filter(margin_calculation::Column::UserId.eq(user_id))
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound("calculation"))
+}

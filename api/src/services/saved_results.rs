@@ -1,0 +1,614 @@
+//! Saved backtest results with a per-user quota.
+//!
+//! A result is saved from a completed session the caller owns, and what is stored is the
+//! server's own result for that session (never numbers a client sends). The quota is the
+//! `saved_results_count` column of `authentication_user`, moved in the same transaction as
+//! the insert or delete:
+//!
+//! ```sql
+//! UPDATE authentication_user SET saved_results_count = saved_results_count + 1
+//!  WHERE id = ? AND saved_results_count < quota      -- must touch exactly one row
+//! ```
+//!
+//! so concurrent saves can never overshoot it, on SQLite or PostgreSQL.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use engine::backtest::BacktestResult;
+use entity::{saved_backtest_result as saved, user};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseBackend, DatabaseConnection, EntityTrait,
+    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    sea_query::{Expr, ExprTrait, Func, LikeExpr},
+};
+use uuid::Uuid;
+
+use super::{
+    backtests::{Backtests, SessionStatus},
+    paging::{Cursor, Page},
+};
+use crate::error::{ApiError, ApiResult};
+
+pub const MAX_NAME_CHARS: usize = 255;
+pub const MAX_DESCRIPTION_CHARS: usize = 5_000;
+pub const MAX_TAGS: usize = 20;
+pub const MAX_TAG_CHARS: usize = 50;
+
+/// The quota in force: the configured one, never above what the database allows.
+pub fn effective_quota(configured: u32) -> u32 {
+    Ord::min(
+        configured,
+        u32::try_from(migration::MAX_SAVED_RESULTS_QUOTA).unwrap_or(1000),
+    )
+}
+
+#[derive(Debug, Clone)]
+pub struct SaveInput {
+    pub session_id: Uuid,
+    pub name: String,
+    pub description: Option<String>,
+    pub tags: Vec<String>,
+}
+
+/// New metadata; a field left None is kept.
+#[derive(Debug, Clone, Default)]
+pub struct MetadataInput {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub tags: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SavedFilter {
+    pub search: Option<String>,
+    pub ticker: Option<String>,
+    pub mode: Option<String>,
+    pub account_type: Option<String>,
+    pub tags: Vec<String>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SavedOrder {
+    #[default]
+    CreatedDesc,
+    CreatedAsc,
+    NameAsc,
+    NameDesc,
+}
+
+/// A saved result without its payload.
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct SavedSummary {
+    pub id: i64,
+    pub result_id: Uuid,
+    pub user_id: i64,
+    pub name: String,
+    pub description: String,
+    pub tags: serde_json::Value,
+    pub mode: String,
+    pub ticker: String,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    pub leverage: f64,
+    pub account_type: String,
+    pub initial_investment: f64,
+    pub profit_threshold: Option<f64>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl SavedSummary {
+    pub fn tag_list(&self) -> Vec<String> {
+        tags_of(&self.tags)
+    }
+}
+
+pub fn tags_of(value: &serde_json::Value) -> Vec<String> {
+    value
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|t| t.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn summary_of(m: &saved::Model) -> SavedSummary {
+    SavedSummary {
+        id: m.id,
+        result_id: m.result_id,
+        user_id: m.user_id,
+        name: m.name.clone(),
+        description: m.description.clone(),
+        tags: m.tags.clone(),
+        mode: m.mode.clone(),
+        ticker: m.ticker.clone(),
+        start_date: m.start_date,
+        end_date: m.end_date,
+        leverage: m.leverage,
+        account_type: m.account_type.clone(),
+        initial_investment: m.initial_investment,
+        profit_threshold: m.profit_threshold,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    }
+}
+
+fn has_control(text: &str) -> bool {
+    text.chars().any(char::is_control)
+}
+
+pub fn validate_name(name: &str) -> ApiResult<String> {
+    let name = name.trim();
+    let chars = name.chars().count();
+    if chars == 0 || chars > MAX_NAME_CHARS {
+        return Err(ApiError::input(
+            "name",
+            format!("must be 1 to {MAX_NAME_CHARS} characters"),
+        ));
+    }
+    if has_control(name) {
+        return Err(ApiError::input(
+            "name",
+            "must not contain control characters",
+        ));
+    }
+    Ok(name.to_string())
+}
+
+pub fn validate_description(description: &str) -> ApiResult<String> {
+    let description = description.trim();
+    if description.chars().count() > MAX_DESCRIPTION_CHARS {
+        return Err(ApiError::input(
+            "description",
+            format!("must be at most {MAX_DESCRIPTION_CHARS} characters"),
+        ));
+    }
+    // Line breaks and tabs are fine in a description; other control characters are not.
+    if description
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(ApiError::input(
+            "description",
+            "must not contain control characters",
+        ));
+    }
+    Ok(description.to_string())
+}
+
+pub fn validate_tags(tags: &[String]) -> ApiResult<Vec<String>> {
+    if tags.len() > MAX_TAGS {
+        return Err(ApiError::input("tags", format!("at most {MAX_TAGS} tags")));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(tags.len());
+    for tag in tags {
+        let tag = tag.trim();
+        let chars = tag.chars().count();
+        if chars == 0 || chars > MAX_TAG_CHARS {
+            return Err(ApiError::input(
+                "tags",
+                format!("each tag must be 1 to {MAX_TAG_CHARS} characters"),
+            ));
+        }
+        if has_control(tag) {
+            return Err(ApiError::input(
+                "tags",
+                "tags must not contain control characters",
+            ));
+        }
+        if !out.iter().any(|t| t == tag) {
+            out.push(tag.to_string());
+        }
+    }
+    Ok(out)
+}
+
+/// Saves the result of a completed session the caller owns, within the quota.
+pub async fn save(
+    backtests: &Backtests,
+    quota: u32,
+    user_id: i64,
+    user_email: &str,
+    input: SaveInput,
+) -> ApiResult<SavedSummary> {
+    let name = validate_name(&input.name)?;
+    let description = validate_description(input.description.as_deref().unwrap_or(""))?;
+    let tags = validate_tags(&input.tags)?;
+    let session = backtests.session(Some(user_id), input.session_id).await?;
+    if session.user_id != Some(user_id) {
+        return Err(ApiError::NotFound("backtest session"));
+    }
+    let status = SessionStatus::parse(&session.status);
+    if status != SessionStatus::Completed {
+        return Err(ApiError::input(
+            "sessionId",
+            format!(
+                "only a completed session can be saved (this one is {})",
+                status.as_str()
+            ),
+        ));
+    }
+    let Some(result) = backtests.result_of(&session).await? else {
+        return Err(ApiError::input(
+            "sessionId",
+            "the result of this session is no longer available; run the backtest again",
+        ));
+    };
+    let payload = {
+        let result = result.clone();
+        tokio::task::spawn_blocking(move || serde_json::to_value(&*result))
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(ApiError::internal)?
+    };
+    insert(
+        &backtests.db,
+        quota,
+        user_id,
+        user_email,
+        (name, description, tags),
+        &result,
+        payload,
+    )
+    .await
+}
+
+async fn insert(
+    db: &DatabaseConnection,
+    quota: u32,
+    user_id: i64,
+    user_email: &str,
+    (name, description, tags): (String, String, Vec<String>),
+    result: &Arc<BacktestResult>,
+    payload: serde_json::Value,
+) -> ApiResult<SavedSummary> {
+    let quota = effective_quota(quota);
+    let input = &result.input;
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let reserved = user::Entity::update_many()
+        .col_expr(
+            user::Column::SavedResultsCount,
+            Expr::col(user::Column::SavedResultsCount).add(1),
+        )
+        .filter(user::Column::Id.eq(user_id))
+        .filter(user::Column::SavedResultsCount.lt(i32::try_from(quota).unwrap_or(i32::MAX)))
+        .exec(&txn)
+        .await?;
+    if reserved.rows_affected != 1 {
+        txn.rollback().await?;
+        return Err(ApiError::QuotaExceeded { limit: quota });
+    }
+    let model = saved::ActiveModel {
+        result_id: Set(Uuid::new_v4()),
+        user_id: Set(user_id),
+        user_email: Set(user_email.to_string()),
+        name: Set(name),
+        description: Set(description),
+        tags: Set(serde_json::json!(tags)),
+        mode: Set(input.mode.as_str().to_string()),
+        ticker: Set(input.ticker.clone()),
+        start_date: Set(input.start_date),
+        end_date: Set(input.end_date),
+        leverage: Set(input.leverage),
+        account_type: Set(input.account_type.as_str().to_string()),
+        initial_investment: Set(input.initial_investment),
+        profit_threshold: Set(input.profit_threshold_pct),
+        results_data: Set(payload),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(summary_of(&model))
+}
+
+/// One of the caller's saved results with its payload.
+pub async fn get(
+    db: &DatabaseConnection,
+    user_id: i64,
+    result_id: Uuid,
+) -> ApiResult<(SavedSummary, Arc<BacktestResult>)> {
+    let model = saved::Entity::find()
+        .filter(saved::Column::ResultId.eq(result_id))
+        .filter(saved::Column::UserId.eq(user_id))
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound("saved result"))?;
+    let summary = summary_of(&model);
+    let payload = model.results_data;
+    let result =
+        tokio::task::spawn_blocking(move || serde_json::from_value::<BacktestResult>(payload))
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(ApiError::internal)?;
+    Ok((summary, Arc::new(result)))
+}
+
+/// Summary of one of the caller's saved results (no payload).
+pub async fn summary(
+    db: &DatabaseConnection,
+    user_id: i64,
+    result_id: Uuid,
+) -> ApiResult<SavedSummary> {
+    summaries()
+        .filter(saved::Column::ResultId.eq(result_id))
+        .filter(saved::Column::UserId.eq(user_id))
+        .into_model::<SavedSummary>()
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound("saved result"))
+}
+
+fn summaries() -> sea_orm::Select<saved::Entity> {
+    saved::Entity::find().select_only().columns([
+        saved::Column::Id,
+        saved::Column::ResultId,
+        saved::Column::UserId,
+        saved::Column::Name,
+        saved::Column::Description,
+        saved::Column::Tags,
+        saved::Column::Mode,
+        saved::Column::Ticker,
+        saved::Column::StartDate,
+        saved::Column::EndDate,
+        saved::Column::Leverage,
+        saved::Column::AccountType,
+        saved::Column::InitialInvestment,
+        saved::Column::ProfitThreshold,
+        saved::Column::CreatedAt,
+        saved::Column::UpdatedAt,
+    ])
+}
+
+fn like_pattern(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+/// The caller's saved results (summaries only), filtered, ordered and paged.
+pub async fn list(
+    db: &DatabaseConnection,
+    user_id: i64,
+    filter: &SavedFilter,
+    order: SavedOrder,
+    first: u64,
+    after: Option<Cursor>,
+) -> ApiResult<Page<SavedSummary>> {
+    let mut query = summaries().filter(saved::Column::UserId.eq(user_id));
+    if let Some(search) = filter
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        if search.chars().count() > 200 || has_control(search) {
+            return Err(ApiError::input(
+                "filter.search",
+                "at most 200 characters, no control characters",
+            ));
+        }
+        let pattern = like_pattern(&search.to_lowercase());
+        query = query.filter(
+            Condition::any()
+                .add(
+                    Expr::expr(Func::lower(Expr::col(saved::Column::Name)))
+                        .like(LikeExpr::new(pattern.clone()).escape('\\')),
+                )
+                .add(
+                    Expr::expr(Func::lower(Expr::col(saved::Column::Description)))
+                        .like(LikeExpr::new(pattern).escape('\\')),
+                ),
+        );
+    }
+    if let Some(ticker) = filter
+        .ticker
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        query = query.filter(saved::Column::Ticker.eq(ticker.to_ascii_uppercase()));
+    }
+    if let Some(mode) = &filter.mode {
+        query = query.filter(saved::Column::Mode.eq(mode.as_str()));
+    }
+    if let Some(account_type) = &filter.account_type {
+        query = query.filter(saved::Column::AccountType.eq(account_type.as_str()));
+    }
+    if filter.tags.len() > MAX_TAGS {
+        return Err(ApiError::input(
+            "filter.tags",
+            format!("at most {MAX_TAGS} tags"),
+        ));
+    }
+    let tags_sql = match db.get_database_backend() {
+        DatabaseBackend::Postgres => "CAST(tags AS TEXT) LIKE ? ESCAPE '\\'",
+        _ => "tags LIKE ? ESCAPE '\\'",
+    };
+    for tag in &filter.tags {
+        let encoded = serde_json::to_string(tag.trim()).map_err(ApiError::internal)?;
+        query = query.filter(Expr::cust_with_values(tags_sql, [like_pattern(&encoded)]));
+    }
+    if let Some(from) = filter.from {
+        query = query
+            .filter(saved::Column::CreatedAt.gte(from.and_time(chrono::NaiveTime::MIN).and_utc()));
+    }
+    if let Some(to) = filter.to {
+        if filter.from.is_some_and(|from| from > to) {
+            return Err(ApiError::input(
+                "filter.to",
+                "must not be before filter.from",
+            ));
+        }
+        if let Some(next) = to.succ_opt() {
+            query = query.filter(
+                saved::Column::CreatedAt.lt(next.and_time(chrono::NaiveTime::MIN).and_utc()),
+            );
+        }
+    }
+    query = match order {
+        SavedOrder::CreatedDesc => {
+            if let Some(after) = &after {
+                query = query.filter(saved::Column::Id.lt(after.id));
+            }
+            query.order_by_desc(saved::Column::Id)
+        }
+        SavedOrder::CreatedAsc => {
+            if let Some(after) = &after {
+                query = query.filter(saved::Column::Id.gt(after.id));
+            }
+            query.order_by_asc(saved::Column::Id)
+        }
+        SavedOrder::NameAsc => {
+            if let Some(after) = &after {
+                query = query.filter(
+                    Condition::any()
+                        .add(saved::Column::Name.gt(after.key.as_str()))
+                        .add(
+                            Condition::all()
+                                .add(saved::Column::Name.eq(after.key.as_str()))
+                                .add(saved::Column::Id.gt(after.id)),
+                        ),
+                );
+            }
+            query
+                .order_by_asc(saved::Column::Name)
+                .order_by_asc(saved::Column::Id)
+        }
+        SavedOrder::NameDesc => {
+            if let Some(after) = &after {
+                query = query.filter(
+                    Condition::any()
+                        .add(saved::Column::Name.lt(after.key.as_str()))
+                        .add(
+                            Condition::all()
+                                .add(saved::Column::Name.eq(after.key.as_str()))
+                                .add(saved::Column::Id.lt(after.id)),
+                        ),
+                );
+            }
+            query
+                .order_by_desc(saved::Column::Name)
+                .order_by_desc(saved::Column::Id)
+        }
+    };
+    let rows = query
+        .limit(first + 1)
+        .into_model::<SavedSummary>()
+        .all(db)
+        .await?;
+    Ok(Page::from_rows(rows, first))
+}
+
+/// The cursor of a summary under an ordering.
+pub fn cursor_of(summary: &SavedSummary, order: SavedOrder) -> Cursor {
+    match order {
+        SavedOrder::NameAsc | SavedOrder::NameDesc => Cursor {
+            key: summary.name.clone(),
+            id: summary.id,
+        },
+        _ => Cursor::id(summary.id),
+    }
+}
+
+/// Replaces the given metadata fields of one of the caller's saved results.
+pub async fn update_metadata(
+    db: &DatabaseConnection,
+    user_id: i64,
+    result_id: Uuid,
+    input: MetadataInput,
+) -> ApiResult<SavedSummary> {
+    let name = input.name.as_deref().map(validate_name).transpose()?;
+    let description = input
+        .description
+        .as_deref()
+        .map(validate_description)
+        .transpose()?;
+    let tags = input.tags.as_deref().map(validate_tags).transpose()?;
+    let mut update = saved::Entity::update_many()
+        .col_expr(saved::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(saved::Column::ResultId.eq(result_id))
+        .filter(saved::Column::UserId.eq(user_id));
+    if let Some(name) = name {
+        update = update.col_expr(saved::Column::Name, Expr::value(name));
+    }
+    if let Some(description) = description {
+        update = update.col_expr(saved::Column::Description, Expr::value(description));
+    }
+    if let Some(tags) = tags {
+        update = update.col_expr(saved::Column::Tags, Expr::value(serde_json::json!(tags)));
+    }
+    let updated = update.exec(db).await?;
+    if updated.rows_affected != 1 {
+        return Err(ApiError::NotFound("saved result"));
+    }
+    summary(db, user_id, result_id).await
+}
+
+/// Deletes one of the caller's saved results and frees its quota slot.
+pub async fn delete(db: &DatabaseConnection, user_id: i64, result_id: Uuid) -> ApiResult<()> {
+    let txn = db.begin().await?;
+    let deleted = saved::Entity::delete_many()
+        .filter(saved::Column::ResultId.eq(result_id))
+        .filter(saved::Column::UserId.eq(user_id))
+        .exec(&txn)
+        .await?;
+    if deleted.rows_affected != 1 {
+        txn.rollback().await?;
+        return Err(ApiError::NotFound("saved result"));
+    }
+    user::Entity::update_many()
+        .col_expr(
+            user::Column::SavedResultsCount,
+            Expr::col(user::Column::SavedResultsCount).sub(1),
+        )
+        .filter(user::Column::Id.eq(user_id))
+        .filter(user::Column::SavedResultsCount.gt(0))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The caller's saved count (the quota counter).
+pub async fn saved_count(db: &DatabaseConnection, user_id: i64) -> ApiResult<i32> {
+    Ok(user::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .map_or(0, |u| u.saved_results_count))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_is_validated() {
+        assert!(validate_name("").is_err());
+        assert!(validate_name(&"x".repeat(256)).is_err());
+        assert_eq!(validate_name("  ok ").unwrap(), "ok");
+        assert!(validate_name("a\u{0007}b").is_err());
+        assert!(validate_description(&"x".repeat(5001)).is_err());
+        assert!(validate_description("line\nbreak").is_ok());
+        assert!(validate_tags(&vec!["t".to_string(); 21]).is_err());
+        assert!(validate_tags(&["x".repeat(51)]).is_err());
+        assert_eq!(validate_tags(&["a".into(), "a".into()]).unwrap(), vec!["a"]);
+        assert_eq!(like_pattern("50%_"), "%50\\%\\_%");
+    }
+}
