@@ -131,14 +131,14 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone_null(User::LastLogin))
                     .col(string_len_null(User::LastLoginIp, 45))
                     .col(integer(User::LoginCount).default(0))
-                    .col(
-                        integer(User::SavedResultsCount).default(0).check((
+                    .col(integer(User::SavedResultsCount).default(0).check(
+                        (
                             "ck_user_saved_results_count",
-                            Expr::col(User::SavedResultsCount)
-                                .gte(0)
-                                .and(Expr::col(User::SavedResultsCount).lte(MAX_SAVED_RESULTS_QUOTA)),
-                        )),
-                    )
+                            Expr::col(User::SavedResultsCount).gte(0).and(
+                                Expr::col(User::SavedResultsCount).lte(MAX_SAVED_RESULTS_QUOTA),
+                            ),
+                        ),
+                    ))
                     .col(timestamp_with_time_zone(User::DateJoined))
                     .col(timestamp_with_time_zone(User::CreatedAt))
                     .col(timestamp_with_time_zone(User::UpdatedAt))

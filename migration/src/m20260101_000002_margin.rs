@@ -131,7 +131,11 @@ impl MigrationTrait for Migration {
                     .col(json_binary(M::Results))
                     .col(timestamp_with_time_zone(M::CreatedAt))
                     .col(timestamp_with_time_zone(M::UpdatedAt))
-                    .foreign_key(&mut fk_user("fk_margincalculation_user", M::Table, M::UserId))
+                    .foreign_key(&mut fk_user(
+                        "fk_margincalculation_user",
+                        M::Table,
+                        M::UserId,
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -169,10 +173,20 @@ impl MigrationTrait for Migration {
             manager,
             "idx_backtestcache_etf_mode_created",
             C::Table,
-            vec![C::Etf.into_iden(), C::Mode.into_iden(), C::CreatedAt.into_iden()],
+            vec![
+                C::Etf.into_iden(),
+                C::Mode.into_iden(),
+                C::CreatedAt.into_iden(),
+            ],
         )
         .await?;
-        index(manager, "idx_backtestcache_expires", C::Table, vec![C::ExpiresAt.into_iden()]).await?;
+        index(
+            manager,
+            "idx_backtestcache_expires",
+            C::Table,
+            vec![C::ExpiresAt.into_iden()],
+        )
+        .await?;
 
         manager
             .create_table(
@@ -197,9 +211,20 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        index(manager, "idx_backtestsession_created", S::Table, vec![S::CreatedAt.into_iden()])
-            .await?;
-        index(manager, "idx_backtestsession_status", S::Table, vec![S::Status.into_iden()]).await?;
+        index(
+            manager,
+            "idx_backtestsession_created",
+            S::Table,
+            vec![S::CreatedAt.into_iden()],
+        )
+        .await?;
+        index(
+            manager,
+            "idx_backtestsession_status",
+            S::Table,
+            vec![S::Status.into_iden()],
+        )
+        .await?;
         index(
             manager,
             "idx_backtestsession_user_created",
@@ -239,7 +264,13 @@ impl MigrationTrait for Migration {
             ("idx_savedresult_user_ticker", R::Ticker),
             ("idx_savedresult_user_mode", R::Mode),
         ] {
-            index(manager, name, R::Table, vec![R::UserId.into_iden(), col.into_iden()]).await?;
+            index(
+                manager,
+                name,
+                R::Table,
+                vec![R::UserId.into_iden(), col.into_iden()],
+            )
+            .await?;
         }
         Ok(())
     }
