@@ -437,13 +437,17 @@ pub async fn list(
             format!("at most {MAX_TAGS} tags"),
         ));
     }
-    let tags_sql = match db.get_database_backend() {
-        DatabaseBackend::Postgres => "CAST(tags AS TEXT) LIKE ? ESCAPE '\\'",
-        _ => "tags LIKE ? ESCAPE '\\'",
-    };
+    let postgres = db.get_database_backend() == DatabaseBackend::Postgres;
     for tag in &filter.tags {
+        // The JSON array's text holds each tag as a JSON string: match `"tag"` exactly.
         let encoded = serde_json::to_string(tag.trim()).map_err(ApiError::internal)?;
-        query = query.filter(Expr::cust_with_values(tags_sql, [like_pattern(&encoded)]));
+        let pattern = LikeExpr::new(like_pattern(&encoded)).escape('\\');
+        let tags_text = if postgres {
+            Expr::cust("CAST(tags AS TEXT)")
+        } else {
+            Expr::col(saved::Column::Tags)
+        };
+        query = query.filter(tags_text.like(pattern));
     }
     if let Some(from) = filter.from {
         query = query

@@ -158,7 +158,7 @@ impl MarginQuery {
         &self,
         ctx: &Context<'_>,
         filter: Option<SavedResultFilter>,
-        #[graphql(default)] order_by: SavedResultOrder,
+        #[graphql(desc = "Default CREATED_AT_DESC.")] order_by: Option<SavedResultOrder>,
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Connection<String, SavedResult>> {
@@ -175,7 +175,7 @@ impl MarginQuery {
             from: filter.from.map(|d| d.0),
             to: filter.to.map(|d| d.0),
         };
-        let order = order_by.into();
+        let order = order_by.unwrap_or_default().into();
         let state = ctx.data_unchecked::<AppState>();
         let page = saved_results::list(
             &state.db,
@@ -219,9 +219,10 @@ impl MarginQuery {
     async fn stats(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 30)] days: i32,
+        #[graphql(desc = "Default 30.")] days: Option<i32>,
     ) -> async_graphql::Result<MarginStats> {
         let caller = auth::require_approved(ctx).extend()?;
+        let days = days.unwrap_or(30);
         let state = ctx.data_unchecked::<AppState>();
         let all = stats::by_mode(&state.db, days, None).await.extend()?;
         let mine = stats::by_mode(&state.db, days, Some(caller.user_id))
