@@ -1,4 +1,7 @@
-//! Hot loop for profiling one phase: `cargo run -p engine --release --example vbench -- run|load|figures`
+//! Hot loop for profiling one phase:
+//! `cargo run -p engine --release --example vbench -- run|run_typed|load|figures|serialize [REPS] [lr|fc|pt]`
+//! Under `valgrind --tool=callgrind` the inclusive count of `run_backtest` divided by REPS is the
+//! repeatable per-run cost (wall clock on the shared box is not).
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
@@ -12,15 +15,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let what = std::env::args().nth(1).unwrap_or_else(|| "run".into());
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data");
     let md = MarketData::load_dir(&dir)?;
+    let mode = match std::env::args().nth(3).as_deref() {
+        Some("fc") => Mode::FreshCapital,
+        Some("pt") => Mode::ProfitThreshold,
+        _ => Mode::LiquidationReentry,
+    };
     let input = BacktestInput {
         ticker: "SPY".into(),
-        mode: Mode::LiquidationReentry,
+        mode,
         start_date: NaiveDate::from_ymd_opt(1993, 1, 29).ok_or("date")?,
         end_date: NaiveDate::from_ymd_opt(2025, 9, 26).ok_or("date")?,
         leverage: 2.0,
         account_type: AccountType::RegT,
         initial_investment: 100_000.0,
-        profit_threshold_pct: None,
+        profit_threshold_pct: (mode == Mode::ProfitThreshold).then_some(100.0),
         options: BacktestOptions::default(),
     };
     let cancel = AtomicBool::new(false);
@@ -38,6 +46,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 &r,
                 &engine::figures::FigureName::ALL,
             )),
+            "run_typed" => {
+                let r = run_backtest(&md, &input, &mut |_| {}, &cancel)?;
+                drop(engine::figures::build_figures(
+                    &r,
+                    &engine::figures::FigureName::ALL,
+                ))
+            }
             _ => drop(run_backtest(&md, &input, &mut |_| {}, &cancel)?),
         }
     }

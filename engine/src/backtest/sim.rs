@@ -34,7 +34,7 @@ pub(crate) struct Cancelled;
 
 pub(crate) fn simulate(
     r: &Resolved<'_>,
-    margin_rate_pct: &[f64],
+    margin_rate_pct: Vec<f64>,
     fed_funds_pct: &[f64],
     on_progress: &mut dyn FnMut(&Progress),
     cancel: &AtomicBool,
@@ -52,7 +52,12 @@ pub(crate) fn simulate(
     let s = o.liquidation_slippage_bps / 1e4;
     let m_star = m + o.restore_buffer;
 
-    let mut daily = Daily::with_capacity(rows);
+    // The loop writes only what the state machine decides (`Recorded`), by index into
+    // zero-filled columns: an indexed store is a fraction of a `push` (no capacity check, no
+    // length update through memory). Everything that follows from those columns is filled in
+    // straight-line passes afterwards (`Recorded::into_daily`).
+    let mut rec = Recorded::zeroed(rows);
+    let cols = rec.columns(rows);
     let mut rounds = Vec::new();
     let mut events = Vec::new();
 
@@ -63,11 +68,9 @@ pub(crate) fn simulate(
     let mut contributed = if fresh { 0.0 } else { e0 };
     let mut round_no = 0u32;
     let mut acc: Option<RoundAcc> = None;
-    let (mut cum_interest, mut cum_div) = (0.0, 0.0);
     let (mut slippage_cost, mut total_deficit) = (0.0, 0.0);
-    let mut prev_w = 0.0;
-    let mut wealth_index = 1.0_f64;
-    let mut peak = 1.0_f64;
+    // Day number of the previous row: one calendar conversion per row for `Δt`.
+    let mut prev_day = ds.dates[r.start].num_days_from_ce();
     let step = (rows / 100).max(1);
     // A countdown instead of `i % step`: an integer division per row was measurable.
     let mut until_report = 0usize;
@@ -76,6 +79,7 @@ pub(crate) fn simulate(
     for i in 0..rows {
         let t = r.start + i;
         let date = ds.dates[t];
+        let day = date.num_days_from_ce();
         let p = ds.close[t];
         let mut status = Status::Holding;
         let (mut flow, mut interest_t, mut div_t, mut tc_t) = (0.0, 0.0, 0.0, 0.0);
@@ -146,7 +150,7 @@ pub(crate) fn simulate(
         if phase == Phase::InPosition {
             // C: carry the position through the day.
             if !entered_today {
-                let dt = f64::from(date.num_days_from_ce() - ds.dates[t - 1].num_days_from_ce());
+                let dt = f64::from(day - prev_day);
                 interest_t = d * margin_rate_pct[i - 1] / 100.0 / basis * dt;
                 d += interest_t;
                 let q = ds.dividends[t];
@@ -290,75 +294,34 @@ pub(crate) fn simulate(
             }
         }
 
-        // G: record the row.
+        // G: record the row (derived columns are filled after the loop).
         let in_pos = phase == Phase::InPosition;
-        let v = if in_pos { n * p } else { 0.0 };
         if in_pos {
-            e = v - d;
+            e = n * p - d;
         }
         let w = if fresh { banked + e } else { e };
-        let ret = if i == 0 || prev_w <= 0.0 {
-            0.0
-        } else {
-            (w - flow) / prev_w - 1.0
-        };
-        wealth_index *= 1.0 + ret;
-        peak = peak.max(wealth_index);
-        let dd = if peak > 0.0 {
-            wealth_index / peak - 1.0
-        } else {
-            0.0
-        };
-        prev_w = w;
-        cum_interest += interest_t;
-        cum_div += div_t;
+        prev_day = day;
 
-        daily.date.push(date);
-        daily.price.push(p);
-        daily.status.push(status);
-        daily.in_position.push(in_pos);
-        daily.wait_days_remaining.push(match phase {
+        cols.status[i] = status;
+        cols.in_position[i] = in_pos;
+        cols.wait_days_remaining[i] = match phase {
             Phase::Waiting(k) => k,
             _ => 0,
-        });
-        daily.round.push(round_no);
-        daily.days_in_position.push(match (&acc, in_pos) {
+        };
+        cols.round[i] = round_no;
+        cols.days_in_position[i] = match (&acc, in_pos) {
             (Some(a), true) => (i - a.start_idx) as u32,
             _ => 0,
-        });
-        daily.fed_funds_rate.push(fed_funds_pct[i]);
-        daily.margin_rate.push(margin_rate_pct[i]);
-        daily.shares.push(if in_pos { n } else { 0.0 });
-        daily.position_value.push(v);
-        daily.loan.push(if in_pos { d } else { 0.0 });
-        daily.equity.push(e);
-        daily.wealth.push(w);
-        daily.contributed.push(contributed);
-        daily.flow.push(flow);
-        daily.maintenance_required.push(m * v);
-        if in_pos {
-            let cushion = e - m * v;
-            daily.cushion.push(Some(cushion));
-            daily
-                .cushion_pct
-                .push((e > 0.0).then(|| cushion / e * 100.0));
-            daily
-                .margin_call_price
-                .push((n > 0.0).then(|| d / (n * (1.0 - m))));
-            daily.leverage.push((e > 0.0).then(|| v / e));
-        } else {
-            daily.cushion.push(None);
-            daily.cushion_pct.push(None);
-            daily.margin_call_price.push(None);
-            daily.leverage.push(None);
-        }
-        daily.daily_interest.push(interest_t);
-        daily.cumulative_interest.push(cum_interest);
-        daily.dividend.push(div_t);
-        daily.cumulative_dividends.push(cum_div);
-        daily.transaction_cost.push(tc_t);
-        daily.daily_return.push(ret);
-        daily.drawdown.push(dd);
+        };
+        cols.shares[i] = if in_pos { n } else { 0.0 };
+        cols.loan[i] = if in_pos { d } else { 0.0 };
+        cols.equity[i] = e;
+        cols.wealth[i] = w;
+        cols.contributed[i] = contributed;
+        cols.flow[i] = flow;
+        cols.daily_interest[i] = interest_t;
+        cols.dividend[i] = div_t;
+        cols.transaction_cost[i] = tc_t;
 
         let report = until_report == 0 || i + 1 == rows;
         until_report = if until_report == 0 {
@@ -379,6 +342,13 @@ pub(crate) fn simulate(
         }
     }
 
+    let daily = rec.into_daily(
+        &ds.dates[r.start..=r.end],
+        &ds.close[r.start..=r.end],
+        fed_funds_pct,
+        margin_rate_pct,
+        m,
+    );
     if let Some(a) = acc.take() {
         let last = rows - 1;
         let p = daily.price[last];
@@ -406,4 +376,211 @@ pub(crate) fn simulate(
         slippage_cost,
         total_deficit,
     })
+}
+
+/// The columns the state machine writes, one slot per row, zero-filled up front.
+struct Recorded {
+    status: Vec<Status>,
+    in_position: Vec<bool>,
+    wait_days_remaining: Vec<u32>,
+    round: Vec<u32>,
+    days_in_position: Vec<u32>,
+    shares: Vec<f64>,
+    loan: Vec<f64>,
+    equity: Vec<f64>,
+    wealth: Vec<f64>,
+    contributed: Vec<f64>,
+    flow: Vec<f64>,
+    daily_interest: Vec<f64>,
+    dividend: Vec<f64>,
+    transaction_cost: Vec<f64>,
+}
+
+/// Mutable views of [`Recorded`], each exactly `rows` long so the loop's indexing `[i]` for
+/// `i < rows` needs no bounds check.
+struct RecordedCols<'a> {
+    status: &'a mut [Status],
+    in_position: &'a mut [bool],
+    wait_days_remaining: &'a mut [u32],
+    round: &'a mut [u32],
+    days_in_position: &'a mut [u32],
+    shares: &'a mut [f64],
+    loan: &'a mut [f64],
+    equity: &'a mut [f64],
+    wealth: &'a mut [f64],
+    contributed: &'a mut [f64],
+    flow: &'a mut [f64],
+    daily_interest: &'a mut [f64],
+    dividend: &'a mut [f64],
+    transaction_cost: &'a mut [f64],
+}
+
+impl Recorded {
+    fn zeroed(rows: usize) -> Recorded {
+        Recorded {
+            status: vec![Status::Holding; rows],
+            in_position: vec![false; rows],
+            wait_days_remaining: vec![0; rows],
+            round: vec![0; rows],
+            days_in_position: vec![0; rows],
+            shares: vec![0.0; rows],
+            loan: vec![0.0; rows],
+            equity: vec![0.0; rows],
+            wealth: vec![0.0; rows],
+            contributed: vec![0.0; rows],
+            flow: vec![0.0; rows],
+            daily_interest: vec![0.0; rows],
+            dividend: vec![0.0; rows],
+            transaction_cost: vec![0.0; rows],
+        }
+    }
+
+    fn columns(&mut self, rows: usize) -> RecordedCols<'_> {
+        RecordedCols {
+            status: &mut self.status[..rows],
+            in_position: &mut self.in_position[..rows],
+            wait_days_remaining: &mut self.wait_days_remaining[..rows],
+            round: &mut self.round[..rows],
+            days_in_position: &mut self.days_in_position[..rows],
+            shares: &mut self.shares[..rows],
+            loan: &mut self.loan[..rows],
+            equity: &mut self.equity[..rows],
+            wealth: &mut self.wealth[..rows],
+            contributed: &mut self.contributed[..rows],
+            flow: &mut self.flow[..rows],
+            daily_interest: &mut self.daily_interest[..rows],
+            dividend: &mut self.dividend[..rows],
+            transaction_cost: &mut self.transaction_cost[..rows],
+        }
+    }
+
+    /// The full daily table. Every derived value is computed with exactly the operations the
+    /// per-row definition uses (`V = n·P`, `E − m·V`, the wealth index `Π(1 + r)`, …), so the
+    /// columns are bit-identical to computing them inside the loop.
+    fn into_daily(
+        self,
+        dates: &[chrono::NaiveDate],
+        price: &[f64],
+        fed_funds_pct: &[f64],
+        margin_rate_pct: Vec<f64>,
+        m: f64,
+    ) -> Daily {
+        let Recorded {
+            status,
+            in_position,
+            wait_days_remaining,
+            round,
+            days_in_position,
+            shares,
+            loan,
+            equity,
+            wealth,
+            contributed,
+            flow,
+            daily_interest,
+            dividend,
+            transaction_cost,
+        } = self;
+        // Out of position `shares` is 0, so `n·P` is the recorded 0 as well.
+        let position_value: Vec<f64> = shares.iter().zip(price).map(|(n, p)| n * p).collect();
+        let maintenance_required: Vec<f64> = position_value.iter().map(|v| m * v).collect();
+        let rows = || {
+            in_position
+                .iter()
+                .zip(&equity)
+                .zip(&position_value)
+                .map(|((in_pos, e), v)| (*in_pos, *e, *v))
+        };
+        let cushion: Vec<Option<f64>> = rows()
+            .zip(&maintenance_required)
+            .map(|((in_pos, e, _), mv)| in_pos.then_some(e - mv))
+            .collect();
+        let cushion_pct: Vec<Option<f64>> = rows()
+            .zip(&cushion)
+            .map(|((in_pos, e, _), c)| match c {
+                Some(c) if in_pos && e > 0.0 => Some(c / e * 100.0),
+                _ => None,
+            })
+            .collect();
+        let margin_call_price: Vec<Option<f64>> = in_position
+            .iter()
+            .zip(&shares)
+            .zip(&loan)
+            .map(|((in_pos, n), d)| (*in_pos && *n > 0.0).then(|| d / (n * (1.0 - m))))
+            .collect();
+        let leverage: Vec<Option<f64>> = rows()
+            .map(|(in_pos, e, v)| (in_pos && e > 0.0).then(|| v / e))
+            .collect();
+        let running_sum = |x: &[f64]| -> Vec<f64> {
+            let mut acc = 0.0;
+            x.iter()
+                .map(|v| {
+                    acc += v;
+                    acc
+                })
+                .collect()
+        };
+        let cumulative_interest = running_sum(&daily_interest);
+        let cumulative_dividends = running_sum(&dividend);
+        // Time-weighted return net of the day's external flow, and the drawdown of its wealth
+        // index (starting at 1, the first peak).
+        let mut prev_w = 0.0_f64;
+        let daily_return: Vec<f64> = wealth
+            .iter()
+            .zip(&flow)
+            .enumerate()
+            .map(|(i, (w, flow))| {
+                let ret = if i == 0 || prev_w <= 0.0 {
+                    0.0
+                } else {
+                    (w - flow) / prev_w - 1.0
+                };
+                prev_w = *w;
+                ret
+            })
+            .collect();
+        let (mut wealth_index, mut peak) = (1.0_f64, 1.0_f64);
+        let drawdown: Vec<f64> = daily_return
+            .iter()
+            .map(|ret| {
+                wealth_index *= 1.0 + ret;
+                peak = peak.max(wealth_index);
+                if peak > 0.0 {
+                    wealth_index / peak - 1.0
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        Daily {
+            date: dates.to_vec(),
+            price: price.to_vec(),
+            status,
+            in_position,
+            wait_days_remaining,
+            round,
+            days_in_position,
+            fed_funds_rate: fed_funds_pct.to_vec(),
+            margin_rate: margin_rate_pct,
+            shares,
+            position_value,
+            loan,
+            equity,
+            wealth,
+            contributed,
+            flow,
+            maintenance_required,
+            cushion,
+            cushion_pct,
+            margin_call_price,
+            leverage,
+            daily_interest,
+            cumulative_interest,
+            dividend,
+            cumulative_dividends,
+            transaction_cost,
+            daily_return,
+            drawdown,
+        }
+    }
 }

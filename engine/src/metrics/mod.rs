@@ -4,16 +4,18 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+mod passes;
 mod series;
 
+use passes::{FirstPass, SecondPass};
+use series::r_squared;
 pub use series::{
     DrawdownEpisode, compound_by, drawdown_episodes, drawdown_series, mean, quantile_select,
     quantile_sorted, rolling_vol_sharpe, std,
 };
-use series::{Moments, longest_run, moments, stability};
 
 pub const PERIODS: f64 = 252.0;
 /// `Φ⁻¹(0.05)` as scipy computes it (quantstats' parametric VaR/CVaR use scipy).
@@ -162,7 +164,13 @@ pub fn compute_with_drawdown(
         return m;
     }
     let ann = PERIODS.sqrt();
-    let growth: f64 = returns.iter().map(|r| 1.0 + r).product();
+    let rf_daily = (1.0 + rf_annual).powf(1.0 / PERIODS) - 1.0;
+    let excess = (rf_annual != 0.0).then_some(rf_daily);
+    // Every sum, product, extreme and streak in two fused passes (see `passes`).
+    let p1 = FirstPass::run(dates, returns, excess);
+    let p2 = SecondPass::run(returns, &p1, excess);
+
+    let growth = p1.growth;
     let total = growth - 1.0;
     m.total_return = u.check("totalReturn", Some(total), "");
     let cagr = if growth <= 0.0 {
@@ -172,25 +180,20 @@ pub fn compute_with_drawdown(
         Some(growth.powf(PERIODS / nf) - 1.0)
     };
     m.cagr = u.check("cagr", cagr, "");
-    let mo = moments(returns);
-    let sd = mo.as_ref().and_then(Moments::std);
-    let mu = mo.as_ref().map(|m| m.mean);
+    let mo = &p2.moments;
+    let sd = mo.std();
+    let mu = Some(mo.mean);
     m.volatility = u.check(
         "volatility",
         sd.map(|s| s * ann),
         "needs at least 2 returns",
     );
 
-    let rf_daily = (1.0 + rf_annual).powf(1.0 / PERIODS) - 1.0;
-    let excess: Vec<f64>;
-    let ex: &[f64] = if rf_annual != 0.0 {
-        excess = returns.iter().map(|r| r - rf_daily).collect();
-        &excess
-    } else {
-        returns
-    };
-    let (ex_mu, ex_sd) = if rf_annual != 0.0 {
-        (mean(ex), std(ex))
+    let (ex_mu, ex_sd) = if excess.is_some() {
+        (
+            Some(p1.excess_sum / nf),
+            (n >= 2).then(|| (p2.excess_ss / (nf - 1.0)).sqrt()),
+        )
     } else {
         (mu, sd)
     };
@@ -202,7 +205,7 @@ pub fn compute_with_drawdown(
         },
         "zero variance or fewer than 2 returns",
     );
-    let down = (ex.iter().filter(|r| **r < 0.0).map(|r| r * r).sum::<f64>() / nf).sqrt();
+    let down = (p1.down_ss / nf).sqrt();
     m.sortino = u.check(
         "sortino",
         match ex_mu {
@@ -220,7 +223,12 @@ pub fn compute_with_drawdown(
             &owned
         }
     };
-    let mdd = dd.iter().copied().fold(0.0_f64, f64::min);
+    // Two chains in one pass: the minimum and the sum of squares.
+    let (mut mdd, mut dd_ss) = (0.0_f64, -0.0_f64);
+    for x in dd {
+        mdd = mdd.min(*x);
+        dd_ss += x * x;
+    }
     m.max_drawdown = u.check("maxDrawdown", Some(mdd), "");
     m.calmar = u.check(
         "calmar",
@@ -232,44 +240,29 @@ pub fn compute_with_drawdown(
     );
     m.ulcer_index = u.check(
         "ulcerIndex",
-        (n >= 2).then(|| (dd.iter().map(|x| x * x).sum::<f64>() / (nf - 1.0)).sqrt()),
+        (n >= 2).then(|| (dd_ss / (nf - 1.0)).sqrt()),
         "needs at least 2 returns",
     );
 
-    let max = returns.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let min = returns.iter().copied().fold(f64::INFINITY, f64::min);
-    m.best_day = u.check("bestDay", Some(max), "");
-    m.worst_day = u.check("worstDay", Some(min), "");
-    let months = compound_by(dates, returns, |d| (d.year(), d.month()));
-    let years = compound_by(dates, returns, |d| d.year());
-    let hi = |v: &mut dyn Iterator<Item = f64>| v.fold(f64::NEG_INFINITY, f64::max);
-    let lo = |v: &mut dyn Iterator<Item = f64>| v.fold(f64::INFINITY, f64::min);
-    m.best_month = u.check("bestMonth", Some(hi(&mut months.iter().map(|x| x.1))), "");
-    m.worst_month = u.check("worstMonth", Some(lo(&mut months.iter().map(|x| x.1))), "");
-    m.best_year = u.check("bestYear", Some(hi(&mut years.iter().map(|x| x.1))), "");
-    m.worst_year = u.check("worstYear", Some(lo(&mut years.iter().map(|x| x.1))), "");
+    m.best_day = u.check("bestDay", Some(p1.max), "");
+    m.worst_day = u.check("worstDay", Some(p1.min), "");
+    m.best_month = u.check("bestMonth", Some(p1.best_month), "");
+    m.worst_month = u.check("worstMonth", Some(p1.worst_month), "");
+    m.best_year = u.check("bestYear", Some(p1.best_year), "");
+    m.worst_year = u.check("worstYear", Some(p1.worst_year), "");
 
-    // One pass; sums run in series order, as pandas' would over the filtered series.
-    let (mut n_win, mut n_loss, mut n_nonzero) = (0usize, 0usize, 0usize);
-    let (mut sum_win, mut sum_neg, mut sum_nonzero, mut sum_pos, mut sum_all) =
-        (0.0, 0.0, 0.0, 0.0, 0.0);
-    for &r in returns {
-        sum_all += r;
-        if r > 0.0 {
-            n_win += 1;
-            sum_win += r;
-        } else if r < 0.0 {
-            n_loss += 1;
-            sum_neg += r;
-        }
-        if r != 0.0 {
-            n_nonzero += 1;
-            sum_nonzero += r;
-        }
-        if r >= 0.0 {
-            sum_pos += r;
-        }
-    }
+    // Sums run in series order, as pandas' would over the filtered series.
+    let FirstPass {
+        n_win,
+        n_loss,
+        n_nonzero,
+        sum_win,
+        sum_neg,
+        sum_nonzero,
+        sum_pos,
+        sum_all,
+        ..
+    } = p1;
     let avg = |sum: f64, count: usize| (count > 0).then(|| sum / count as f64);
     let win_rate = avg(n_win as f64, n_nonzero);
     m.win_rate = u.check("winRate", win_rate, "no non-zero returns");
@@ -338,12 +331,12 @@ pub fn compute_with_drawdown(
     );
     m.skew = u.check(
         "skew",
-        mo.as_ref().and_then(Moments::skew),
+        mo.skew(),
         "needs at least 3 returns with non-zero variance",
     );
     m.kurtosis = u.check(
         "kurtosis",
-        mo.as_ref().and_then(Moments::kurtosis),
+        mo.kurtosis(),
         "needs at least 4 returns with non-zero variance",
     );
     m.kelly = u.check(
@@ -359,11 +352,13 @@ pub fn compute_with_drawdown(
         win_rate.map(|w| ((1.0 - w) / (1.0 + w)).powf(nf)),
         "win rate undefined",
     );
-    m.longest_win_streak = longest_run(returns, |r| r > 0.0);
-    m.longest_loss_streak = longest_run(returns, |r| r < 0.0);
+    m.longest_win_streak = p1.longest_win;
+    m.longest_loss_streak = p1.longest_loss;
     m.stability = u.check(
         "stability",
-        stability(returns),
+        p2.regression
+            .filter(|_| n >= 2)
+            .and_then(|(sxy, sxx, syy)| r_squared(sxy, sxx, syy)),
         "needs 2 returns above -100 % with non-constant wealth",
     );
 
@@ -374,8 +369,16 @@ pub fn compute_with_drawdown(
         .then(|| eps.iter().map(|e| e.days as f64).sum::<f64>() / eps.len() as f64);
     m.avg_drawdown_depth =
         (!eps.is_empty()).then(|| eps.iter().map(|e| e.depth).sum::<f64>() / eps.len() as f64);
-    eps.sort_by(|a, b| a.depth.total_cmp(&b.depth).then(a.start.cmp(&b.start)));
-    eps.truncate(10);
+    // The ten deepest, deepest first. Starts are distinct, so the order is total and selecting
+    // the ten before sorting them gives what sorting everything would.
+    let deeper = |a: &DrawdownEpisode, b: &DrawdownEpisode| {
+        a.depth.total_cmp(&b.depth).then(a.start.cmp(&b.start))
+    };
+    if eps.len() > 10 {
+        eps.select_nth_unstable_by(9, deeper);
+        eps.truncate(10);
+    }
+    eps.sort_by(deeper);
     m.worst_drawdowns = eps;
     m.undefined = undefined;
     m

@@ -116,20 +116,7 @@ pub fn drawdown_episodes(dates: &[NaiveDate], dd: &[f64]) -> Vec<DrawdownEpisode
     out
 }
 
-pub(crate) fn longest_run(returns: &[f64], pred: impl Fn(f64) -> bool) -> u32 {
-    let (mut best, mut cur) = (0u32, 0u32);
-    for r in returns {
-        if pred(*r) {
-            cur += 1;
-            best = best.max(cur);
-        } else {
-            cur = 0;
-        }
-    }
-    best
-}
-
-/// Central moment sums of a series, in one pass after the mean.
+/// Central moment sums of a series (gathered by `passes`).
 pub(crate) struct Moments {
     n: f64,
     pub(crate) mean: f64,
@@ -138,26 +125,18 @@ pub(crate) struct Moments {
     s4: f64,
 }
 
-pub(crate) fn moments(x: &[f64]) -> Option<Moments> {
-    let mean = mean(x)?;
-    let (mut s2, mut s3, mut s4) = (0.0, 0.0, 0.0);
-    for v in x {
-        let d = v - mean;
-        let d2 = d * d;
-        s2 += d2;
-        s3 += d2 * d;
-        s4 += d2 * d2;
-    }
-    Some(Moments {
-        n: x.len() as f64,
-        mean,
-        s2,
-        s3,
-        s4,
-    })
-}
-
 impl Moments {
+    /// From the sums a fused pass gathered (see `passes`).
+    pub(crate) fn from_sums(n: f64, mean: f64, s2: f64, s3: f64, s4: f64) -> Moments {
+        Moments {
+            n,
+            mean,
+            s2,
+            s3,
+            s4,
+        }
+    }
+
     /// Sample standard deviation (ddof 1).
     pub(crate) fn std(&self) -> Option<f64> {
         (self.n >= 2.0).then(|| (self.s2 / (self.n - 1.0)).sqrt())
@@ -183,30 +162,9 @@ impl Moments {
     }
 }
 
-/// R² of an OLS fit of cumulative log returns on time (empyrical `stability_of_timeseries`).
-pub(crate) fn stability(returns: &[f64]) -> Option<f64> {
-    if returns.len() < 2 || returns.iter().any(|r| *r <= -1.0) {
-        return None;
-    }
-    let mut cum = 0.0;
-    let y: Vec<f64> = returns
-        .iter()
-        .map(|r| {
-            cum += r.ln_1p();
-            cum
-        })
-        .collect();
-    let n = y.len() as f64;
-    let xm = (n - 1.0) / 2.0;
-    let ym = y.iter().sum::<f64>() / n;
-    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
-    for (i, yi) in y.iter().enumerate() {
-        let dx = i as f64 - xm;
-        let dy = yi - ym;
-        sxy += dx * dy;
-        sxx += dx * dx;
-        syy += dy * dy;
-    }
+/// R² of an OLS fit from its centred sums (empyrical `stability_of_timeseries` fits
+/// cumulative log returns on time; the sums come from `passes`).
+pub(crate) fn r_squared(sxy: f64, sxx: f64, syy: f64) -> Option<f64> {
     if sxx <= 0.0 || syy <= 0.0 {
         return None;
     }
