@@ -14,6 +14,7 @@ pub mod calculator;
 pub use account::{AccountType, PositionType};
 pub mod backtest;
 pub mod cache_key;
+pub(crate) mod calendar;
 pub mod cushion;
 pub mod figures;
 pub mod fixtures;

@@ -4,7 +4,7 @@ use chrono::Datelike;
 use serde::{Deserialize, Serialize};
 
 use crate::backtest::types::{Daily, Status};
-use crate::metrics::drawdown_series;
+use crate::calendar::MonthCursor;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -39,18 +39,18 @@ pub struct YearRow {
 
 pub fn monthly(daily: &Daily) -> Vec<MonthlyRow> {
     let mut out: Vec<MonthlyRow> = Vec::new();
-    for i in 0..daily.len() {
-        let d = daily.date[i];
-        let r = daily.daily_return[i];
-        if out.last().is_none_or(|row| row.year != d.year()) {
+    let mut cal = MonthCursor::new();
+    for (d, r) in daily.date.iter().zip(&daily.daily_return) {
+        let (year, month0) = cal.at(*d);
+        if out.last().is_none_or(|row| row.year != year) {
             out.push(MonthlyRow {
-                year: d.year(),
+                year,
                 months: [None; 12],
                 year_return: 0.0,
             });
         }
         if let Some(row) = out.last_mut() {
-            let slot = &mut row.months[d.month0() as usize];
+            let slot = &mut row.months[month0 as usize];
             *slot = Some((1.0 + slot.unwrap_or(0.0)) * (1.0 + r) - 1.0);
             row.year_return = (1.0 + row.year_return) * (1.0 + r) - 1.0;
         }
@@ -60,47 +60,68 @@ pub fn monthly(daily: &Daily) -> Vec<MonthlyRow> {
 
 pub fn yearly(daily: &Daily) -> Vec<YearRow> {
     let mut out: Vec<YearRow> = Vec::new();
-    let mut i = 0;
-    while i < daily.len() {
-        let year = daily.date[i].year();
-        let start = i;
-        while i < daily.len() && daily.date[i].year() == year {
-            i += 1;
-        }
-        let range = start..i;
-        let rets = &daily.daily_return[range.clone()];
-        let growth: f64 = rets.iter().map(|r| 1.0 + r).product();
-        let count = |s: Status| {
-            daily.status[range.clone()]
-                .iter()
-                .filter(|x| **x == s)
-                .count() as u32
-        };
-        let start_wealth = if start == 0 {
-            daily.wealth[0]
-        } else {
-            daily.wealth[start - 1]
-        };
-        out.push(YearRow {
-            year,
-            trading_days: (i - start) as u32,
-            days_in_market: daily.in_position[range.clone()]
-                .iter()
-                .filter(|x| **x)
-                .count() as u32,
-            year_return: growth - 1.0,
-            start_wealth,
-            end_wealth: daily.wealth[i - 1],
-            end_equity: daily.equity[i - 1],
-            max_drawdown: drawdown_series(rets).into_iter().fold(0.0, f64::min),
-            liquidations: count(Status::Liquidated),
-            margin_calls: count(Status::MarginCallRestored),
-            rebalances: count(Status::Rebalanced),
-            entries: count(Status::Entered),
-            interest: daily.daily_interest[range.clone()].iter().sum(),
-            dividends: daily.dividend[range.clone()].iter().sum(),
-            transaction_costs: daily.transaction_cost[range].iter().sum(),
-        });
+    let mut start = 0;
+    while start < daily.len() {
+        let year = daily.date[start].year();
+        let end = daily.date[start..]
+            .iter()
+            .position(|d| d.year() != year)
+            .map_or(daily.len(), |k| start + k);
+        out.push(year_row(daily, year, start, end));
+        start = end;
     }
     out
+}
+
+/// One year's row in a single pass over its rows.
+fn year_row(daily: &Daily, year: i32, start: usize, end: usize) -> YearRow {
+    let range = start..end;
+    // Slices of one common length, so the indexing below needs no bounds checks.
+    let rets = &daily.daily_return[range.clone()];
+    let n = rets.len();
+    let in_position = &daily.in_position[range.clone()][..n];
+    let status = &daily.status[range.clone()][..n];
+    let interest = &daily.daily_interest[range.clone()][..n];
+    let dividend = &daily.dividend[range.clone()][..n];
+    let tc = &daily.transaction_cost[range][..n];
+    // Wealth index and running peak within the year (the year's own drawdown); the index's
+    // final value is the year's growth `Π(1 + r)`. Sums start at −0.0 as `Iterator::sum` does.
+    let (mut wealth, mut peak, mut max_drawdown) = (1.0_f64, 1.0_f64, 0.0_f64);
+    let (mut interest_sum, mut dividend_sum, mut tc_sum) = (-0.0, -0.0, -0.0);
+    let mut days_in_market = 0u32;
+    let (mut liquidations, mut margin_calls, mut rebalances, mut entries) = (0u32, 0, 0, 0);
+    for j in 0..n {
+        wealth *= 1.0 + rets[j];
+        peak = peak.max(wealth);
+        let dd = if peak > 0.0 { wealth / peak - 1.0 } else { 0.0 };
+        max_drawdown = max_drawdown.min(dd);
+        days_in_market += u32::from(in_position[j]);
+        match status[j] {
+            Status::Liquidated => liquidations += 1,
+            Status::MarginCallRestored => margin_calls += 1,
+            Status::Rebalanced => rebalances += 1,
+            Status::Entered => entries += 1,
+            _ => {}
+        }
+        interest_sum += interest[j];
+        dividend_sum += dividend[j];
+        tc_sum += tc[j];
+    }
+    YearRow {
+        year,
+        trading_days: n as u32,
+        days_in_market,
+        year_return: wealth - 1.0,
+        start_wealth: daily.wealth[start.saturating_sub(1)],
+        end_wealth: daily.wealth[end - 1],
+        end_equity: daily.equity[end - 1],
+        max_drawdown,
+        liquidations,
+        margin_calls,
+        rebalances,
+        entries,
+        interest: interest_sum,
+        dividends: dividend_sum,
+        transaction_costs: tc_sum,
+    }
 }

@@ -7,9 +7,10 @@
 //! of the per-metric definition it replaces (`Iterator::sum` folds from −0.0, `product` from 1,
 //! the explicit loops from 0), so results are bit-identical to computing each metric on its own.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 
 use super::series::Moments;
+use crate::calendar::MonthCursor;
 
 /// Order statistics and sums that need no mean.
 pub(crate) struct FirstPass {
@@ -109,6 +110,7 @@ impl FirstPass {
         let (mut win_run, mut loss_run) = (0u32, 0u32);
         let mut months = Periods::new();
         let mut years = Periods::new();
+        let mut cal = MonthCursor::new();
         let mut log_wealth = Vec::with_capacity(n);
         let (mut cum_log, mut log_sum) = (0.0_f64, -0.0_f64);
         let mut ruined = false;
@@ -147,8 +149,8 @@ impl FirstPass {
             if x < 0.0 {
                 p.down_ss += x * x;
             }
-            let year = d.year();
-            months.add((year, d.month()), r);
+            let (year, month0) = cal.at(*d);
+            months.add((year, month0), r);
             years.add(year, r);
             ruined |= r <= -1.0;
             if !ruined {
