@@ -74,17 +74,24 @@ pub fn analyse(daily: &Daily, maintenance: f64) -> CushionAnalysis {
     };
     let mut sum = 0.0;
     let mut counted = 0usize;
-    for i in 0..daily.len() {
-        if !daily.in_position[i] {
+    let n = daily.len();
+    // One common length, so the indexing below needs no bounds checks.
+    let in_position = &daily.in_position[..n];
+    let cushion_pct = &daily.cushion_pct[..n];
+    let margin_call_price = &daily.margin_call_price[..n];
+    let price = &daily.price[..n];
+    let date = &daily.date[..n];
+    for i in 0..n {
+        if !in_position[i] {
             continue;
         }
         a.days_in_position += 1;
-        if let Some(pct) = daily.cushion_pct[i] {
+        if let Some(pct) = cushion_pct[i] {
             counted += 1;
             sum += pct;
             if a.min_cushion_pct.is_none_or(|m| pct < m) {
                 a.min_cushion_pct = Some(pct);
-                a.min_cushion_date = Some(daily.date[i]);
+                a.min_cushion_date = Some(date[i]);
             }
             let slot = match zone(pct) {
                 Zone::Safe => &mut a.zone_days.safe,
@@ -96,12 +103,12 @@ pub fn analyse(daily: &Daily, maintenance: f64) -> CushionAnalysis {
         } else {
             a.zone_days.critical += 1;
         }
-        if let Some(pc) = daily.margin_call_price[i] {
-            let p = daily.price[i];
+        if let Some(pc) = margin_call_price[i] {
+            let p = price[i];
             let dist = (p - pc) / p * 100.0;
             if a.min_distance_to_call_pct.is_none_or(|m| dist < m) {
                 a.min_distance_to_call_pct = Some(dist);
-                a.min_distance_to_call_date = Some(daily.date[i]);
+                a.min_distance_to_call_date = Some(date[i]);
             }
         }
     }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::input::{BacktestInput, Mode};
 use super::types::{Daily, Event, EventKind, Round, Status};
-use crate::metrics::{PERIODS, mean, std};
+use crate::metrics::{PERIODS, mean};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
@@ -74,14 +74,9 @@ pub(crate) fn compute(
         .filter(|e| e.kind == EventKind::Liquidation)
         .collect();
     let losses: Vec<f64> = liq.iter().filter_map(|e| e.loss_amount).collect();
-    let levs: Vec<f64> = daily.leverage.iter().flatten().copied().collect();
-    let reb_idx: Vec<usize> = (0..n)
-        .filter(|i| daily.status[*i] == Status::Rebalanced)
-        .collect();
-    let total_interest: f64 = daily.daily_interest.iter().sum();
-    let total_dividends: f64 = daily.dividend.iter().sum();
-    let tc: f64 = daily.transaction_cost.iter().sum();
-    let days_in_market = daily.in_position.iter().filter(|x| **x).count() as u32;
+    let t = DailyTotals::of(daily);
+    let (total_interest, total_dividends, tc) = (t.interest, t.dividends, t.transaction_costs);
+    let days_in_market = t.days_in_market;
     let final_wealth = daily.wealth.get(last).copied().unwrap_or(0.0);
     let capital = if input.mode == Mode::FreshCapital {
         contributed
@@ -118,28 +113,24 @@ pub(crate) fn compute(
             0.0
         },
         days_in_market,
-        waiting_days: daily
-            .status
-            .iter()
-            .filter(|s| **s == Status::Waiting)
-            .count() as u32,
+        waiting_days: t.waiting_days,
         total_interest,
         total_dividends,
         net_interest_cost: total_interest - total_dividends,
         transaction_costs: tc,
         slippage_costs: slippage_cost,
         all_in_cost: total_interest + tc + slippage_cost,
-        max_equity: daily.equity.iter().copied().fold(0.0, f64::max),
+        max_equity: t.max_equity,
         final_equity: daily.equity.get(last).copied().unwrap_or(0.0),
         final_wealth,
         total_deficit,
-        leverage_mean: mean(&levs),
-        leverage_min: levs.iter().copied().reduce(f64::min),
-        leverage_max: levs.iter().copied().reduce(f64::max),
-        leverage_std: std(&levs),
-        rebalances: reb_idx.len() as u32,
-        avg_days_between_rebalances: (reb_idx.len() >= 2)
-            .then(|| (reb_idx[reb_idx.len() - 1] - reb_idx[0]) as f64 / (reb_idx.len() - 1) as f64),
+        leverage_mean: t.leverage_mean(),
+        leverage_min: t.leverage_min,
+        leverage_max: t.leverage_max,
+        leverage_std: t.leverage_std(&daily.leverage),
+        rebalances: t.rebalances as u32,
+        avg_days_between_rebalances: (t.rebalances >= 2)
+            .then(|| (t.last_rebalance - t.first_rebalance) as f64 / (t.rebalances - 1) as f64),
         capital_deployed: capital,
         return_on_capital: multiple.map(|m| m - 1.0),
         money_multiple: multiple,
@@ -153,5 +144,93 @@ pub(crate) fn compute(
                 }
             })
             .and_then(finite),
+    }
+}
+
+/// Totals over the daily rows in one pass, each accumulated in row order from the starting
+/// value the per-column definition uses (`Iterator::sum` starts at −0.0, `reduce` at the first
+/// element), so the results are bit-identical to one pass per total.
+struct DailyTotals {
+    interest: f64,
+    dividends: f64,
+    transaction_costs: f64,
+    days_in_market: u32,
+    waiting_days: u32,
+    rebalances: usize,
+    first_rebalance: usize,
+    last_rebalance: usize,
+    max_equity: f64,
+    /// Days with a leverage (in position with positive equity), their sum and extremes.
+    leverage_days: usize,
+    leverage_sum: f64,
+    leverage_min: Option<f64>,
+    leverage_max: Option<f64>,
+}
+
+impl DailyTotals {
+    fn of(daily: &Daily) -> DailyTotals {
+        let n = daily.len();
+        // One common length, so the indexing below needs no bounds checks.
+        let interest = &daily.daily_interest[..n];
+        let dividend = &daily.dividend[..n];
+        let tc = &daily.transaction_cost[..n];
+        let in_position = &daily.in_position[..n];
+        let status = &daily.status[..n];
+        let equity = &daily.equity[..n];
+        let leverage = &daily.leverage[..n];
+        let mut t = DailyTotals {
+            interest: -0.0,
+            dividends: -0.0,
+            transaction_costs: -0.0,
+            days_in_market: 0,
+            waiting_days: 0,
+            rebalances: 0,
+            first_rebalance: 0,
+            last_rebalance: 0,
+            max_equity: 0.0,
+            leverage_days: 0,
+            leverage_sum: -0.0,
+            leverage_min: None,
+            leverage_max: None,
+        };
+        for i in 0..n {
+            t.interest += interest[i];
+            t.dividends += dividend[i];
+            t.transaction_costs += tc[i];
+            t.days_in_market += u32::from(in_position[i]);
+            match status[i] {
+                Status::Waiting => t.waiting_days += 1,
+                Status::Rebalanced => {
+                    if t.rebalances == 0 {
+                        t.first_rebalance = i;
+                    }
+                    t.last_rebalance = i;
+                    t.rebalances += 1;
+                }
+                _ => {}
+            }
+            t.max_equity = t.max_equity.max(equity[i]);
+            if let Some(l) = leverage[i] {
+                t.leverage_days += 1;
+                t.leverage_sum += l;
+                t.leverage_min = Some(t.leverage_min.map_or(l, |m| m.min(l)));
+                t.leverage_max = Some(t.leverage_max.map_or(l, |m| m.max(l)));
+            }
+        }
+        t
+    }
+
+    fn leverage_mean(&self) -> Option<f64> {
+        (self.leverage_days > 0).then(|| self.leverage_sum / self.leverage_days as f64)
+    }
+
+    /// Sample standard deviation (ddof 1) of the leverage days, as `metrics::std` of them gives.
+    fn leverage_std(&self, leverage: &[Option<f64>]) -> Option<f64> {
+        if self.leverage_days < 2 {
+            return None;
+        }
+        let mu = self.leverage_mean()?;
+        let ss: f64 = leverage.iter().flatten().map(|v| (v - mu) * (v - mu)).sum();
+        Some((ss / (self.leverage_days - 1) as f64).sqrt())
     }
 }

@@ -111,10 +111,12 @@ impl FirstPass {
         let mut months = Periods::new();
         let mut years = Periods::new();
         let mut cal = MonthCursor::new();
-        let mut log_wealth = Vec::with_capacity(n);
+        // Written by index (cheaper than a push per row); discarded if a return is ≤ −100 %.
+        let mut log_wealth = vec![0.0; n];
+        let log_slots = &mut log_wealth[..n];
         let (mut cum_log, mut log_sum) = (0.0_f64, -0.0_f64);
         let mut ruined = false;
-        for (d, &r) in dates.iter().zip(returns) {
+        for (i, (d, &r)) in dates.iter().zip(returns).enumerate() {
             p.growth *= 1.0 + r;
             p.sum += r;
             p.max = p.max.max(r);
@@ -156,7 +158,7 @@ impl FirstPass {
             if !ruined {
                 cum_log += r.ln_1p();
                 log_sum += cum_log;
-                log_wealth.push(cum_log);
+                log_slots[i] = cum_log;
             }
         }
         months.close();
