@@ -23,12 +23,22 @@ impl MonthCursor {
         }
     }
 
+    /// Moves to `d`; true when its month differs from the previous date's.
     #[inline]
-    pub(crate) fn at(&mut self, d: NaiveDate) -> (i32, u32) {
-        if d >= self.next || d < self.start {
+    pub(crate) fn advance(&mut self, d: NaiveDate) -> bool {
+        let moved = d >= self.next || d < self.start;
+        if moved {
             self.enter(d);
         }
-        (self.year, self.month0)
+        moved
+    }
+
+    pub(crate) fn year(&self) -> i32 {
+        self.year
+    }
+
+    pub(crate) fn month0(&self) -> u32 {
+        self.month0
     }
 
     /// Moves to the month of `d` (once per month of a run).

@@ -40,8 +40,12 @@ pub struct YearRow {
 pub fn monthly(daily: &Daily) -> Vec<MonthlyRow> {
     let mut out: Vec<MonthlyRow> = Vec::new();
     let mut cal = MonthCursor::new();
-    for (d, r) in daily.date.iter().zip(&daily.daily_return) {
-        let (year, month0) = cal.at(*d);
+    let n = daily.date.len().min(daily.daily_return.len());
+    let (dates, rets) = (&daily.date[..n], &daily.daily_return[..n]);
+    let mut i = 0;
+    while i < n {
+        cal.advance(dates[i]);
+        let (year, month0) = (cal.year(), cal.month0());
         if out.last().is_none_or(|row| row.year != year) {
             out.push(MonthlyRow {
                 year,
@@ -49,11 +53,21 @@ pub fn monthly(daily: &Daily) -> Vec<MonthlyRow> {
                 year_return: 0.0,
             });
         }
-        if let Some(row) = out.last_mut() {
-            let slot = &mut row.months[month0 as usize];
-            *slot = Some((1.0 + slot.unwrap_or(0.0)) * (1.0 + r) - 1.0);
-            row.year_return = (1.0 + row.year_return) * (1.0 + r) - 1.0;
+        let Some(row) = out.last_mut() else { break };
+        // Compound the month's rows in locals and store once (same operations per row).
+        let slot = &mut row.months[month0 as usize];
+        let (mut month, mut year_return) = (slot.unwrap_or(0.0), row.year_return);
+        loop {
+            let r = rets[i];
+            month = (1.0 + month) * (1.0 + r) - 1.0;
+            year_return = (1.0 + year_return) * (1.0 + r) - 1.0;
+            i += 1;
+            if i == n || cal.advance(dates[i]) {
+                break;
+            }
         }
+        *slot = Some(month);
+        row.year_return = year_return;
     }
     out
 }

@@ -125,8 +125,8 @@ pub(crate) fn compute(
         final_wealth,
         total_deficit,
         leverage_mean: t.leverage_mean(),
-        leverage_min: t.leverage_min,
-        leverage_max: t.leverage_max,
+        leverage_min: (t.leverage_days > 0).then_some(t.leverage_min),
+        leverage_max: (t.leverage_days > 0).then_some(t.leverage_max),
         leverage_std: t.leverage_std(&daily.leverage),
         rebalances: t.rebalances as u32,
         avg_days_between_rebalances: (t.rebalances >= 2)
@@ -163,8 +163,9 @@ struct DailyTotals {
     /// Days with a leverage (in position with positive equity), their sum and extremes.
     leverage_days: usize,
     leverage_sum: f64,
-    leverage_min: Option<f64>,
-    leverage_max: Option<f64>,
+    /// Meaningful only when `leverage_days > 0`.
+    leverage_min: f64,
+    leverage_max: f64,
 }
 
 impl DailyTotals {
@@ -190,8 +191,8 @@ impl DailyTotals {
             max_equity: 0.0,
             leverage_days: 0,
             leverage_sum: -0.0,
-            leverage_min: None,
-            leverage_max: None,
+            leverage_min: 0.0,
+            leverage_max: 0.0,
         };
         for i in 0..n {
             t.interest += interest[i];
@@ -211,10 +212,15 @@ impl DailyTotals {
             }
             t.max_equity = t.max_equity.max(equity[i]);
             if let Some(l) = leverage[i] {
-                t.leverage_days += 1;
                 t.leverage_sum += l;
-                t.leverage_min = Some(t.leverage_min.map_or(l, |m| m.min(l)));
-                t.leverage_max = Some(t.leverage_max.map_or(l, |m| m.max(l)));
+                // `reduce` semantics: the first value, then `min`/`max` with each next one.
+                if t.leverage_days == 0 {
+                    (t.leverage_min, t.leverage_max) = (l, l);
+                } else {
+                    t.leverage_min = t.leverage_min.min(l);
+                    t.leverage_max = t.leverage_max.max(l);
+                }
+                t.leverage_days += 1;
             }
         }
         t

@@ -45,39 +45,28 @@ pub(crate) struct FirstPass {
 }
 
 /// Compounded growth of the calendar period being accumulated, and the best/worst so far.
-struct Periods<K> {
-    key: Option<K>,
+struct Periods {
     growth: f64,
     best: f64,
     worst: f64,
 }
 
-impl<K: PartialEq + Copy> Periods<K> {
+impl Periods {
     fn new() -> Self {
         Periods {
-            key: None,
             growth: 1.0,
             best: f64::NEG_INFINITY,
             worst: f64::INFINITY,
         }
     }
 
-    fn add(&mut self, key: K, r: f64) {
-        if self.key == Some(key) {
-            self.growth *= 1.0 + r;
-        } else {
-            self.close();
-            self.key = Some(key);
-            self.growth = 1.0 + r;
-        }
-    }
-
+    /// Ends the current period (periods are closed in date order).
     fn close(&mut self) {
-        if self.key.is_some() {
-            let g = self.growth - 1.0;
-            self.best = self.best.max(g);
-            self.worst = self.worst.min(g);
-        }
+        let g = self.growth - 1.0;
+        self.best = self.best.max(g);
+        self.worst = self.worst.min(g);
+        // `1·(1 + r)` is `1 + r` exactly: restarting at 1 equals starting at the first factor.
+        self.growth = 1.0;
     }
 }
 
@@ -111,11 +100,7 @@ impl FirstPass {
         let mut months = Periods::new();
         let mut years = Periods::new();
         let mut cal = MonthCursor::new();
-        // Written by index (cheaper than a push per row); discarded if a return is ≤ −100 %.
-        let mut log_wealth = vec![0.0; n];
-        let log_slots = &mut log_wealth[..n];
-        let (mut cum_log, mut log_sum) = (0.0_f64, -0.0_f64);
-        let mut ruined = false;
+        let mut year: Option<i32> = None;
         for (i, (d, &r)) in dates.iter().zip(returns).enumerate() {
             p.growth *= 1.0 + r;
             p.sum += r;
@@ -151,25 +136,50 @@ impl FirstPass {
             if x < 0.0 {
                 p.down_ss += x * x;
             }
-            let (year, month0) = cal.at(*d);
-            months.add((year, month0), r);
-            years.add(year, r);
-            ruined |= r <= -1.0;
-            if !ruined {
-                cum_log += r.ln_1p();
-                log_sum += cum_log;
-                log_slots[i] = cum_log;
+            if cal.advance(*d) {
+                if i > 0 {
+                    months.close();
+                }
+                if year != Some(cal.year()) {
+                    if i > 0 {
+                        years.close();
+                    }
+                    year = Some(cal.year());
+                }
             }
+            months.growth *= 1.0 + r;
+            years.growth *= 1.0 + r;
         }
-        months.close();
-        years.close();
+        if n > 0 {
+            months.close();
+            years.close();
+        }
         p.best_month = months.best;
         p.worst_month = months.worst;
         p.best_year = years.best;
         p.worst_year = years.worst;
-        p.log_wealth = (!ruined).then_some((log_wealth, log_sum));
+        p.log_wealth = log_wealth(returns);
         p
     }
+}
+
+/// Cumulative `ln(1 + r)` and its sum, or `None` when some return is ≤ −100 %. A loop of its
+/// own: `ln_1p` is a libm call, and around a call every float accumulator of the fused pass
+/// would have to be spilled and reloaded.
+fn log_wealth(returns: &[f64]) -> Option<(Vec<f64>, f64)> {
+    if returns.iter().any(|r| *r <= -1.0) {
+        return None;
+    }
+    let mut cum = 0.0_f64;
+    let y: Vec<f64> = returns
+        .iter()
+        .map(|r| {
+            cum += r.ln_1p();
+            cum
+        })
+        .collect();
+    let sum = y.iter().sum::<f64>();
+    Some((y, sum))
 }
 
 /// Central moments of the returns, the spread of the excess returns, and stability's sums of
