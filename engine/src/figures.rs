@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::backtest::{BacktestResult, EventKind, Mode};
-use crate::metrics::rolling_vol_sharpe;
+use crate::metrics::rolling_vol_sharpe_padded;
 
 pub const ROLLING_WINDOW: usize = 126;
 
@@ -138,16 +138,12 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn rolling(&mut self) -> &Rolling {
+    fn rolling(&mut self) -> &mut Rolling {
         let r = self.r;
         self.rolling.get_or_insert_with(|| {
             let rets = r.daily.daily_return.get(1..).unwrap_or(&[]);
-            let (v, s) = rolling_vol_sharpe(rets, ROLLING_WINDOW);
-            // Row 0 has no return; keep the series aligned with the dates.
-            (
-                std::iter::once(None).chain(v).collect(),
-                std::iter::once(None).chain(s).collect(),
-            )
+            // Row 0 has no return; one leading gap keeps the series aligned with the dates.
+            rolling_vol_sharpe_padded(rets, ROLLING_WINDOW, 1)
         })
     }
 }
@@ -184,12 +180,13 @@ pub fn build_figures(result: &BacktestResult, names: &[FigureName]) -> Vec<(Figu
             FigureName::Cushion => cushion(&ctx),
             FigureName::MonthlyHeatmap => monthly_heatmap(&ctx),
             FigureName::RollingVolatility => {
-                let vol = ctx.rolling().0.clone();
+                // Each rolling series feeds one figure (duplicates are skipped): move it.
+                let vol = std::mem::take(&mut ctx.rolling().0);
                 figure(
                     vec![line(
                         "126-day volatility",
                         &ctx.x,
-                        opt_nums(&vol),
+                        Column::Optional(vol),
                         json!({}),
                     )],
                     layout(
@@ -200,9 +197,14 @@ pub fn build_figures(result: &BacktestResult, names: &[FigureName]) -> Vec<(Figu
                 )
             }
             FigureName::RollingSharpe => {
-                let sh = ctx.rolling().1.clone();
+                let sh = std::mem::take(&mut ctx.rolling().1);
                 figure(
-                    vec![line("126-day Sharpe", &ctx.x, opt_nums(&sh), json!({}))],
+                    vec![line(
+                        "126-day Sharpe",
+                        &ctx.x,
+                        Column::Optional(sh),
+                        json!({}),
+                    )],
                     layout("Rolling 126-day Sharpe ratio", "Sharpe", None),
                 )
             }

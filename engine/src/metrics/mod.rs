@@ -12,6 +12,7 @@ mod series;
 
 use passes::{FirstPass, SecondPass};
 use series::r_squared;
+pub(crate) use series::rolling_vol_sharpe_padded;
 pub use series::{
     DrawdownEpisode, compound_by, drawdown_episodes, drawdown_series, mean, quantile_select,
     quantile_sorted, rolling_vol_sharpe, std,

@@ -177,17 +177,34 @@ pub(crate) fn r_squared(sxy: f64, sxx: f64, syy: f64) -> Option<f64> {
 /// re-anchored exactly every `window` rows so rounding drift cannot build up; a window of
 /// identical values has variance exactly 0, as in pandas.
 pub fn rolling_vol_sharpe(returns: &[f64], window: usize) -> (Vec<Option<f64>>, Vec<Option<f64>>) {
+    rolling_vol_sharpe_padded(returns, window, 0)
+}
+
+/// [`rolling_vol_sharpe`] with `pad` leading `None`s, so a caller aligning the series with rows
+/// that have no return (the figures' first day) needs no second copy.
+pub(crate) fn rolling_vol_sharpe_padded(
+    returns: &[f64],
+    window: usize,
+    pad: usize,
+) -> (Vec<Option<f64>>, Vec<Option<f64>>) {
     let n = returns.len();
-    let mut vol = vec![None; n];
-    let mut sh = vec![None; n];
+    let mut vol_padded = vec![None; n + pad];
+    let mut sh_padded = vec![None; n + pad];
     if window < 2 || n < window {
-        return (vol, sh);
+        return (vol_padded, sh_padded);
     }
+    let vol = &mut vol_padded[pad..];
+    let sh = &mut sh_padded[pad..];
     let ann = PERIODS.sqrt();
     let w = window as f64;
     let (mut mu, mut m2) = (0.0_f64, 0.0_f64);
     let mut same_run = 0usize;
+    // Rows until the next exact re-anchoring (`end % window == 0`), counted down instead of an
+    // integer division per row.
+    let mut until_anchor = 0usize;
     for end in 0..n {
+        let anchor = until_anchor == 0;
+        until_anchor = if anchor { window - 1 } else { until_anchor - 1 };
         let x = returns[end];
         same_run = if end > 0 && returns[end - 1] == x {
             same_run + 1
@@ -197,7 +214,7 @@ pub fn rolling_vol_sharpe(returns: &[f64], window: usize) -> (Vec<Option<f64>>, 
         if end + 1 < window {
             continue;
         }
-        if end >= window && end % window != 0 {
+        if end >= window && !anchor {
             // Slide: remove the oldest value, then add the newest.
             let old = returns[end - window];
             let k = w - 1.0;
@@ -223,5 +240,5 @@ pub fn rolling_vol_sharpe(returns: &[f64], window: usize) -> (Vec<Option<f64>>, 
             sh[end] = Some(mu / s * ann).filter(|v| v.is_finite());
         }
     }
-    (vol, sh)
+    (vol_padded, sh_padded)
 }
