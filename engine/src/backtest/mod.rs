@@ -122,7 +122,7 @@ pub fn run_backtest(
         }
         InterestModel::Fixed { rate_pct } => vec![rate_pct; dates.len()],
     };
-    let out = sim::simulate(&r, margin_rate, fed_funds, on_progress, cancel)
+    let out = sim::simulate(&r, &margin_rate, fed_funds, on_progress, cancel)
         .map_err(|_| BacktestError::Cancelled)?;
     let daily = out.daily;
     // Safety net: PRICE_RANGE makes this unreachable for validated data, but no non-finite

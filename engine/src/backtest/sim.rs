@@ -34,7 +34,7 @@ pub(crate) struct Cancelled;
 
 pub(crate) fn simulate(
     r: &Resolved<'_>,
-    margin_rate_pct: Vec<f64>,
+    margin_rate_pct: &[f64],
     fed_funds_pct: &[f64],
     on_progress: &mut dyn FnMut(&Progress),
     cancel: &AtomicBool,
@@ -52,12 +52,13 @@ pub(crate) fn simulate(
     let s = o.liquidation_slippage_bps / 1e4;
     let m_star = m + o.restore_buffer;
 
-    // The loop writes only what the state machine decides (`Recorded`), by index into
-    // zero-filled columns: an indexed store is a fraction of a `push` (no capacity check, no
-    // length update through memory). Everything that follows from those columns is filled in
-    // straight-line passes afterwards (`Recorded::into_daily`).
-    let mut rec = Recorded::zeroed(rows);
-    let cols = rec.columns(rows);
+    // All 28 columns are allocated up front. The loop writes only what the state machine
+    // decides (`RecordedCols`), by index into zero-filled columns: an indexed store is a
+    // fraction of a `push` (no capacity check, no length update through memory). Everything
+    // that follows from those columns is appended afterwards in straight-line passes
+    // (`derive_columns`).
+    let mut daily = Daily::with_capacity(rows);
+    let cols = RecordedCols::zeroed(&mut daily, rows);
     let mut rounds = Vec::new();
     let mut events = Vec::new();
 
@@ -342,7 +343,8 @@ pub(crate) fn simulate(
         }
     }
 
-    let daily = rec.into_daily(
+    derive_columns(
+        &mut daily,
         &ds.dates[r.start..=r.end],
         &ds.close[r.start..=r.end],
         fed_funds_pct,
@@ -378,26 +380,8 @@ pub(crate) fn simulate(
     })
 }
 
-/// The columns the state machine writes, one slot per row, zero-filled up front.
-struct Recorded {
-    status: Vec<Status>,
-    in_position: Vec<bool>,
-    wait_days_remaining: Vec<u32>,
-    round: Vec<u32>,
-    days_in_position: Vec<u32>,
-    shares: Vec<f64>,
-    loan: Vec<f64>,
-    equity: Vec<f64>,
-    wealth: Vec<f64>,
-    contributed: Vec<f64>,
-    flow: Vec<f64>,
-    daily_interest: Vec<f64>,
-    dividend: Vec<f64>,
-    transaction_cost: Vec<f64>,
-}
-
-/// Mutable views of [`Recorded`], each exactly `rows` long so the loop's indexing `[i]` for
-/// `i < rows` needs no bounds check.
+/// Mutable views of the columns the state machine writes, each exactly `rows` long so the
+/// loop's indexing `[i]` for `i < rows` needs no bounds check.
 struct RecordedCols<'a> {
     status: &'a mut [Status],
     in_position: &'a mut [bool],
@@ -415,119 +399,120 @@ struct RecordedCols<'a> {
     transaction_cost: &'a mut [f64],
 }
 
-impl Recorded {
-    fn zeroed(rows: usize) -> Recorded {
-        Recorded {
-            status: vec![Status::Holding; rows],
-            in_position: vec![false; rows],
-            wait_days_remaining: vec![0; rows],
-            round: vec![0; rows],
-            days_in_position: vec![0; rows],
-            shares: vec![0.0; rows],
-            loan: vec![0.0; rows],
-            equity: vec![0.0; rows],
-            wealth: vec![0.0; rows],
-            contributed: vec![0.0; rows],
-            flow: vec![0.0; rows],
-            daily_interest: vec![0.0; rows],
-            dividend: vec![0.0; rows],
-            transaction_cost: vec![0.0; rows],
+impl RecordedCols<'_> {
+    /// Zero-fills the recorded columns of `daily` (allocated with capacity `rows`).
+    fn zeroed(daily: &mut Daily, rows: usize) -> RecordedCols<'_> {
+        fn fill<T: Clone>(v: &mut Vec<T>, rows: usize, x: T) -> &mut [T] {
+            v.resize(rows, x);
+            &mut v[..rows]
         }
-    }
-
-    fn columns(&mut self, rows: usize) -> RecordedCols<'_> {
         RecordedCols {
-            status: &mut self.status[..rows],
-            in_position: &mut self.in_position[..rows],
-            wait_days_remaining: &mut self.wait_days_remaining[..rows],
-            round: &mut self.round[..rows],
-            days_in_position: &mut self.days_in_position[..rows],
-            shares: &mut self.shares[..rows],
-            loan: &mut self.loan[..rows],
-            equity: &mut self.equity[..rows],
-            wealth: &mut self.wealth[..rows],
-            contributed: &mut self.contributed[..rows],
-            flow: &mut self.flow[..rows],
-            daily_interest: &mut self.daily_interest[..rows],
-            dividend: &mut self.dividend[..rows],
-            transaction_cost: &mut self.transaction_cost[..rows],
+            status: fill(&mut daily.status, rows, Status::Holding),
+            in_position: fill(&mut daily.in_position, rows, false),
+            wait_days_remaining: fill(&mut daily.wait_days_remaining, rows, 0),
+            round: fill(&mut daily.round, rows, 0),
+            days_in_position: fill(&mut daily.days_in_position, rows, 0),
+            shares: fill(&mut daily.shares, rows, 0.0),
+            loan: fill(&mut daily.loan, rows, 0.0),
+            equity: fill(&mut daily.equity, rows, 0.0),
+            wealth: fill(&mut daily.wealth, rows, 0.0),
+            contributed: fill(&mut daily.contributed, rows, 0.0),
+            flow: fill(&mut daily.flow, rows, 0.0),
+            daily_interest: fill(&mut daily.daily_interest, rows, 0.0),
+            dividend: fill(&mut daily.dividend, rows, 0.0),
+            transaction_cost: fill(&mut daily.transaction_cost, rows, 0.0),
         }
     }
+}
 
-    /// The full daily table. Every derived value is computed with exactly the operations the
-    /// per-row definition uses (`V = n·P`, `E − m·V`, the wealth index `Π(1 + r)`, …), so the
-    /// columns are bit-identical to computing them inside the loop.
-    fn into_daily(
-        self,
-        dates: &[chrono::NaiveDate],
-        price: &[f64],
-        fed_funds_pct: &[f64],
-        margin_rate_pct: Vec<f64>,
-        m: f64,
-    ) -> Daily {
-        let Recorded {
-            status,
-            in_position,
-            wait_days_remaining,
-            round,
-            days_in_position,
-            shares,
-            loan,
-            equity,
-            wealth,
-            contributed,
-            flow,
-            daily_interest,
-            dividend,
-            transaction_cost,
-        } = self;
-        // Out of position `shares` is 0, so `n·P` is the recorded 0 as well.
-        let position_value: Vec<f64> = shares.iter().zip(price).map(|(n, p)| n * p).collect();
-        let maintenance_required: Vec<f64> = position_value.iter().map(|v| m * v).collect();
-        let rows = || {
-            in_position
-                .iter()
-                .zip(&equity)
-                .zip(&position_value)
-                .map(|((in_pos, e), v)| (*in_pos, *e, *v))
-        };
-        let cushion: Vec<Option<f64>> = rows()
-            .zip(&maintenance_required)
-            .map(|((in_pos, e, _), mv)| in_pos.then_some(e - mv))
-            .collect();
-        let cushion_pct: Vec<Option<f64>> = rows()
-            .zip(&cushion)
+/// Appends the columns that follow from the recorded ones. Every derived value is computed
+/// with exactly the operations the per-row definition uses (`V = n·P`, `E − m·V`, the wealth
+/// index `Π(1 + r)`, …), so the columns are bit-identical to computing them inside the loop.
+/// The iterators have exact lengths, so `extend` writes without per-element capacity checks.
+fn derive_columns(
+    daily: &mut Daily,
+    dates: &[chrono::NaiveDate],
+    price: &[f64],
+    fed_funds_pct: &[f64],
+    margin_rate_pct: &[f64],
+    m: f64,
+) {
+    let Daily {
+        date,
+        price: price_col,
+        in_position,
+        fed_funds_rate,
+        margin_rate,
+        shares,
+        position_value,
+        loan,
+        equity,
+        wealth,
+        flow,
+        maintenance_required,
+        cushion,
+        cushion_pct,
+        margin_call_price,
+        leverage,
+        daily_interest,
+        cumulative_interest,
+        dividend,
+        cumulative_dividends,
+        daily_return,
+        drawdown,
+        ..
+    } = daily;
+    date.extend_from_slice(dates);
+    price_col.extend_from_slice(price);
+    fed_funds_rate.extend_from_slice(fed_funds_pct);
+    margin_rate.extend_from_slice(margin_rate_pct);
+    // Out of position `shares` is 0, so `n·P` is the recorded 0 as well.
+    position_value.extend(shares.iter().zip(price).map(|(n, p)| n * p));
+    maintenance_required.extend(position_value.iter().map(|v| m * v));
+    let rows = || {
+        in_position
+            .iter()
+            .zip(equity.iter())
+            .zip(position_value.iter())
+            .map(|((in_pos, e), v)| (*in_pos, *e, *v))
+    };
+    cushion.extend(
+        rows()
+            .zip(maintenance_required.iter())
+            .map(|((in_pos, e, _), mv)| in_pos.then_some(e - mv)),
+    );
+    cushion_pct.extend(
+        rows()
+            .zip(cushion.iter())
             .map(|((in_pos, e, _), c)| match c {
                 Some(c) if in_pos && e > 0.0 => Some(c / e * 100.0),
                 _ => None,
-            })
-            .collect();
-        let margin_call_price: Vec<Option<f64>> = in_position
+            }),
+    );
+    margin_call_price.extend(
+        in_position
             .iter()
-            .zip(&shares)
-            .zip(&loan)
-            .map(|((in_pos, n), d)| (*in_pos && *n > 0.0).then(|| d / (n * (1.0 - m))))
-            .collect();
-        let leverage: Vec<Option<f64>> = rows()
-            .map(|(in_pos, e, v)| (in_pos && e > 0.0).then(|| v / e))
-            .collect();
-        let running_sum = |x: &[f64]| -> Vec<f64> {
-            let mut acc = 0.0;
-            x.iter()
-                .map(|v| {
-                    acc += v;
-                    acc
-                })
-                .collect()
-        };
-        let cumulative_interest = running_sum(&daily_interest);
-        let cumulative_dividends = running_sum(&dividend);
-        // Time-weighted return net of the day's external flow, and the drawdown of its wealth
-        // index (starting at 1, the first peak).
-        let mut prev_w = 0.0_f64;
-        let daily_return: Vec<f64> = wealth
+            .zip(shares.iter())
+            .zip(loan.iter())
+            .map(|((in_pos, n), d)| (*in_pos && *n > 0.0).then(|| d / (n * (1.0 - m)))),
+    );
+    leverage.extend(rows().map(|(in_pos, e, v)| (in_pos && e > 0.0).then(|| v / e)));
+    let running_sum = |out: &mut Vec<f64>, x: &[f64]| {
+        let mut acc = 0.0;
+        out.extend(x.iter().map(|v| {
+            acc += v;
+            acc
+        }));
+    };
+    running_sum(cumulative_interest, daily_interest);
+    running_sum(cumulative_dividends, dividend);
+    // Time-weighted return net of the day's external flow, and the drawdown of its wealth
+    // index (starting at 1, the first peak).
+    let mut prev_w = 0.0_f64;
+    daily_return.extend(
+        wealth
             .iter()
-            .zip(&flow)
+            .zip(flow.iter())
             .enumerate()
             .map(|(i, (w, flow))| {
                 let ret = if i == 0 || prev_w <= 0.0 {
@@ -537,50 +522,16 @@ impl Recorded {
                 };
                 prev_w = *w;
                 ret
-            })
-            .collect();
-        let (mut wealth_index, mut peak) = (1.0_f64, 1.0_f64);
-        let drawdown: Vec<f64> = daily_return
-            .iter()
-            .map(|ret| {
-                wealth_index *= 1.0 + ret;
-                peak = peak.max(wealth_index);
-                if peak > 0.0 {
-                    wealth_index / peak - 1.0
-                } else {
-                    0.0
-                }
-            })
-            .collect();
-        Daily {
-            date: dates.to_vec(),
-            price: price.to_vec(),
-            status,
-            in_position,
-            wait_days_remaining,
-            round,
-            days_in_position,
-            fed_funds_rate: fed_funds_pct.to_vec(),
-            margin_rate: margin_rate_pct,
-            shares,
-            position_value,
-            loan,
-            equity,
-            wealth,
-            contributed,
-            flow,
-            maintenance_required,
-            cushion,
-            cushion_pct,
-            margin_call_price,
-            leverage,
-            daily_interest,
-            cumulative_interest,
-            dividend,
-            cumulative_dividends,
-            transaction_cost,
-            daily_return,
-            drawdown,
+            }),
+    );
+    let (mut wealth_index, mut peak) = (1.0_f64, 1.0_f64);
+    drawdown.extend(daily_return.iter().map(|ret| {
+        wealth_index *= 1.0 + ret;
+        peak = peak.max(wealth_index);
+        if peak > 0.0 {
+            wealth_index / peak - 1.0
+        } else {
+            0.0
         }
-    }
+    }));
 }
