@@ -25,15 +25,24 @@ async fn one(url: String, session: String, token: Option<String>) -> anyhow::Res
         .headers_mut()
         .insert("sec-websocket-protocol", "graphql-transport-ws".parse()?);
     let (mut socket, _) = connect_async(request).await?;
-    let payload = token.map_or(json!({}), |t| json!({"authorization": format!("Bearer {t}")}));
+    let payload = token.map_or(
+        json!({}),
+        |t| json!({"authorization": format!("Bearer {t}")}),
+    );
     socket
-        .send(Message::Text(json!({"type": "connection_init", "payload": payload}).to_string().into()))
+        .send(Message::Text(
+            json!({"type": "connection_init", "payload": payload})
+                .to_string()
+                .into(),
+        ))
         .await?;
     let query = "subscription($id: UUID!) { backtestProgress(sessionId: $id) { kind percent } }";
     let mut out = Outcome::default();
     let mut subscribed = false;
     while let Some(message) = tokio::time::timeout(Duration::from_secs(120), socket.next()).await? {
-        let Message::Text(text) = message? else { continue };
+        let Message::Text(text) = message? else {
+            continue;
+        };
         let value: Value = serde_json::from_str(&text)?;
         match value["type"].as_str() {
             Some("connection_ack") if !subscribed => {
@@ -41,7 +50,11 @@ async fn one(url: String, session: String, token: Option<String>) -> anyhow::Res
                 let start = json!({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": {"id": session}}});
                 socket.send(Message::Text(start.to_string().into())).await?;
             }
-            Some("ping") => socket.send(Message::Text(r#"{"type":"pong"}"#.into())).await?,
+            Some("ping") => {
+                socket
+                    .send(Message::Text(r#"{"type":"pong"}"#.into()))
+                    .await?
+            }
             Some("next") => match value["payload"]["data"]["backtestProgress"]["kind"].as_str() {
                 Some("SNAPSHOT") => out.snapshot = true,
                 Some("PROGRESS") => out.progress += 1,
