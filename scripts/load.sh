@@ -8,6 +8,8 @@
 # the server on 127.0.0.1:18000 with a fresh database (SQLite by default; with DATABASE_URL
 # the database named there is dropped and re-created), and runs:
 #   1. cold runBacktest (15 years, a new input every request), summary only   - latency
+#      a. back to back (the cache writer falls behind: results beyond its queue stay in memory)
+#      b. one every 50 ms (every result also reaches Redis and the table)
 #   2. cached runBacktest (the same input), summary only                      - latency
 #   3. savedResults(first: 20) for a user with 50 saved results               - throughput
 #   4. 1,000 concurrent backtestProgress subscriptions to one slow run        - server RSS
@@ -23,7 +25,8 @@ if [[ -z "${SKIP_BUILD:-}" ]]; then
   cargo build -q --release -p api
   cargo build -q --release -p tests --bin ws_load
 fi
-BIN=target/release/margin-api
+TARGET=${CARGO_TARGET_DIR:-target}
+BIN=$TARGET/release/margin-api
 if [[ -n "${DATABASE_URL:-}" ]]; then
   db_name=${DATABASE_URL##*/}; admin_url=${DATABASE_URL%/*}/postgres
   psql "$admin_url" -qc "DROP DATABASE IF EXISTS $db_name" -c "CREATE DATABASE $db_name" >/dev/null
@@ -45,8 +48,14 @@ gql() { curl -s -H 'content-type: application/json' ${TOKEN:+-H "authorization: 
 TOKEN=$(gql '{"query":"mutation { login(email: \"load@example.com\", password: \"load-test-password-123\") { token } }"}' | sed -E 's/.*"token":"([^"]+)".*/\1/')
 export TOKEN
 
-echo "== 1. cold 15-year runBacktest, summary only (wrk -t1 -c1 -d$DURATION)"
+cache_writes() { curl -s "$BASE/metrics" | awk '/^backtest_cache_writes_total/ {printf "%s ", $0} END {print ""}'; }
+echo "== 1a. cold 15-year runBacktest back to back, summary only (wrk -t1 -c1 -d$DURATION)"
 wrk -t1 -c1 -d"$DURATION" --latency -s scripts/load/cold.lua "$BASE" | grep -E "Latency|50%|90%|99%|Requests/sec|Non-2xx"
+echo "cache writer so far: $(cache_writes)"
+sleep 3
+echo "== 1b. cold 15-year runBacktest, one every 50 ms (wrk -t1 -c1 -d$DURATION, delay 50 ms)"
+wrk -t1 -c1 -d"$DURATION" --latency -s scripts/load/cold_paced.lua "$BASE" | grep -E "Latency|50%|90%|99%|Requests/sec|Non-2xx"
+echo "cache writer so far: $(cache_writes)"
 echo "== 2. cached 15-year runBacktest, summary only (wrk -t1 -c1 -d$DURATION)"
 gql "$(sed -n 's/^wrk.body = \[\[\(.*\)\]\]$/\1/p' scripts/load/cached.lua)" >/dev/null
 wrk -t1 -c1 -d"$DURATION" --latency -s scripts/load/cached.lua "$BASE" | grep -E "Latency|50%|90%|99%|Requests/sec|Non-2xx"
@@ -66,5 +75,5 @@ echo "server RSS before: $(rss)"
 RUN=$(gql '{"query":"mutation { runBacktest(wait: false, input: {ticker: \"QQQ\", mode: LIQUIDATION_REENTRY, startDate: \"2005-01-03\", endDate: \"2024-12-31\", leverage: 2, initialInvestment: 123456}) { sessionId } }"}' | sed -E 's/.*"sessionId":"([^"]+)".*/\1/')
 ( sleep 5; echo "server RSS with 1,000 subscriptions live: $(rss)" ) &
 ulimit -n 8192 2>/dev/null || true
-target/release/ws_load "ws://127.0.0.1:$PORT/graphql/ws" "$RUN" 1000 "$TOKEN"
+"$TARGET"/release/ws_load "ws://127.0.0.1:$PORT/graphql/ws" "$RUN" 1000 "$TOKEN"
 echo "server RSS after: $(rss)"

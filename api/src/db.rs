@@ -3,7 +3,10 @@
 use std::{path::Path, time::Duration};
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DbErr,
+    sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
+};
 
 /// Connects to `url`, creating the parent folder of a SQLite file on first start.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
@@ -20,7 +23,15 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         .min_connections(1)
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(10))
-        .sqlx_logging(false);
+        .sqlx_logging(false)
+        // WAL lets readers run beside the one writer, and NORMAL syncs at checkpoints rather
+        // than on every commit: a crash keeps the database consistent and may lose only the
+        // last commits before a power failure, never a committed row on a process crash.
+        .map_sqlx_sqlite_opts(|opts| {
+            opts.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(5))
+        });
     Database::connect(options).await
 }
 

@@ -14,6 +14,7 @@ struct Inner {
     requests: IntCounterVec,
     latency: HistogramVec,
     cache: IntCounterVec,
+    cache_writes: IntCounterVec,
 }
 
 impl Metrics {
@@ -46,10 +47,20 @@ impl Metrics {
             &["layer", "result"],
         )
         .expect("static metric definition");
+        let cache_writes = IntCounterVec::new(
+            Opts::new(
+                "backtest_cache_writes_total",
+                "Results handed to the background cache writer: queued, or skipped when its \
+                 queue was full (kept in memory only)",
+            ),
+            &["result"],
+        )
+        .expect("static metric definition");
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
             Box::new(cache.clone()),
+            Box::new(cache_writes.clone()),
         ] {
             registry
                 .register(collector)
@@ -60,6 +71,7 @@ impl Metrics {
             requests,
             latency,
             cache,
+            cache_writes,
         }))
     }
 
@@ -77,6 +89,11 @@ impl Metrics {
     pub fn cache_lookup(&self, layer: &str, hit: bool) {
         let result = if hit { "hit" } else { "miss" };
         self.0.cache.with_label_values(&[layer, result]).inc();
+    }
+
+    pub fn cache_write(&self, queued: bool) {
+        let result = if queued { "queued" } else { "skipped" };
+        self.0.cache_writes.with_label_values(&[result]).inc();
     }
 
     pub fn render(&self) -> String {

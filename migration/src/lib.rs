@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20260101_000001_accounts;
 mod m20260101_000002_margin;
 mod m20260101_000003_api_tokens;
+mod m20260101_000004_saved_payload_last;
 
 /// Upper bound of the quota counter enforced by the database; the configurable per-user quota
 /// must stay at or below it.
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260101_000001_accounts::Migration),
             Box::new(m20260101_000002_margin::Migration),
             Box::new(m20260101_000003_api_tokens::Migration),
+            Box::new(m20260101_000004_saved_payload_last::Migration),
         ]
     }
 }

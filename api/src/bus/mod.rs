@@ -213,11 +213,17 @@ impl ProgressBus {
     }
 }
 
+/// Sends queued events to Redis, everything already waiting in one pipeline: a run emits
+/// about a hundred events within a millisecond, and one round trip each would lag behind.
 async fn publish_loop(mut conn: ConnectionManager, mut queue: mpsc::Receiver<String>) {
-    while let Some(text) = queue.recv().await {
-        let mut command = redis::cmd("PUBLISH");
-        command.arg(CHANNEL).arg(text);
-        let publish = command.query_async::<i64>(&mut conn);
+    const BATCH: usize = 128;
+    let mut batch = Vec::with_capacity(BATCH);
+    while queue.recv_many(&mut batch, BATCH).await > 0 {
+        let mut pipeline = redis::pipe();
+        for text in batch.drain(..) {
+            pipeline.cmd("PUBLISH").arg(CHANNEL).arg(text).ignore();
+        }
+        let publish = pipeline.query_async::<()>(&mut conn);
         match tokio::time::timeout(Duration::from_millis(500), publish).await {
             Ok(Ok(_)) => {}
             Ok(Err(err)) => tracing::debug!(error = %err, "progress publish to Redis failed"),

@@ -29,7 +29,8 @@ use entity::backtest_cache;
 use flate2::{Compression, read::GzDecoder, write::GzEncoder};
 use redis::aio::ConnectionManager;
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, sea_query::OnConflict,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
+    sea_query::{Expr, OnConflict, Query},
 };
 use tokio::sync::mpsc;
 
@@ -40,7 +41,9 @@ pub use breaker::CircuitBreaker;
 const REDIS_PREFIX: &str = "margin:bt:";
 /// Redis calls slower than this count as failures (misses).
 const REDIS_TIMEOUT: Duration = Duration::from_millis(250);
-const WRITE_QUEUE: usize = 256;
+/// Results waiting for the background writer. Each holds a whole result in memory, so the
+/// bound is small: when it is full a result stays in memory only (it can be recomputed).
+const WRITE_QUEUE: usize = 32;
 
 /// Where a lookup found its result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -195,8 +198,10 @@ impl ResultCache {
     pub async fn put(&self, result: Arc<BacktestResult>) {
         let key = key_of(&result);
         self.0.memory.insert(key, result.clone()).await;
-        if self.0.writes.try_send(result).is_err() {
-            tracing::warn!("cache write queue full: result kept in memory only");
+        let queued = self.0.writes.try_send(result).is_ok();
+        self.0.metrics.cache_write(queued);
+        if !queued {
+            tracing::debug!("cache write queue full: result kept in memory only");
         }
     }
 
@@ -228,23 +233,25 @@ async fn writer(cache: std::sync::Weak<Inner>, mut queue: mpsc::Receiver<Arc<Bac
             let result = result.clone();
             tokio::task::spawn_blocking(move || encode(&result)).await
         };
-        let Ok(Some((value, compressed))) = encoded else {
+        let Ok(Some((json, compressed))) = encoded else {
             tracing::warn!("could not encode a backtest result for the cache");
             continue;
         };
         if let Some(redis) = &inner.redis {
             redis_set_raw(redis, &key, compressed, inner.ttl).await;
         }
-        if let Err(err) = table_put(&inner.db, &key, &result, value, inner.ttl).await {
+        if let Err(err) = table_put(&inner.db, &key, &result, json, inner.ttl).await {
             tracing::warn!(error = %err, "could not store a backtest result in the cache table");
         }
     }
 }
 
-fn encode(result: &BacktestResult) -> Option<(serde_json::Value, Vec<u8>)> {
-    let value = serde_json::to_value(result).ok()?;
-    let bytes = serde_json::to_vec(&value).ok()?;
-    Some((value, compress(&bytes)?))
+/// The JSON text (for the table) and its compressed form (for Redis), serialised once: a
+/// `serde_json::Value` of a 15-year result is a quarter of a million small allocations.
+fn encode(result: &BacktestResult) -> Option<(String, Vec<u8>)> {
+    let json = serde_json::to_string(result).ok()?;
+    let compressed = compress(json.as_bytes())?;
+    Some((json, compressed))
 }
 
 fn compress(bytes: &[u8]) -> Option<Vec<u8>> {
@@ -415,38 +422,55 @@ async fn table_get_many(
     out
 }
 
+/// Upserts the row with the result's JSON text bound as it is (PostgreSQL casts it to jsonb),
+/// so the text is not parsed back into a tree just to be written.
 async fn table_put(
     db: &DatabaseConnection,
     key: &str,
     result: &BacktestResult,
-    value: serde_json::Value,
+    json: String,
     ttl: Duration,
 ) -> ApiResult<()> {
+    use backtest_cache::Column;
     let now = Utc::now();
     let expires = now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::days(1));
     let parameters = serde_json::to_value(&result.input).unwrap_or_default();
-    let row = backtest_cache::ActiveModel {
-        cache_key: Set(key.to_string()),
-        etf: Set(result.input.ticker.clone()),
-        mode: Set(result.input.mode.as_str().to_string()),
-        parameters: Set(parameters),
-        results: Set(value),
-        created_at: Set(now),
-        expires_at: Set(expires),
-        ..Default::default()
+    let results = match db.get_database_backend() {
+        DbBackend::Postgres => Expr::cust_with_values("CAST($1 AS jsonb)", [json]),
+        _ => Expr::value(json),
     };
-    backtest_cache::Entity::insert(row)
+    let mut insert = Query::insert();
+    insert
+        .into_table(backtest_cache::Entity)
+        .columns([
+            Column::CacheKey,
+            Column::Etf,
+            Column::Mode,
+            Column::Parameters,
+            Column::Results,
+            Column::CreatedAt,
+            Column::ExpiresAt,
+        ])
+        .values([
+            Expr::value(key.to_string()),
+            Expr::value(result.input.ticker.clone()),
+            Expr::value(result.input.mode.as_str().to_string()),
+            Expr::value(parameters),
+            results,
+            Expr::value(now),
+            Expr::value(expires),
+        ])
+        .map_err(crate::error::ApiError::internal)?
         .on_conflict(
-            OnConflict::column(backtest_cache::Column::CacheKey)
+            OnConflict::column(Column::CacheKey)
                 .update_columns([
-                    backtest_cache::Column::Results,
-                    backtest_cache::Column::Parameters,
-                    backtest_cache::Column::CreatedAt,
-                    backtest_cache::Column::ExpiresAt,
+                    Column::Results,
+                    Column::Parameters,
+                    Column::CreatedAt,
+                    Column::ExpiresAt,
                 ])
                 .to_owned(),
-        )
-        .exec_without_returning(db)
-        .await?;
+        );
+    db.execute(&insert).await?;
     Ok(())
 }

@@ -23,6 +23,7 @@ use super::{HttpState, graphql::RequestMeta};
 
 /// Close code for "going away": the server is shutting down.
 const GOING_AWAY: u16 = 1001;
+const WS_READ_BUFFER: usize = 4 * 1024;
 
 pub async fn upgrade(
     State(state): State<HttpState>,
@@ -56,8 +57,15 @@ pub async fn upgrade(
         host: text(header::HOST),
         forwarded_for: text(header::HeaderName::from_static("x-forwarded-for")),
     };
+    // Clients send small control messages, so a socket needs neither tungstenite's 128 KiB
+    // read buffer (the bulk of a held subscription's memory) nor 64 MiB messages; the body
+    // limit of POST bounds a message here too.
+    let limit = state.app.config.body_limit;
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .read_buffer_size(WS_READ_BUFFER)
+        .max_message_size(limit)
+        .max_frame_size(limit)
         .on_upgrade(move |socket| serve(socket, state, protocol, meta))
 }
 

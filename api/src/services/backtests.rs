@@ -31,7 +31,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set, sea_query::Expr,
 };
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use uuid::Uuid;
 
 use super::paging::{Cursor, Page};
@@ -141,6 +141,8 @@ struct Flight {
     cancel: AtomicBool,
     running: AtomicBool,
     participants: Mutex<Vec<Participant>>,
+    /// Rows as the flight left them, so a waiting request need not read its row back.
+    finished: Mutex<HashMap<Uuid, SessionRecord>>,
     outcome: OnceLock<Outcome>,
     done: watch::Sender<bool>,
 }
@@ -221,6 +223,7 @@ impl Backtests {
                     &normalized,
                     &key,
                     created_at,
+                    SessionStatus::Completed,
                     Some(started),
                 )
                 .await?;
@@ -229,14 +232,30 @@ impl Backtests {
                 result: Some(result),
             });
         }
+        // With a free compute slot the run starts now: the row is written as running at once
+        // instead of pending and then updated.
+        let slot = self.runner.permits.clone().try_acquire_owned().ok();
+        let initial = if slot.is_some() {
+            SessionStatus::Running
+        } else {
+            SessionStatus::Pending
+        };
         let record = self
-            .insert_session(session_id, owner, &normalized, &key, created_at, None)
+            .insert_session(
+                session_id,
+                owner,
+                &normalized,
+                &key,
+                created_at,
+                initial,
+                None,
+            )
             .await?;
         let participant = Participant {
             session: session_id,
             started,
         };
-        let flight = match self.join(&key, &normalized, Some(participant)).await {
+        let flight = match self.join(&key, &normalized, Some(participant), slot).await {
             Ok(flight) => flight,
             Err(err) => {
                 self.finish_session(
@@ -250,11 +269,12 @@ impl Backtests {
             }
         };
         if !wait {
-            let record = if flight.running.load(Ordering::Acquire) {
-                self.find_session(session_id).await?.unwrap_or(record)
-            } else {
-                record
-            };
+            let record =
+                if initial == SessionStatus::Pending && flight.running.load(Ordering::Acquire) {
+                    self.find_session(session_id).await?.unwrap_or(record)
+                } else {
+                    record
+                };
             return Ok(SessionView {
                 record,
                 result: None,
@@ -262,10 +282,14 @@ impl Backtests {
         }
         let mut done = flight.done.subscribe();
         let _ = done.wait_for(|finished| *finished).await;
-        let record = self
-            .find_session(session_id)
-            .await?
-            .ok_or(ApiError::NotFound("backtest session"))?;
+        let left = lock(&flight.finished).remove(&session_id);
+        let record = match left {
+            Some(record) => record,
+            None => self
+                .find_session(session_id)
+                .await?
+                .ok_or(ApiError::NotFound("backtest session"))?,
+        };
         let result = match (SessionStatus::parse(&record.status), flight.outcome.get()) {
             (SessionStatus::Completed, Some(Outcome::Completed(result))) => Some(result.clone()),
             _ => None,
@@ -280,6 +304,7 @@ impl Backtests {
         input: &BacktestInput,
         key: &str,
         created_at: DateTime<Utc>,
+        status: SessionStatus,
         hit_started: Option<Instant>,
     ) -> ApiResult<SessionRecord> {
         let parameters = serde_json::to_value(input).map_err(ApiError::internal)?;
@@ -292,13 +317,7 @@ impl Backtests {
             start_date: Set(input.start_date),
             end_date: Set(input.end_date),
             parameters: Set(parameters),
-            status: Set(if hit {
-                SessionStatus::Completed
-            } else {
-                SessionStatus::Pending
-            }
-            .as_str()
-            .to_string()),
+            status: Set(status.as_str().to_string()),
             cache_key: Set(Some(key.to_string())),
             cache_hit: Set(hit),
             error_message: Set(None),
@@ -312,25 +331,29 @@ impl Backtests {
         Ok(record)
     }
 
-    /// Joins the flight computing `key`, or starts one.
+    /// Joins the flight computing `key`, or starts one (on `slot`, when the caller holds a
+    /// compute slot already; a caller that joins a flight gives its slot back).
     async fn join(
         &self,
         key: &str,
         input: &BacktestInput,
         participant: Option<Participant>,
+        slot: Option<OwnedSemaphorePermit>,
     ) -> ApiResult<Arc<Flight>> {
         let session = participant.as_ref().map(|p| p.session);
-        let (flight, started) = {
+        let (flight, start) = {
             let mut flights = lock(&self.runner.flights);
             match flights.get(key) {
                 Some(existing) if !existing.cancel.load(Ordering::Acquire) => {
                     if let Some(p) = participant {
                         lock(&existing.participants).push(p);
                     }
-                    (existing.clone(), false)
+                    (existing.clone(), None)
                 }
                 _ => {
-                    if self.runner.waiting.load(Ordering::Acquire) >= self.runner.queue {
+                    if slot.is_none()
+                        && self.runner.waiting.load(Ordering::Acquire) >= self.runner.queue
+                    {
                         return Err(ApiError::RateLimited {
                             retry_after_secs: 1,
                         });
@@ -339,32 +362,45 @@ impl Backtests {
                         key: key.to_string(),
                         input: input.clone(),
                         cancel: AtomicBool::new(false),
-                        running: AtomicBool::new(false),
+                        running: AtomicBool::new(slot.is_some()),
                         participants: Mutex::new(participant.into_iter().collect()),
+                        finished: Mutex::new(HashMap::new()),
                         outcome: OnceLock::new(),
                         done: watch::channel(false).0,
                     });
-                    self.runner.waiting.fetch_add(1, Ordering::AcqRel);
+                    if slot.is_none() {
+                        self.runner.waiting.fetch_add(1, Ordering::AcqRel);
+                    }
                     flights.insert(key.to_string(), flight.clone());
-                    (flight, true)
+                    (flight, Some(slot))
                 }
             }
         };
         if let Some(session) = session {
             lock(&self.runner.by_session).insert(session, flight.clone());
-            if !started && flight.running.load(Ordering::Acquire) {
+            let inserted_running = matches!(&start, Some(Some(_)));
+            if inserted_running {
+                self.bus.publish(BusEvent::new(session, BusKind::Running));
+            } else if start.is_none() && flight.running.load(Ordering::Acquire) {
                 self.mark_running(&[session]).await;
             }
         }
-        if started {
-            tokio::spawn(self.clone().drive(flight.clone()));
+        if let Some(slot) = start {
+            tokio::spawn(self.clone().drive(flight.clone(), slot));
         }
         Ok(flight)
     }
 
-    async fn drive(self, flight: Arc<Flight>) {
-        let permit = self.runner.permits.clone().acquire_owned().await;
-        self.runner.waiting.fetch_sub(1, Ordering::AcqRel);
+    async fn drive(self, flight: Arc<Flight>, slot: Option<OwnedSemaphorePermit>) {
+        let started_on_slot = slot.is_some();
+        let permit = match slot {
+            Some(slot) => Ok(slot),
+            None => {
+                let permit = self.runner.permits.clone().acquire_owned().await;
+                self.runner.waiting.fetch_sub(1, Ordering::AcqRel);
+                permit
+            }
+        };
         let outcome = match permit {
             Err(_) => Outcome::Failed("the server is shutting down".into()),
             Ok(_) if flight.cancel.load(Ordering::Acquire) => Outcome::Cancelled,
@@ -374,12 +410,14 @@ impl Backtests {
                     drop(permit);
                     Outcome::Completed(result)
                 } else {
-                    flight.running.store(true, Ordering::Release);
-                    let sessions: Vec<Uuid> = lock(&flight.participants)
-                        .iter()
-                        .map(|p| p.session)
-                        .collect();
-                    self.mark_running(&sessions).await;
+                    if !started_on_slot {
+                        flight.running.store(true, Ordering::Release);
+                        let sessions: Vec<Uuid> = lock(&flight.participants)
+                            .iter()
+                            .map(|p| p.session)
+                            .collect();
+                        self.mark_running(&sessions).await;
+                    }
                     let outcome = self.compute(flight.clone()).await;
                     drop(permit);
                     if let Outcome::Completed(result) = &outcome {
@@ -408,10 +446,11 @@ impl Backtests {
         for p in &participants {
             match &outcome {
                 Outcome::Completed(result) => {
-                    if self
+                    if let Some(record) = self
                         .finish_session(p.session, SessionStatus::Completed, p.started, None)
                         .await
                     {
+                        lock(&flight.finished).insert(p.session, record);
                         let mut event = BusEvent::new(p.session, BusKind::Completed);
                         event.percent = Some(100.0);
                         event.summary = Some(Box::new(result.summary.clone()));
@@ -420,20 +459,22 @@ impl Backtests {
                     }
                 }
                 Outcome::Failed(message) => {
-                    if self
+                    if let Some(record) = self
                         .finish_session(p.session, SessionStatus::Error, p.started, Some(message))
                         .await
                     {
+                        lock(&flight.finished).insert(p.session, record);
                         let mut event = BusEvent::new(p.session, BusKind::Error);
                         event.message = Some(message.clone());
                         self.bus.publish(event);
                     }
                 }
                 Outcome::Cancelled => {
-                    if self
+                    if let Some(record) = self
                         .finish_session(p.session, SessionStatus::Cancelled, p.started, None)
                         .await
                     {
+                        lock(&flight.finished).insert(p.session, record);
                         self.bus
                             .publish(BusEvent::new(p.session, BusKind::Cancelled));
                     }
@@ -502,15 +543,15 @@ impl Backtests {
         }
     }
 
-    /// Moves a session that is still pending or running to a final status; false when it had
-    /// already finished (e.g. cancelled meanwhile).
+    /// Moves a session that is still pending or running to a final status and returns the
+    /// row; None when it had already finished (e.g. cancelled meanwhile).
     async fn finish_session(
         &self,
         session: Uuid,
         status: SessionStatus,
         started: Instant,
         message: Option<&str>,
-    ) -> bool {
+    ) -> Option<SessionRecord> {
         let updated = backtest_session::Entity::update_many()
             .col_expr(
                 backtest_session::Column::Status,
@@ -533,13 +574,13 @@ impl Backtests {
                 SessionStatus::Pending.as_str(),
                 SessionStatus::Running.as_str(),
             ]))
-            .exec(&self.db)
+            .exec_with_returning(&self.db)
             .await;
         match updated {
-            Ok(result) => result.rows_affected == 1,
+            Ok(mut rows) => rows.pop(),
             Err(err) => {
                 tracing::error!(error = %err, "could not finish a backtest session");
-                false
+                None
             }
         }
     }
@@ -575,6 +616,7 @@ impl Backtests {
         if self
             .finish_session(session, SessionStatus::Cancelled, started, None)
             .await
+            .is_some()
         {
             if let Some(flight) = lock(&self.runner.by_session).remove(&session) {
                 let mut participants = lock(&flight.participants);
@@ -643,7 +685,7 @@ impl Backtests {
         if now_key != key {
             return Ok(None);
         }
-        let flight = self.join(key, &normalized, None).await?;
+        let flight = self.join(key, &normalized, None, None).await?;
         let mut done = flight.done.subscribe();
         let _ = done.wait_for(|finished| *finished).await;
         Ok(match flight.outcome.get() {
