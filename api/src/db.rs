@@ -24,6 +24,9 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false)
+        // sqlx pings every connection it hands out, one extra round trip per query; ping only
+        // those idle long enough for a server, proxy or firewall to have dropped them.
+        .test_before_acquire_if_idle_for(Duration::from_secs(30))
         // WAL lets readers run beside the one writer, and NORMAL syncs at checkpoints rather
         // than on every commit: a crash keeps the database consistent and may lose only the
         // last commits before a power failure, never a committed row on a process crash.

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
 };
 
 #[derive(Clone)]
@@ -15,6 +15,7 @@ struct Inner {
     latency: HistogramVec,
     cache: IntCounterVec,
     cache_writes: IntCounterVec,
+    cache_write_queue: IntGauge,
 }
 
 impl Metrics {
@@ -56,11 +57,17 @@ impl Metrics {
             &["result"],
         )
         .expect("static metric definition");
+        let cache_write_queue = IntGauge::new(
+            "backtest_cache_write_queue",
+            "Results waiting for the background cache writer",
+        )
+        .expect("static metric definition");
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
             Box::new(cache.clone()),
             Box::new(cache_writes.clone()),
+            Box::new(cache_write_queue.clone()),
         ] {
             registry
                 .register(collector)
@@ -72,6 +79,7 @@ impl Metrics {
             latency,
             cache,
             cache_writes,
+            cache_write_queue,
         }))
     }
 
@@ -94,6 +102,14 @@ impl Metrics {
     pub fn cache_write(&self, queued: bool) {
         let result = if queued { "queued" } else { "skipped" };
         self.0.cache_writes.with_label_values(&[result]).inc();
+        if queued {
+            self.0.cache_write_queue.inc();
+        }
+    }
+
+    /// The background writer finished (or gave up on) one queued result.
+    pub fn cache_write_done(&self) {
+        self.0.cache_write_queue.dec();
     }
 
     pub fn render(&self) -> String {

@@ -228,21 +228,26 @@ pub async fn sweep(db: &DatabaseConnection) -> ApiResult<u64> {
 async fn writer(cache: std::sync::Weak<Inner>, mut queue: mpsc::Receiver<Arc<BacktestResult>>) {
     while let Some(result) = queue.recv().await {
         let Some(inner) = cache.upgrade() else { break };
-        let key = key_of(&result);
-        let encoded = {
-            let result = result.clone();
-            tokio::task::spawn_blocking(move || encode(&result)).await
-        };
-        let Ok(Some((json, compressed))) = encoded else {
-            tracing::warn!("could not encode a backtest result for the cache");
-            continue;
-        };
-        if let Some(redis) = &inner.redis {
-            redis_set_raw(redis, &key, compressed, inner.ttl).await;
-        }
-        if let Err(err) = table_put(&inner.db, &key, &result, json, inner.ttl).await {
-            tracing::warn!(error = %err, "could not store a backtest result in the cache table");
-        }
+        write_one(&inner, result).await;
+        inner.metrics.cache_write_done();
+    }
+}
+
+async fn write_one(inner: &Inner, result: Arc<BacktestResult>) {
+    let key = key_of(&result);
+    let encoded = {
+        let result = result.clone();
+        tokio::task::spawn_blocking(move || encode(&result)).await
+    };
+    let Ok(Some((json, compressed))) = encoded else {
+        tracing::warn!("could not encode a backtest result for the cache");
+        return;
+    };
+    if let Some(redis) = &inner.redis {
+        redis_set_raw(redis, &key, compressed, inner.ttl).await;
+    }
+    if let Err(err) = table_put(&inner.db, &key, &result, json, inner.ttl).await {
+        tracing::warn!(error = %err, "could not store a backtest result in the cache table");
     }
 }
 

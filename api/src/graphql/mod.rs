@@ -7,7 +7,7 @@ pub mod query;
 pub mod subscription;
 pub mod types;
 
-use async_graphql::{Schema, extensions::Tracing};
+use async_graphql::Schema;
 
 use crate::config::Config;
 
@@ -28,7 +28,8 @@ pub fn schema(config: &Config) -> AppSchema {
     .limit_depth(config.max_depth)
     .limit_complexity(config.max_complexity)
     .limit_directives(config.max_directives)
-    .extension(Tracing)
+    // No per-field tracing extension: a span for each of a page's hundreds of fields cost more
+    // than the query itself. Requests are logged and timed per operation by the HTTP layer.
     .extension(crate::auth::WriteScopeForMutations);
     if !config.introspection {
         builder = builder.disable_introspection().disable_suggestions();

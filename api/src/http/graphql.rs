@@ -5,10 +5,12 @@ use std::{net::SocketAddr, panic::AssertUnwindSafe, time::Instant};
 
 use async_graphql::{
     Request, Response, ServerError, Value,
-    parser::{parse_query, types::OperationType},
+    parser::{
+        parse_query,
+        types::{ExecutableDocument, OperationType},
+    },
 };
 use axum::{
-    Json,
     body::Bytes,
     extract::{ConnectInfo, Query, State, rejection::BytesRejection},
     http::{HeaderMap, StatusCode, header},
@@ -103,12 +105,16 @@ pub async fn post(
 }
 
 fn parse_post_body(body: &[u8]) -> Result<Request, String> {
-    let value: serde_json::Value =
-        serde_json::from_slice(body).map_err(|e| format!("malformed JSON body: {e}"))?;
-    if value.is_array() {
+    if body.trim_ascii_start().first() == Some(&b'[') {
         return Err("batched requests are not supported: send one operation per request".into());
     }
-    serde_json::from_value(value).map_err(|e| format!("not a GraphQL request: {e}"))
+    serde_json::from_slice(body).map_err(|e| {
+        if e.is_data() {
+            format!("not a GraphQL request: {e}")
+        } else {
+            format!("malformed JSON body: {e}")
+        }
+    })
 }
 
 fn is_json(headers: &HeaderMap) -> bool {
@@ -217,7 +223,13 @@ pub(crate) async fn execute(
     meta: RequestMeta,
 ) -> HttpResponse {
     let started = Instant::now();
-    let label = operation_label(&request.query, request.operation_name.as_deref());
+    let mut request = request;
+    let operation_name = request.operation_name.clone();
+    // Parsed once here; execution reuses the document.
+    let label = match request.parsed_query() {
+        Ok(document) => operation_label(document, operation_name.as_deref()),
+        Err(_) => "invalid".to_string(),
+    };
     let request_id = meta.request_id.clone();
     // The caller is resolved once per request; resolvers read it with `auth::require_*`.
     let auth = crate::auth::authenticate(&state.app, &meta.presented()).await;
@@ -233,7 +245,8 @@ pub(crate) async fn execute(
         .app
         .metrics
         .observe_request(label, outcome_label, started.elapsed().as_secs_f64());
-    let mut http_response = (status, Json(body)).into_response();
+    let json = header::HeaderValue::from_static("application/json");
+    let mut http_response = (status, [(header::CONTENT_TYPE, json)], body).into_response();
     http_response.headers_mut().extend(extra_headers);
     http_response
 }
@@ -245,7 +258,7 @@ pub(crate) async fn run_guarded<E: async_graphql::Executor>(
     executor: &E,
     request: Request,
     request_id: &str,
-) -> (StatusCode, serde_json::Value, HeaderMap, &'static str) {
+) -> (StatusCode, Vec<u8>, HeaderMap, &'static str) {
     let outcome = AssertUnwindSafe(executor.execute(request))
         .catch_unwind()
         .await;
@@ -265,11 +278,23 @@ pub(crate) async fn run_guarded<E: async_graphql::Executor>(
                 (false, true) => "ok",
                 (false, false) => "error",
             };
-            (
-                status,
-                serde_json::to_value(&response).unwrap_or_default(),
-                outcome_label,
-            )
+            let body = match serde_json::to_vec(&response) {
+                Ok(body) => body,
+                Err(err) => {
+                    tracing::error!(request_id, error = %err, "could not serialise a response");
+                    let body = super::errors::error_body(
+                        &format!("internal server error (request id {request_id})"),
+                        codes::INTERNAL,
+                    );
+                    return (
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        body.to_string().into_bytes(),
+                        extra_headers,
+                        "panic",
+                    );
+                }
+            };
+            (status, body, outcome_label)
         }
         Err(_) => {
             tracing::error!(request_id, "resolver panicked");
@@ -277,7 +302,11 @@ pub(crate) async fn run_guarded<E: async_graphql::Executor>(
                 &format!("internal server error (request id {request_id})"),
                 codes::INTERNAL,
             );
-            (StatusCode::INTERNAL_SERVER_ERROR, body, "panic")
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                body.to_string().into_bytes(),
+                "panic",
+            )
         }
     };
     (status, body, extra_headers, outcome_label)
@@ -338,11 +367,8 @@ fn quoted_name(message: &str) -> Option<String> {
 
 /// A bounded label for metrics: the root fields of the operation (at most three), so that
 /// client-chosen operation names cannot blow up the metric's cardinality.
-fn operation_label(query: &str, operation_name: Option<&str>) -> String {
+fn operation_label(document: &ExecutableDocument, operation_name: Option<&str>) -> String {
     use async_graphql::parser::types::Selection;
-    let Ok(document) = parse_query(query) else {
-        return "invalid".into();
-    };
     let Some((_, operation)) = document
         .operations
         .iter()
@@ -477,11 +503,9 @@ mod tests {
 
     #[test]
     fn metric_labels_are_root_fields() {
-        assert_eq!(
-            operation_label("query Foo { tickers { symbol } version { engine } }", None),
-            "tickers,version"
-        );
-        assert_eq!(operation_label("{{{", None), "invalid");
+        let document = parse_query("query Foo { tickers { symbol } version { engine } }").unwrap();
+        assert_eq!(operation_label(&document, None), "tickers,version");
+        assert_eq!(operation_label(&document, Some("Bar")), "invalid");
     }
 
     #[test]
