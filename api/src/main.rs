@@ -9,6 +9,13 @@ use clap::Parser;
 use migration::{Migrator, MigratorTrait};
 use tracing_subscriber::EnvFilter;
 
+/// A request allocates and frees thousands of small objects across worker threads, and a
+/// result is a few large columns: mimalloc's thread-local free lists serve the first faster
+/// than glibc, and it does not make a run pay page faults for memory glibc trimmed after the
+/// last one.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
