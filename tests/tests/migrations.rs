@@ -105,3 +105,78 @@ async fn migrations_up_down_up_on_sqlite() {
 async fn migrations_up_down_up_on_postgres() {
     up_down_up(Backend::Postgres).await;
 }
+
+/// Migration 4 rebuilds the saved-results table on SQLite (payload last); every saved result
+/// and its payload survive it on both databases.
+async fn saved_results_survive_the_rebuild(backend: Backend) {
+    let Some(url) = fresh_database(backend).await else {
+        return;
+    };
+    let db = Database::connect(&url).await.expect("connects");
+    Migrator::up(&db, Some(3)).await.expect("up to the third");
+    insert_user(&db, "carol", 1).await.expect("user inserts");
+    db.execute_unprepared(
+        "INSERT INTO historical_backtest_savedbacktestresult (result_id, user_id, user_email, name, description, tags, mode, ticker, start_date, end_date, leverage, account_type, initial_investment, profit_threshold, results_data, created_at, updated_at) \
+         SELECT '6f1c2a7e-0000-4000-8000-000000000001', id, email, 'kept', 'd', '[\"a\"]', 'fresh_capital', 'SPY', '2010-01-04', '2024-12-31', 2.0, 'reg_t', 100000.0, NULL, '{\"finalEquity\": 123.5}', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP FROM authentication_user WHERE username = 'carol'",
+    )
+    .await
+    .expect("saved result inserts");
+    Migrator::up(&db, None).await.expect("up to the last");
+
+    let cast = match backend {
+        Backend::Sqlite => "results_data",
+        Backend::Postgres => "CAST(results_data AS TEXT)",
+    };
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            format!("SELECT name, {cast} AS payload FROM historical_backtest_savedbacktestresult"),
+        ))
+        .await
+        .expect("query")
+        .expect("the saved result is still there");
+    assert_eq!(row.try_get::<String>("", "name").unwrap(), "kept");
+    let payload: serde_json::Value =
+        serde_json::from_str(&row.try_get::<String>("", "payload").unwrap()).unwrap();
+    assert_eq!(payload["finalEquity"], 123.5);
+    if backend == Backend::Sqlite {
+        let last = db
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT name FROM pragma_table_info('historical_backtest_savedbacktestresult') ORDER BY cid DESC LIMIT 1".to_string(),
+            ))
+            .await
+            .expect("pragma")
+            .expect("columns");
+        assert_eq!(last.try_get::<String>("", "name").unwrap(), "results_data");
+        let deleted = db
+            .execute_unprepared("DELETE FROM authentication_user WHERE username = 'carol'")
+            .await
+            .expect("delete user");
+        assert_eq!(deleted.rows_affected(), 1);
+        let left = db
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT COUNT(*) AS n FROM historical_backtest_savedbacktestresult".to_string(),
+            ))
+            .await
+            .expect("count")
+            .expect("a row");
+        assert_eq!(
+            left.try_get::<i64>("", "n").unwrap(),
+            0,
+            "the rebuilt table still cascades from its user"
+        );
+    }
+    db.close().await.ok();
+}
+
+#[tokio::test]
+async fn saved_results_survive_the_rebuild_on_sqlite() {
+    saved_results_survive_the_rebuild(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn saved_results_survive_the_rebuild_on_postgres() {
+    saved_results_survive_the_rebuild(Backend::Postgres).await;
+}

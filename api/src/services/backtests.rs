@@ -21,7 +21,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use engine::{
     backtest::{BacktestError, BacktestInput, BacktestResult, Progress},
     market::MarketData,
@@ -214,7 +214,6 @@ impl Backtests {
         let started = Instant::now();
         let (normalized, key) = self.prepare(input)?;
         let session_id = Uuid::new_v4();
-        let created_at = Utc::now();
         if let Some((result, _layer)) = self.cache.get(&key).await {
             let record = self
                 .insert_session(
@@ -222,7 +221,6 @@ impl Backtests {
                     owner,
                     &normalized,
                     &key,
-                    created_at,
                     SessionStatus::Completed,
                     Some(started),
                 )
@@ -241,15 +239,7 @@ impl Backtests {
             SessionStatus::Pending
         };
         let record = self
-            .insert_session(
-                session_id,
-                owner,
-                &normalized,
-                &key,
-                created_at,
-                initial,
-                None,
-            )
+            .insert_session(session_id, owner, &normalized, &key, initial, None)
             .await?;
         let participant = Participant {
             session: session_id,
@@ -303,7 +293,6 @@ impl Backtests {
         owner: Option<i64>,
         input: &BacktestInput,
         key: &str,
-        created_at: DateTime<Utc>,
         status: SessionStatus,
         hit_started: Option<Instant>,
     ) -> ApiResult<SessionRecord> {
@@ -321,7 +310,7 @@ impl Backtests {
             cache_key: Set(Some(key.to_string())),
             cache_hit: Set(hit),
             error_message: Set(None),
-            created_at: Set(created_at),
+            created_at: Set(Utc::now()),
             completed_at: Set(hit.then(Utc::now)),
             execution_time_ms: Set(hit_started.map(millis)),
             ..Default::default()
