@@ -284,3 +284,31 @@ async fn playground_and_introspection_can_be_switched_off() {
     assert!(html.contains("GraphiQL") && html.contains("/graphql/ws"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_required_variable_left_out_is_bad_user_input_naming_it() {
+    let app = sqlite_app().await;
+    let query =
+        "query($ticker: String!, $from: Date) { prices(ticker: $ticker, from: $from) { dates } }";
+    for variables in [json!({}), json!({"ticker": null})] {
+        let (status, body) = app.post_graphql(query, variables.clone(), None).await;
+        assert_eq!(status, 400, "{variables}: {body}");
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+        assert_eq!(body["errors"][0]["extensions"]["field"], "ticker");
+    }
+    // A nullable variable may be left out, and one with a default may be too.
+    let (status, body) = app
+        .post_graphql(query, json!({"ticker": "SPY"}), None)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body["data"]["prices"]["dates"]
+            .as_array()
+            .is_some_and(|d| !d.is_empty())
+    );
+    let with_default =
+        "query($ticker: String! = \"QQQ\") { prices(ticker: $ticker, every: 100) { dates } }";
+    let (status, body) = app.post_graphql(with_default, json!({}), None).await;
+    assert_eq!(status, 200, "{body}");
+    app.stop().await;
+}

@@ -15,6 +15,15 @@ pub fn error_body(message: &str, code: &str) -> Value {
     json!({ "errors": [{ "message": message, "extensions": { "code": code } }] })
 }
 
+/// A 400 for input the client must fix, naming the offending `field`.
+pub fn bad_input_response(message: &str, field: &str) -> Response {
+    let body = json!({ "errors": [{
+        "message": message,
+        "extensions": { "code": codes::BAD_USER_INPUT, "field": field },
+    }] });
+    (StatusCode::BAD_REQUEST, Json(body)).into_response()
+}
+
 pub fn error_response(status: StatusCode, message: &str, code: &str) -> Response {
     (status, Json(error_body(message, code))).into_response()
 }

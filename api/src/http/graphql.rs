@@ -19,7 +19,11 @@ use axum::{
 use futures_util::FutureExt;
 use serde::Deserialize;
 
-use super::{HttpState, REQUEST_ID, errors::error_response, playground};
+use super::{
+    HttpState, REQUEST_ID,
+    errors::{bad_input_response, error_response},
+    playground, variables,
+};
 use crate::error::codes;
 
 /// What the transport knows about the caller; resolvers (and auth) read it from the context.
@@ -226,10 +230,25 @@ pub(crate) async fn execute(
     let mut request = request;
     let operation_name = request.operation_name.clone();
     // Parsed once here; execution reuses the document.
-    let label = match request.parsed_query() {
-        Ok(document) => operation_label(document, operation_name.as_deref()),
-        Err(_) => "invalid".to_string(),
+    let given = std::mem::take(&mut request.variables);
+    let (label, missing) = match request.parsed_query() {
+        Ok(document) => (
+            operation_label(document, operation_name.as_deref()),
+            variables::missing_required(document, operation_name.as_deref(), &given),
+        ),
+        Err(_) => ("invalid".to_string(), None),
     };
+    request.variables = given;
+    if let Some(name) = missing {
+        state
+            .app
+            .metrics
+            .observe_request("invalid", "rejected", started.elapsed().as_secs_f64());
+        return bad_input_response(
+            &format!("variable ${name} is required and was not given a value"),
+            &name,
+        );
+    }
     let request_id = meta.request_id.clone();
     // The caller is resolved once per request; resolvers read it with `auth::require_*`.
     let auth = crate::auth::authenticate(&state.app, &meta.presented()).await;

@@ -5,6 +5,7 @@ mod errors;
 mod graphql;
 mod health;
 pub mod playground;
+mod variables;
 mod ws;
 
 use std::time::Duration;
