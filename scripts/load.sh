@@ -2,7 +2,8 @@
 # Load test of the margin API on this machine. Prints the numbers the README quotes.
 #
 #   scripts/load.sh                      # SQLite, in-process cache
-#   DATABASE_URL=postgres://postgres@127.0.0.1:5432/margin_load REDIS_URL=redis://127.0.0.1:6379/ scripts/load.sh
+#   DATABASE_URL='postgres://postgres@127.0.0.1:5432/margin_load?sslmode=disable' \
+#     REDIS_URL=redis://127.0.0.1:6379/ PACE_MS=100 scripts/load.sh
 #
 # Needs `wrk` (apt-get install wrk). Builds the release binary and the ws_load helper, starts
 # the server on 127.0.0.1:18000 with a fresh database (SQLite by default; with DATABASE_URL
@@ -29,7 +30,7 @@ fi
 TARGET=${CARGO_TARGET_DIR:-target}
 BIN=$TARGET/release/margin-api
 if [[ -n "${DATABASE_URL:-}" ]]; then
-  db_name=${DATABASE_URL##*/}; admin_url=${DATABASE_URL%/*}/postgres
+  db_path=${DATABASE_URL##*/}; db_name=${db_path%%\?*}; admin_url=${DATABASE_URL%/*}/postgres
   psql "$admin_url" -qc "DROP DATABASE IF EXISTS $db_name" -c "CREATE DATABASE $db_name" >/dev/null
 else
   export DATABASE_URL="sqlite://$WORK/load.sqlite?mode=rwc"
@@ -77,7 +78,8 @@ kill $SERVER; wait $SERVER 2>/dev/null || true
 MARGIN_PROGRESS_STEP_DELAY_MS=100 start_server
 rss() { awk '/VmRSS/ {print $2 " kB"}' /proc/$SERVER/status; }
 echo "server RSS before: $(rss)"
-RUN=$(gql '{"query":"mutation { runBacktest(wait: false, input: {ticker: \"QQQ\", mode: LIQUIDATION_REENTRY, startDate: \"2005-01-03\", endDate: \"2024-12-31\", leverage: 2, initialInvestment: 123456}) { sessionId } }"}' | sed -E 's/.*"sessionId":"([^"]+)".*/\1/')
+# A fresh input each time: an earlier load run may have left this result in Redis.
+RUN=$(gql '{"query":"mutation { runBacktest(wait: false, input: {ticker: \"QQQ\", mode: LIQUIDATION_REENTRY, startDate: \"2005-01-03\", endDate: \"2024-12-31\", leverage: 2, initialInvestment: '"$((100000 + RANDOM * 32768 + RANDOM))"'}) { sessionId } }"}' | sed -E 's/.*"sessionId":"([^"]+)".*/\1/')
 ( sleep 5; echo "server RSS with 1,000 subscriptions live: $(rss)" ) &
 ulimit -n 8192 2>/dev/null || true
 "$TARGET"/release/ws_load "ws://127.0.0.1:$PORT/graphql/ws" "$RUN" 1000 "$TOKEN"

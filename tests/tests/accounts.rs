@@ -746,6 +746,7 @@ async fn an_api_token_with_read_cannot_call_a_mutation() {
             "mutation { approveUser(id: \"1\") { id } }",
             "mutation { login(email: \"admin@example.com\", password: \"admin password 1\") { token } }",
             "mutation { logout }",
+            "mutation { ...Invite } fragment Invite on MutationRoot { createInvite(email: \"f@example.com\") { token } }",
         ] {
             let body = gql(&app, mutation, json!({}), Some(&read_token)).await;
             assert_eq!(error_code(&body), "FORBIDDEN", "{mutation}: {body}");

@@ -7,9 +7,9 @@
 //! let admin = auth::require_role(ctx, Role::Admin).extend()?;
 //! ```
 //!
-//! Sessions count as full scope; an API token carries the scopes it was created with, and the
-//! [`WriteScopeForMutations`] schema extension refuses every mutation to a token without
-//! `WRITE`.
+//! Sessions count as full scope; an API token carries the scopes it was created with, and
+//! [`refuse_without_write`] (applied by every transport before execution) refuses every
+//! mutation to a token without `WRITE`.
 
 pub mod cookie;
 pub mod password;
@@ -25,7 +25,7 @@ use async_graphql::Context;
 use crate::error::{ApiError, ApiResult};
 
 pub use resolve::{Presented, authenticate, client_ip};
-pub use scope::WriteScopeForMutations;
+pub use scope::{WriteScoped, refuse_without_write};
 
 /// Roles in increasing order of power: a guard for role X admits X and everything above it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -27,10 +27,10 @@ pub fn schema(config: &Config) -> AppSchema {
     )
     .limit_depth(config.max_depth)
     .limit_complexity(config.max_complexity)
-    .limit_directives(config.max_directives)
-    // No per-field tracing extension: a span for each of a page's hundreds of fields cost more
-    // than the query itself. Requests are logged and timed per operation by the HTTP layer.
-    .extension(crate::auth::WriteScopeForMutations);
+    // No schema extensions: with any at all, every field of every response goes through the
+    // extension chain. Requests are logged and timed per operation by the HTTP layer, and the
+    // WRITE scope of mutations is checked by the transports (`auth::refuse_without_write`).
+    .limit_directives(config.max_directives);
     if !config.introspection {
         builder = builder.disable_introspection().disable_suggestions();
     }

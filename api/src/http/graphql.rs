@@ -252,8 +252,12 @@ pub(crate) async fn execute(
     let request_id = meta.request_id.clone();
     // The caller is resolved once per request; resolvers read it with `auth::require_*`.
     let auth = crate::auth::authenticate(&state.app, &meta.presented()).await;
+    let refused = crate::auth::refuse_without_write(&mut request, &auth);
     let request = request.data(state.app.clone()).data(meta).data(auth);
-    let outcome = run_guarded(&state.schema, request, &request_id).await;
+    let outcome = match refused {
+        Some(refused) => respond(refused, &request_id),
+        None => run_guarded(&state.schema, request, &request_id).await,
+    };
     let (status, body, extra_headers, outcome_label) = outcome;
     let label = if outcome_label == "rejected" {
         "invalid"
@@ -281,54 +285,56 @@ pub(crate) async fn run_guarded<E: async_graphql::Executor>(
     let outcome = AssertUnwindSafe(executor.execute(request))
         .catch_unwind()
         .await;
-    let mut extra_headers = HeaderMap::new();
-    let (status, body, outcome_label) = match outcome {
-        Ok(mut response) => {
-            // Resolvers may set headers (a session cookie, for one).
-            extra_headers = std::mem::take(&mut response.http_headers);
-            let request_level = finalize_errors(&mut response, request_id);
-            let status = if request_level {
-                StatusCode::BAD_REQUEST
-            } else {
-                StatusCode::OK
-            };
-            let outcome_label = match (request_level, response.errors.is_empty()) {
-                (true, _) => "rejected",
-                (false, true) => "ok",
-                (false, false) => "error",
-            };
-            let body = match serde_json::to_vec(&response) {
-                Ok(body) => body,
-                Err(err) => {
-                    tracing::error!(request_id, error = %err, "could not serialise a response");
-                    let body = super::errors::error_body(
-                        &format!("internal server error (request id {request_id})"),
-                        codes::INTERNAL,
-                    );
-                    return (
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        body.to_string().into_bytes(),
-                        extra_headers,
-                        "panic",
-                    );
-                }
-            };
-            (status, body, outcome_label)
-        }
+    match outcome {
+        Ok(response) => respond(response, request_id),
         Err(_) => {
             tracing::error!(request_id, "resolver panicked");
-            let body = super::errors::error_body(
-                &format!("internal server error (request id {request_id})"),
-                codes::INTERNAL,
-            );
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                body.to_string().into_bytes(),
-                "panic",
-            )
+            internal_error(request_id, HeaderMap::new())
         }
+    }
+}
+
+/// The status, body, resolver-set headers and outcome label of an executed response.
+fn respond(
+    mut response: Response,
+    request_id: &str,
+) -> (StatusCode, Vec<u8>, HeaderMap, &'static str) {
+    // Resolvers may set headers (a session cookie, for one).
+    let extra_headers = std::mem::take(&mut response.http_headers);
+    let request_level = finalize_errors(&mut response, request_id);
+    let status = if request_level {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
     };
-    (status, body, extra_headers, outcome_label)
+    let outcome_label = match (request_level, response.errors.is_empty()) {
+        (true, _) => "rejected",
+        (false, true) => "ok",
+        (false, false) => "error",
+    };
+    match serde_json::to_vec(&response) {
+        Ok(body) => (status, body, extra_headers, outcome_label),
+        Err(err) => {
+            tracing::error!(request_id, error = %err, "could not serialise a response");
+            internal_error(request_id, extra_headers)
+        }
+    }
+}
+
+fn internal_error(
+    request_id: &str,
+    headers: HeaderMap,
+) -> (StatusCode, Vec<u8>, HeaderMap, &'static str) {
+    let body = super::errors::error_body(
+        &format!("internal server error (request id {request_id})"),
+        codes::INTERNAL,
+    );
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        body.to_string().into_bytes(),
+        headers,
+        "panic",
+    )
 }
 
 /// Gives every error a code and hides internal ones behind the request id. Returns true when

@@ -2,7 +2,10 @@
 //! The loop is ours rather than the adapter's so that it can send keep-alives and close every
 //! socket with 1001 when the server shuts down.
 
-use std::net::SocketAddr;
+use std::{
+    net::SocketAddr,
+    sync::{Arc, OnceLock},
+};
 
 use async_graphql::{
     Data,
@@ -20,6 +23,7 @@ use axum::{
 use futures_util::{SinkExt, StreamExt};
 
 use super::{HttpState, graphql::RequestMeta};
+use crate::auth::{AuthContext, WriteScoped};
 
 /// Close code for "going away": the server is shutting down.
 const GOING_AWAY: u16 = 1001;
@@ -91,9 +95,10 @@ async fn serve(
     data.insert(meta.clone());
     let app = state.app.clone();
     let protocols = protocol;
-    let outgoing = GraphQLWs::new(state.schema.clone(), input, protocols)
+    let (schema, caller) = WriteScoped::new(state.schema.clone());
+    let outgoing = GraphQLWs::new(schema, input, protocols)
         .connection_data(data)
-        .on_connection_init(move |payload| connection_init(app, meta, payload));
+        .on_connection_init(move |payload| connection_init(app, meta, payload, caller));
     futures_util::pin_mut!(outgoing);
 
     let mut shutdown = state.app.shutdown.clone();
@@ -147,6 +152,7 @@ async fn connection_init(
     app: crate::state::AppState,
     mut meta: RequestMeta,
     payload: serde_json::Value,
+    caller: Arc<OnceLock<AuthContext>>,
 ) -> async_graphql::Result<Data> {
     let from_payload = payload
         .get("authorization")
@@ -162,6 +168,8 @@ async fn connection_init(
             "the token is invalid, expired or revoked; sign in again",
         ));
     }
+    // Set once: graphql-ws answers a second connection_init by closing the socket.
+    let _ = caller.set(auth.clone());
     let mut data = Data::default();
     data.insert(meta);
     data.insert(auth);

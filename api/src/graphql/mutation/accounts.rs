@@ -1,5 +1,5 @@
 //! Account mutations. Every one of them also needs the WRITE scope when the caller uses an
-//! API token (checked for all mutations by `auth::WriteScopeForMutations`).
+//! API token (checked for all mutations by `auth::refuse_without_write`).
 
 use async_graphql::{Context, ID, Object, ResultExt};
 use chrono::{DateTime, Utc};

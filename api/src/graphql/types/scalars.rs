@@ -20,7 +20,8 @@ impl ScalarType for Date {
     }
 
     fn to_value(&self) -> Value {
-        Value::String(self.0.format("%Y-%m-%d").to_string())
+        // NaiveDate's Display is YYYY-MM-DD; `format` would parse a strftime pattern per value.
+        Value::String(self.0.to_string())
     }
 }
 
