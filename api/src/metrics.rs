@@ -59,7 +59,7 @@ impl Metrics {
         .expect("static metric definition");
         let cache_write_queue = IntGauge::new(
             "backtest_cache_write_queue",
-            "Results waiting for the background cache writer",
+            "Results queued for the background cache writer or being written by it",
         )
         .expect("static metric definition");
         for collector in [

@@ -12,7 +12,7 @@ use std::sync::{Arc, OnceLock};
 
 use async_graphql::{
     Data, ErrorExtensions, Executor, PathSegment, Request, Response, ServerError,
-    parser::types::{DocumentOperations, OperationType, Selection},
+    parser::types::{OperationType, Selection},
 };
 use futures_util::stream::{self, BoxStream, StreamExt};
 
@@ -28,15 +28,8 @@ pub fn refuse_without_write(request: &mut Request, auth: &AuthContext) -> Option
     }
     let operation_name = request.operation_name.clone();
     let document = request.parsed_query().ok()?;
-    let operation = match (&document.operations, operation_name.as_deref()) {
-        (DocumentOperations::Single(operation), _) => operation,
-        (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name)?,
-        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
-            operations.values().next()?
-        }
-        _ => return None,
-    };
-    if operation.node.ty != OperationType::Mutation {
+    let operation = crate::graphql::operation::selected(document, operation_name.as_deref())?;
+    if operation.ty != OperationType::Mutation {
         return None;
     }
     let refusal = missing_scope(Scope::Write).extend();
@@ -47,7 +40,7 @@ pub fn refuse_without_write(request: &mut Request, auth: &AuthContext) -> Option
         error
     };
     let mut errors = Vec::new();
-    for item in &operation.node.selection_set.node.items {
+    for item in &operation.selection_set.node.items {
         match &item.node {
             Selection::Field(field) if field.node.name.node.starts_with("__") => {}
             Selection::Field(field) => {

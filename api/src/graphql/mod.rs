@@ -3,6 +3,7 @@
 
 pub mod loaders;
 pub mod mutation;
+pub mod operation;
 pub mod query;
 pub mod subscription;
 pub mod types;

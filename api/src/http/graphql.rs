@@ -24,7 +24,7 @@ use super::{
     errors::{bad_input_response, error_response},
     playground, variables,
 };
-use crate::error::codes;
+use crate::{error::codes, graphql::operation};
 
 /// What the transport knows about the caller; resolvers (and auth) read it from the context.
 #[derive(Debug, Clone, Default)]
@@ -170,7 +170,11 @@ pub async fn get(
         let html = playground::graphiql_html(state.app.config.playground_assets.is_some());
         return Html(html).into_response();
     };
-    if let Some(kind) = non_query_operation(&query, params.operation_name.as_deref()) {
+    let document = parse_query(&query).ok();
+    if let Some(kind) = document
+        .as_ref()
+        .and_then(|document| non_query_operation(document, params.operation_name.as_deref()))
+    {
         let mut response = error_response(
             StatusCode::METHOD_NOT_ALLOWED,
             &format!("{kind} operations are only accepted over POST"),
@@ -182,6 +186,9 @@ pub async fn get(
         return response;
     }
     let mut request = Request::new(query);
+    if let Some(document) = document {
+        request.set_parsed_query(document);
+    }
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
     }
@@ -203,16 +210,13 @@ pub async fn get(
     execute(&state, request, meta).await
 }
 
-/// The kind of the operation that would run, when it is not a query. An unparsable document
-/// is left to execution, which reports it properly.
-fn non_query_operation(query: &str, operation_name: Option<&str>) -> Option<&'static str> {
-    let document = parse_query(query).ok()?;
-    let operation = document
-        .operations
-        .iter()
-        .find(|(name, _)| operation_name.is_none() || name.map(|n| n.as_str()) == operation_name)?
-        .1;
-    match operation.node.ty {
+/// The kind of the operation that would run, when it is not a query. An unparsable document,
+/// or one without a clear operation, is left to execution, which reports it properly.
+fn non_query_operation(
+    document: &ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Option<&'static str> {
+    match operation::selected(document, operation_name)?.ty {
         OperationType::Query => None,
         OperationType::Mutation => Some("mutation"),
         OperationType::Subscription => Some("subscription"),
@@ -229,7 +233,9 @@ pub(crate) async fn execute(
     let started = Instant::now();
     let mut request = request;
     let operation_name = request.operation_name.clone();
-    // Parsed once here; execution reuses the document.
+    // Parsed once here (GET may have done it already); execution reuses the document. One
+    // that does not parse is left to execution, which reports it. The variables step aside
+    // meanwhile: the document is borrowed from the whole request.
     let given = std::mem::take(&mut request.variables);
     let (label, missing) = match request.parsed_query() {
         Ok(document) => (
@@ -394,15 +400,10 @@ fn quoted_name(message: &str) -> Option<String> {
 /// client-chosen operation names cannot blow up the metric's cardinality.
 fn operation_label(document: &ExecutableDocument, operation_name: Option<&str>) -> String {
     use async_graphql::parser::types::Selection;
-    let Some((_, operation)) = document
-        .operations
-        .iter()
-        .find(|(name, _)| operation_name.is_none() || name.map(|n| n.as_str()) == operation_name)
-    else {
+    let Some(operation) = operation::selected(document, operation_name) else {
         return "invalid".into();
     };
     let mut fields: Vec<&str> = operation
-        .node
         .selection_set
         .node
         .items
@@ -520,16 +521,22 @@ mod tests {
     #[test]
     fn get_refuses_mutations_and_subscriptions() {
         assert_eq!(
-            non_query_operation("mutation { x }", None),
+            non_query_operation(&parse_query("mutation { x }").unwrap(), None),
             Some("mutation")
         );
         assert_eq!(
-            non_query_operation("subscription { x }", None),
+            non_query_operation(&parse_query("subscription { x }").unwrap(), None),
             Some("subscription")
         );
-        assert_eq!(non_query_operation("{ x }", None), None);
         assert_eq!(
-            non_query_operation("query A { x } mutation B { y }", Some("B")),
+            non_query_operation(&parse_query("{ x }").unwrap(), None),
+            None
+        );
+        assert_eq!(
+            non_query_operation(
+                &parse_query("query A { x } mutation B { y }").unwrap(),
+                Some("B")
+            ),
             Some("mutation")
         );
     }

@@ -3,10 +3,9 @@
 //! given, and not as null. Without this check the resolver fails with an uncoded error that
 //! the client would see as an internal one.
 
-use async_graphql::{
-    Value, Variables,
-    parser::types::{DocumentOperations, ExecutableDocument, OperationDefinition},
-};
+use async_graphql::{Value, Variables, parser::types::ExecutableDocument};
+
+use crate::graphql::operation;
 
 /// The name of the first non-null variable of the operation to run that has no default and
 /// was not given a non-null value.
@@ -15,7 +14,7 @@ pub fn missing_required(
     operation_name: Option<&str>,
     variables: &Variables,
 ) -> Option<String> {
-    let operation = selected(document, operation_name)?;
+    let operation = operation::selected(document, operation_name)?;
     operation
         .variable_definitions
         .iter()
@@ -29,22 +28,6 @@ pub fn missing_required(
                 }
         })
         .map(|definition| definition.name.node.to_string())
-}
-
-fn selected<'a>(
-    document: &'a ExecutableDocument,
-    operation_name: Option<&str>,
-) -> Option<&'a OperationDefinition> {
-    match (&document.operations, operation_name) {
-        (DocumentOperations::Single(operation), _) => Some(&operation.node),
-        (DocumentOperations::Multiple(operations), Some(name)) => {
-            operations.get(name).map(|operation| &operation.node)
-        }
-        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
-            operations.values().next().map(|operation| &operation.node)
-        }
-        _ => None,
-    }
 }
 
 #[cfg(test)]

@@ -320,8 +320,9 @@ impl Backtests {
         Ok(record)
     }
 
-    /// Joins the flight computing `key`, or starts one (on `slot`, when the caller holds a
-    /// compute slot already; a caller that joins a flight gives its slot back).
+    /// Joins the flight computing `key`, or starts one. A caller holding a compute `slot` has
+    /// written its session as running: a flight it starts runs on that slot at once, and one
+    /// it joins lets the slot go.
     async fn join(
         &self,
         key: &str,
@@ -330,17 +331,18 @@ impl Backtests {
         slot: Option<OwnedSemaphorePermit>,
     ) -> ApiResult<Arc<Flight>> {
         let session = participant.as_ref().map(|p| p.session);
-        let (flight, start) = {
+        let inserted_running = slot.is_some();
+        let (flight, created) = {
             let mut flights = lock(&self.runner.flights);
             match flights.get(key) {
                 Some(existing) if !existing.cancel.load(Ordering::Acquire) => {
                     if let Some(p) = participant {
                         lock(&existing.participants).push(p);
                     }
-                    (existing.clone(), None)
+                    (existing.clone(), false)
                 }
                 _ => {
-                    if slot.is_none()
+                    if !inserted_running
                         && self.runner.waiting.load(Ordering::Acquire) >= self.runner.queue
                     {
                         return Err(ApiError::RateLimited {
@@ -351,30 +353,29 @@ impl Backtests {
                         key: key.to_string(),
                         input: input.clone(),
                         cancel: AtomicBool::new(false),
-                        running: AtomicBool::new(slot.is_some()),
+                        running: AtomicBool::new(inserted_running),
                         participants: Mutex::new(participant.into_iter().collect()),
                         finished: Mutex::new(HashMap::new()),
                         outcome: OnceLock::new(),
                         done: watch::channel(false).0,
                     });
-                    if slot.is_none() {
+                    if !inserted_running {
                         self.runner.waiting.fetch_add(1, Ordering::AcqRel);
                     }
                     flights.insert(key.to_string(), flight.clone());
-                    (flight, Some(slot))
+                    (flight, true)
                 }
             }
         };
         if let Some(session) = session {
             lock(&self.runner.by_session).insert(session, flight.clone());
-            let inserted_running = matches!(&start, Some(Some(_)));
             if inserted_running {
                 self.bus.publish(BusEvent::new(session, BusKind::Running));
-            } else if start.is_none() && flight.running.load(Ordering::Acquire) {
+            } else if !created && flight.running.load(Ordering::Acquire) {
                 self.mark_running(&[session]).await;
             }
         }
-        if let Some(slot) = start {
+        if created {
             tokio::spawn(self.clone().drive(flight.clone(), slot));
         }
         Ok(flight)
