@@ -149,6 +149,23 @@ pub struct Config {
     /// and tests of live progress only; keep 0 in production.
     #[arg(long, env = "MARGIN_PROGRESS_STEP_DELAY_MS", default_value_t = 0)]
     pub progress_step_delay_ms: u64,
+
+    // --- WebSocket connections and subscriptions ---
+    /// Seconds a new subscription socket has to send `connection_init` before it is closed
+    /// with 4408.
+    #[arg(long, env = "MARGIN_WS_INIT_TIMEOUT_SECS", default_value_t = 10)]
+    pub ws_init_timeout_secs: u64,
+
+    /// Milliseconds a checked WebSocket credential is trusted: an operation on the socket
+    /// re-checks it (session or token live, user active) when the last check is older, and an
+    /// open socket is re-checked this often; a revoked credential closes the socket with 4403.
+    #[arg(long, env = "MARGIN_WS_CREDENTIAL_RECHECK_MS", default_value_t = 5000)]
+    pub ws_credential_recheck_ms: u64,
+
+    /// Milliseconds between re-reads of a followed session's row by `backtestProgress`, so a
+    /// run that finished where the progress bus could not reach us still ends the stream.
+    #[arg(long, env = "MARGIN_SUBSCRIPTION_POLL_MS", default_value_t = 5000)]
+    pub subscription_poll_ms: u64,
 }
 
 impl Config {
@@ -158,6 +175,19 @@ impl Config {
 
     pub fn ws_keepalive(&self) -> Duration {
         Duration::from_secs(self.ws_keepalive_secs.max(1))
+    }
+
+    pub fn ws_init_timeout(&self) -> Duration {
+        Duration::from_secs(self.ws_init_timeout_secs.max(1))
+    }
+
+    /// How long a checked WebSocket credential is trusted (0: re-check every operation).
+    pub fn ws_credential_recheck(&self) -> Duration {
+        Duration::from_millis(self.ws_credential_recheck_ms)
+    }
+
+    pub fn subscription_poll(&self) -> Duration {
+        Duration::from_millis(self.subscription_poll_ms.max(10))
     }
 
     /// The database URL in force: the configured one, or the embedded SQLite default.

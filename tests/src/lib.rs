@@ -22,6 +22,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db: DatabaseConnection,
     pub database_url: String,
+    /// The server's own state, for tests that wait on an internal event.
+    pub state: api::state::AppState,
     shutdown: ShutdownHandle,
     server: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
@@ -118,6 +120,7 @@ impl TestApp {
         let address = format!("http://{}", app.local_addr());
         let shutdown = app.shutdown_handle();
         let db = app.state().db.clone();
+        let state = app.state().clone();
         let server = tokio::spawn(app.run_until_stopped());
         TestApp {
             backend,
@@ -128,9 +131,19 @@ impl TestApp {
                 .expect("client builds"),
             db,
             database_url,
+            state,
             shutdown,
             server,
         }
+    }
+
+    /// Another server process on the same database (as a second replica would be), with
+    /// migrations left to the first and `adjust` applied to its configuration.
+    pub async fn replica(&self, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let mut config = test_config(self.database_url.clone());
+        config.migrate = false;
+        adjust(&mut config);
+        Self::start(self.backend, config).await
     }
 
     pub fn ws_url(&self) -> String {
@@ -188,6 +201,36 @@ where
         if let Some(app) = TestApp::spawn(backend).await {
             test(app).await;
         }
+    }
+}
+
+/// Waits for `condition` to hold, checking every 20 ms, and fails the test after 30 s: for
+/// events the server has no notification for (a background task finishing), never as a
+/// delay that hopes something has happened.
+pub async fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !condition() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The async form of [`wait_until`], for conditions read from the database or over HTTP.
+pub async fn eventually<F, Fut>(what: &str, mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !condition().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 

@@ -61,18 +61,14 @@ async fn cold_then_cached_with_identical_numbers_from_every_layer() {
         // Another process on the same database (and Redis, when configured) has an empty
         // memory layer: its hit comes from Redis or the table, with the same numbers.
         // (The background writer stores the result; give it a moment.)
-        let mut stored = 0;
-        for _ in 0..50 {
-            stored = entity::backtest_cache::Entity::find()
+        tests::eventually("the result reached the cache table", || async {
+            entity::backtest_cache::Entity::find()
                 .count(&app.db)
                 .await
-                .unwrap();
-            if stored == 1 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        assert_eq!(stored, 1, "the result reached the cache table");
+                .unwrap()
+                == 1
+        })
+        .await;
         let mut config = test_config(app.database_url.clone());
         config.migrate = false;
         let other = TestApp::start(app.backend, config).await;
@@ -217,7 +213,12 @@ async fn cancel_a_running_backtest() {
         json!({"id": id}), Some(&alice.token)).await;
     assert_eq!(cancelled["cancelBacktest"]["status"], "CANCELLED");
     assert!(cancelled["cancelBacktest"]["result"].is_null());
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Once the abandoned computation has ended (at its next progress step), nothing may
+    // have overwritten the cancellation.
+    tests::wait_until("the cancelled computation ends", || {
+        app.state.backtests.flights_in_progress() == 0
+    })
+    .await;
     let later = ok(
         &app,
         "query($id: UUID!) { backtestSession(sessionId: $id) { status } }",
@@ -357,15 +358,10 @@ async fn expired_cache_rows_are_purged() {
     .insert(&app.db)
     .await
     .unwrap();
-    let mut left = 1;
-    for _ in 0..40 {
-        left = backtest_cache::Entity::find().count(&app.db).await.unwrap();
-        if left == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(left, 0, "the sweep deleted the expired row");
+    tests::eventually("the sweep deleted the expired row", || async {
+        backtest_cache::Entity::find().count(&app.db).await.unwrap() == 0
+    })
+    .await;
     app.stop().await;
 }
 

@@ -3,8 +3,10 @@
 
 mod margin_support;
 
-use margin_support::{backtest_input, connect, follow, run_nowait, unique_amount, users};
-use serde_json::Value;
+use margin_support::{
+    PROGRESS, backtest_input, connect, follow, next_json, run_nowait, send, unique_amount, users,
+};
+use serde_json::{Value, json};
 
 /// A run that liquidates and re-enters often (PORTFOLIO at 5x), so events ride on progress.
 fn eventful() -> Value {
@@ -13,7 +15,7 @@ fn eventful() -> Value {
     input["leverage"] = 5.0.into();
     input
 }
-use tests::{Backend, TestApp, fresh_database, postgres_url, redis_url, test_config};
+use tests::{Backend, TestApp, fresh_database, postgres_url, redis_url, test_config, wait_until};
 
 fn check_sequence(messages: &[Value]) {
     assert!(
@@ -89,34 +91,41 @@ async fn snapshot_progress_completed_over_both_protocols() {
 
 #[tokio::test]
 async fn cancelling_ends_the_stream_with_cancelled() {
-    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.progress_step_delay_ms = 30)
+    // 50 ms per progress step holds the run for seconds after its first progress message,
+    // which is when it is cancelled.
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.progress_step_delay_ms = 50)
         .await
         .unwrap();
     let (alice, _) = users(&app).await;
     let started = run_nowait(&app, backtest_input(unique_amount()), Some(&alice.token)).await;
     let id = started["sessionId"].as_str().unwrap().to_string();
     let mut socket = connect(&app, "graphql-transport-ws", Some(&alice.token)).await;
-    let canceller = {
-        let client = app.client.clone();
-        let address = app.address.clone();
-        let token = alice.token.clone();
-        let id = id.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(std::time::Duration::from_millis(400)).await;
-            client
-                .post(format!("{address}/graphql"))
-                .bearer_auth(token)
-                .json(&serde_json::json!({
-                    "query": "mutation($id: UUID!) { cancelBacktest(sessionId: $id) { status } }",
-                    "variables": {"id": id},
-                }))
-                .send()
-                .await
-                .unwrap();
-        })
-    };
-    let messages = follow(&mut socket, "graphql-transport-ws", &id).await;
-    canceller.await.unwrap();
+    send(&mut socket, json!({"id": "p1", "type": "subscribe", "payload": {"query": PROGRESS, "variables": {"id": id}}})).await;
+    let mut messages = Vec::new();
+    let mut cancelled = false;
+    loop {
+        let message = next_json(&mut socket).await;
+        match message["type"].as_str() {
+            Some("next") => {
+                let progress = message["payload"]["data"]["backtestProgress"].clone();
+                if progress["kind"] == "PROGRESS" && !cancelled {
+                    cancelled = true;
+                    let data = margin_support::ok(
+                        &app,
+                        "mutation($id: UUID!) { cancelBacktest(sessionId: $id) { status } }",
+                        json!({"id": id}),
+                        Some(&alice.token),
+                    )
+                    .await;
+                    assert_eq!(data["cancelBacktest"]["status"], "CANCELLED");
+                }
+                messages.push(progress);
+            }
+            Some("complete") => break,
+            other => panic!("unexpected {other:?}: {message}"),
+        }
+    }
+    assert!(cancelled, "a progress message arrived: {messages:?}");
     assert_eq!(messages[0]["kind"], "SNAPSHOT");
     assert_eq!(
         messages.last().unwrap()["kind"],
@@ -140,8 +149,11 @@ async fn a_subscriber_on_one_process_follows_a_run_on_another() {
     config_b.migrate = false;
     let b = TestApp::start(Backend::Postgres, config_b).await;
     let (alice, _) = users(&a).await;
-    // Give process B's pub/sub connection a moment to subscribe.
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // B must hear A's events: wait until its pub/sub subscription is live.
+    wait_until("B's progress bus listens", || {
+        b.state.backtests.bus.is_listening()
+    })
+    .await;
     let started = run_nowait(&a, eventful(), Some(&alice.token)).await;
     let id = started["sessionId"].as_str().unwrap().to_string();
     let mut socket = connect(&b, "graphql-transport-ws", Some(&alice.token)).await;

@@ -221,11 +221,16 @@ async fn filters_ordering_paging_metadata_and_ownership() {
         assert_eq!(still["savedResult"]["name"], "Bravo 2");
 
         // Only completed sessions are saved; anonymous callers save nothing.
-        let pending = run_nowait(&app, margin_support::backtest_input(margin_support::unique_amount()), Some(&alice.token)).await;
-        if pending["status"] != "COMPLETED" {
-            let body = save(&app, &alice.token, &pending["sessionId"], "too early", json!([])).await;
-            assert!(matches!(error_code(&body), "BAD_USER_INPUT"), "{body}");
-        }
+        // The run is held on a replica whose progress steps take a second each (about a
+        // hundred of them), so it is certainly not completed when the save arrives; it is
+        // cancelled afterwards, which ends the computation at its next step.
+        let held = app.replica(|c| c.progress_step_delay_ms = 1000).await;
+        let pending = run_nowait(&held, margin_support::backtest_input(margin_support::unique_amount()), Some(&alice.token)).await;
+        assert!(matches!(pending["status"].as_str(), Some("PENDING" | "RUNNING")), "{pending}");
+        let body = save(&app, &alice.token, &pending["sessionId"], "too early", json!([])).await;
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+        ok(&held, "mutation($id: UUID!) { cancelBacktest(sessionId: $id) { status } }", json!({"id": pending["sessionId"]}), Some(&alice.token)).await;
+        held.stop().await;
         let body = save(&app, "", &spy, "anon", json!([])).await;
         assert!(matches!(error_code(&body), "UNAUTHENTICATED"), "{body}");
 

@@ -24,8 +24,8 @@ use async_graphql::Context;
 
 use crate::error::{ApiError, ApiResult};
 
-pub use resolve::{Presented, authenticate, client_ip};
-pub use scope::{WriteScoped, refuse_without_write};
+pub use resolve::{Presented, authenticate, client_ip, recheck};
+pub use scope::refuse_without_write;
 
 /// Roles in increasing order of power: a guard for role X admits X and everything above it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -198,6 +198,18 @@ impl AuthContext {
     /// a connection outright.
     pub fn is_invalid(&self) -> bool {
         matches!(self.state, AuthState::Invalid)
+    }
+
+    /// True only when no credentials were presented. Refused credentials and credentials
+    /// that could not be checked are not anonymous: code that lets anonymous callers in must
+    /// ask this, never `caller().is_none()`, so that an error cannot widen access.
+    pub fn is_anonymous(&self) -> bool {
+        matches!(self.state, AuthState::Anonymous)
+    }
+
+    /// True when the credentials could not be checked (the database failed).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self.state, AuthState::Unavailable)
     }
 
     pub fn require_user(&self) -> ApiResult<&Caller> {

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use super::{AuthContext, AuthState, Caller, ClientInfo, Scope, Via, cookie, token};
 use crate::{
-    services::accounts::{AccountSettings, api_tokens, role_of, sessions},
+    services::accounts::{AccountSettings, Touch, api_tokens, role_of, sessions},
     state::AppState,
 };
 
@@ -49,9 +49,19 @@ pub fn client_ip(
     Some(peer)
 }
 
-/// Resolves the caller. Never fails: a database error leaves the context `Unavailable` (logged
-/// here), and guards then answer INTERNAL_SERVER_ERROR while public fields keep working.
+/// Resolves the caller of a request. Never fails: a database error leaves the context
+/// `Unavailable` (logged here), and guards then answer an error while public fields keep
+/// working; it is never taken for anonymous.
 pub async fn authenticate(app: &AppState, presented: &Presented) -> AuthContext {
+    resolve(app, presented, Touch::Yes).await
+}
+
+/// Checks the credentials of an open WebSocket again without counting as activity.
+pub async fn recheck(app: &AppState, presented: &Presented) -> AuthContext {
+    resolve(app, presented, Touch::No).await
+}
+
+async fn resolve(app: &AppState, presented: &Presented, touch: Touch) -> AuthContext {
     let config = &app.config;
     let ip = client_ip(
         presented.peer,
@@ -114,7 +124,7 @@ pub async fn authenticate(app: &AppState, presented: &Presented) -> AuthContext 
     }
     let settings = AccountSettings::from_config(config);
     let resolved = if secret.starts_with(token::API_TOKEN_PREFIX) {
-        api_tokens::authenticate(&app.db, secret)
+        api_tokens::authenticate(&app.db, secret, touch)
             .await
             .map(|found| {
                 found.map(|(record, user)| Caller {
@@ -130,7 +140,7 @@ pub async fn authenticate(app: &AppState, presented: &Presented) -> AuthContext 
                 })
             })
     } else {
-        sessions::authenticate(&app.db, &settings, secret)
+        sessions::authenticate(&app.db, &settings, secret, touch)
             .await
             .map(|found| {
                 found.map(|(session, user)| Caller {

@@ -1,20 +1,18 @@
-//! Every mutation needs the WRITE scope. [`WriteScoped`] wraps the schema for every transport
-//! and refuses each root field of a mutation before anything runs when the caller lacks it,
-//! so mutations added later by any domain are covered without their resolvers doing
-//! anything. Sessions have every scope; only API tokens can lack it.
+//! Every mutation needs the WRITE scope. Every transport (POST, and the WebSocket's
+//! `http::ws_auth::SocketExecutor`) calls [`refuse_without_write`] before execution, which
+//! refuses each root field of a mutation when the caller lacks it, so mutations added later
+//! by any domain are covered without their resolvers doing anything. Sessions have every
+//! scope; only API tokens can lack it.
 //!
-//! This is an executor around the schema rather than a schema extension because any
+//! This runs in the transports rather than as a schema extension because any
 //! extension at all puts every field of every response through async-graphql's extension
 //! chain (a boxed future and two type-name strings per field), about a tenth of the CPU of a
 //! 20-row page.
 
-use std::sync::{Arc, OnceLock};
-
 use async_graphql::{
-    Data, ErrorExtensions, Executor, PathSegment, Request, Response, ServerError,
+    ErrorExtensions, PathSegment, Request, Response, ServerError,
     parser::types::{OperationType, Selection},
 };
-use futures_util::stream::{self, BoxStream, StreamExt};
 
 use super::{AuthContext, Scope, missing_scope};
 
@@ -52,50 +50,4 @@ pub fn refuse_without_write(request: &mut Request, auth: &AuthContext) -> Option
         }
     }
     (!errors.is_empty()).then(|| Response::from_errors(errors))
-}
-
-/// The schema behind a WebSocket connection, whose caller is known once `connection_init`
-/// has been handled.
-#[derive(Clone)]
-pub struct WriteScoped<E> {
-    inner: E,
-    auth: Arc<OnceLock<AuthContext>>,
-}
-
-impl<E: Executor> WriteScoped<E> {
-    /// Wraps `inner`; the caller is set later through the returned cell.
-    pub fn new(inner: E) -> (Self, Arc<OnceLock<AuthContext>>) {
-        let auth = Arc::new(OnceLock::new());
-        (
-            Self {
-                inner,
-                auth: auth.clone(),
-            },
-            auth,
-        )
-    }
-
-    fn refusal(&self, request: &mut Request) -> Option<Response> {
-        refuse_without_write(request, self.auth.get()?)
-    }
-}
-
-impl<E: Executor> Executor for WriteScoped<E> {
-    async fn execute(&self, mut request: Request) -> Response {
-        match self.refusal(&mut request) {
-            Some(refused) => refused,
-            None => self.inner.execute(request).await,
-        }
-    }
-
-    fn execute_stream(
-        &self,
-        mut request: Request,
-        session_data: Option<Arc<Data>>,
-    ) -> BoxStream<'static, Response> {
-        match self.refusal(&mut request) {
-            Some(refused) => stream::once(async move { refused }).boxed(),
-            None => self.inner.execute_stream(request, session_data),
-        }
-    }
 }

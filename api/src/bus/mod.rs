@@ -99,6 +99,8 @@ struct Inner {
     buffer: usize,
     origin: Uuid,
     remote: Option<mpsc::Sender<String>>,
+    /// With Redis: the pub/sub subscription is live, so events from other processes arrive.
+    listening: std::sync::atomic::AtomicBool,
 }
 
 /// A live subscription to one session's events; dropping it frees the topic when it was the
@@ -133,6 +135,7 @@ impl ProgressBus {
             buffer: buffer.clamp(4, 65_536),
             origin: Uuid::new_v4(),
             remote: None,
+            listening: std::sync::atomic::AtomicBool::new(true),
         }))
     }
 
@@ -150,10 +153,17 @@ impl ProgressBus {
             buffer: buffer.clamp(4, 65_536),
             origin: Uuid::new_v4(),
             remote: Some(tx),
+            listening: std::sync::atomic::AtomicBool::new(false),
         }));
         tokio::spawn(publish_loop(publisher, rx));
         tokio::spawn(listen_loop(Arc::downgrade(&bus.0), client, shutdown));
         bus
+    }
+
+    /// True when events published by other processes reach this one's subscribers (always,
+    /// for an in-process bus; with Redis, while the pub/sub subscription is live).
+    pub fn is_listening(&self) -> bool {
+        self.0.listening.load(std::sync::atomic::Ordering::Acquire)
     }
 
     fn topics(&self) -> MutexGuard<'_, HashMap<Uuid, broadcast::Sender<Arc<BusEvent>>>> {
@@ -252,6 +262,14 @@ async fn listen_loop(
         match connected {
             Ok(Ok(pubsub)) => {
                 backoff = Duration::from_millis(200);
+                let set_listening = |value: bool| {
+                    if let Some(inner) = bus.upgrade() {
+                        inner
+                            .listening
+                            .store(value, std::sync::atomic::Ordering::Release);
+                    }
+                };
+                set_listening(true);
                 let mut messages = pubsub.into_on_message();
                 loop {
                     tokio::select! {
@@ -269,6 +287,7 @@ async fn listen_loop(
                         _ = async { let _ = shutdown.wait_for(|stop| *stop).await; } => return,
                     }
                 }
+                set_listening(false);
                 tracing::warn!("Redis progress subscription ended; reconnecting");
             }
             Ok(Err(err)) => tracing::debug!(error = %err, "Redis progress subscription failed"),

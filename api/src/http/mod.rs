@@ -7,6 +7,7 @@ mod health;
 pub mod playground;
 mod variables;
 mod ws;
+mod ws_auth;
 
 use std::time::Duration;
 

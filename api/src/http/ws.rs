@@ -2,10 +2,7 @@
 //! The loop is ours rather than the adapter's so that it can send keep-alives and close every
 //! socket with 1001 when the server shuts down.
 
-use std::{
-    net::SocketAddr,
-    sync::{Arc, OnceLock},
-};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use async_graphql::{
     Data,
@@ -22,11 +19,25 @@ use axum::{
 };
 use futures_util::{SinkExt, StreamExt};
 
-use super::{HttpState, graphql::RequestMeta};
-use crate::auth::{AuthContext, WriteScoped};
+use super::{
+    HttpState,
+    graphql::RequestMeta,
+    ws_auth::{self, Refusal, SocketAuth, SocketExecutor},
+};
 
+const NORMAL: u16 = 1000;
 /// Close code for "going away": the server is shutting down.
 const GOING_AWAY: u16 = 1001;
+/// RFC 6455 "try again later": the credentials could not be checked.
+const TRY_AGAIN_LATER: u16 = 1013;
+/// graphql-transport-ws: an operation before `connection_init`.
+const UNAUTHORIZED: u16 = 4401;
+/// graphql-transport-ws: refused or revoked credentials.
+const FORBIDDEN: u16 = 4403;
+/// graphql-transport-ws: no `connection_init` in time.
+const INIT_TIMEOUT: u16 = 4408;
+/// Open sockets are re-checked at most this often, however short the trust interval.
+const MIN_RECHECK: Duration = Duration::from_millis(100);
 const WS_READ_BUFFER: usize = 4 * 1024;
 
 pub async fn upgrade(
@@ -93,46 +104,129 @@ async fn serve(
     let mut data = Data::default();
     data.insert(state.app.clone());
     data.insert(meta.clone());
-    let app = state.app.clone();
-    let protocols = protocol;
-    let (schema, caller) = WriteScoped::new(state.schema.clone());
-    let outgoing = GraphQLWs::new(schema, input, protocols)
+    let config = state.app.config.clone();
+    let socket_auth = SocketAuth::new(state.app.clone());
+    let executor = SocketExecutor::new(state.schema.clone(), socket_auth.clone());
+    let on_init = {
+        let socket_auth = socket_auth.clone();
+        move |payload| connection_init(socket_auth, meta, payload)
+    };
+    let outgoing = GraphQLWs::new(executor, input, protocol)
         .connection_data(data)
-        .on_connection_init(move |payload| connection_init(app, meta, payload, caller));
+        .on_connection_init(on_init);
     futures_util::pin_mut!(outgoing);
 
     let mut shutdown = state.app.shutdown.clone();
-    let mut keepalive = tokio::time::interval(state.app.config.ws_keepalive());
+    let mut revoked = socket_auth.revoked();
+    let mut keepalive = tokio::time::interval(config.ws_keepalive());
     keepalive.tick().await;
+    let recheck_every = config.ws_credential_recheck().max(MIN_RECHECK);
+    let mut recheck =
+        tokio::time::interval_at(tokio::time::Instant::now() + recheck_every, recheck_every);
+    recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let init_deadline = tokio::time::sleep(config.ws_init_timeout());
+    futures_util::pin_mut!(init_deadline);
+    let mut waiting_for_init = true;
     loop {
         tokio::select! {
             message = outgoing.next() => {
-                let Some(message) = message else { break };
-                let frame = match message {
-                    WsMessage::Text(text) => Message::Text(text.into()),
-                    WsMessage::Close(code, reason) => Message::Close(Some(CloseFrame { code, reason: reason.into() })),
-                };
-                if sink.send(frame).await.is_err() {
+                let Some(message) = message else {
+                    // The protocol ended the connection (legacy connection_error, terminate,
+                    // or the client went away): say why in a close frame.
+                    let (code, reason) = match socket_auth.refusal() {
+                        Some(refusal) => refusal_close(refusal),
+                        None => (NORMAL, "bye"),
+                    };
+                    let _ = sink.send(close(code, reason)).await;
                     break;
+                };
+                match message {
+                    WsMessage::Text(text) => {
+                        if sink.send(Message::Text(text.into())).await.is_err() {
+                            break;
+                        }
+                    }
+                    WsMessage::Close(code, reason) => {
+                        let (code, reason) = translate_close(code, reason, socket_auth.refusal());
+                        let _ = sink.send(close(code, &reason)).await;
+                        break;
+                    }
                 }
             }
             _ = keepalive.tick() => {
-                if sink.send(keepalive_message(protocols)).await.is_err() {
+                if sink.send(keepalive_message(protocol)).await.is_err() {
                     break;
                 }
             }
-            _ = stopping(&mut shutdown) => {
-                let frame = CloseFrame { code: GOING_AWAY, reason: "server shutting down".into() };
-                let _ = sink.send(Message::Close(Some(frame))).await;
+            _ = &mut init_deadline, if waiting_for_init => {
+                waiting_for_init = false;
+                if !socket_auth.init_received() {
+                    let _ = sink.send(close(INIT_TIMEOUT, "Connection initialisation timeout")).await;
+                    break;
+                }
+            }
+            _ = recheck.tick() => {
+                if matches!(socket_auth.current(false).await, ws_auth::Current::Revoked) {
+                    revoked_close(&mut sink, protocol).await;
+                    break;
+                }
+            }
+            _ = raised(&mut revoked) => {
+                revoked_close(&mut sink, protocol).await;
+                break;
+            }
+            _ = raised(&mut shutdown) => {
+                let _ = sink.send(close(GOING_AWAY, "server shutting down")).await;
                 break;
             }
         }
     }
 }
 
-async fn stopping(shutdown: &mut tokio::sync::watch::Receiver<bool>) {
+fn close(code: u16, reason: &str) -> Message {
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: reason.into(),
+    }))
+}
+
+/// A revoked credential: the legacy protocol is told with `connection_error` first; both
+/// then get 4403, and dropping the protocol stream ends every subscription of the socket.
+async fn revoked_close(
+    sink: &mut futures_util::stream::SplitSink<WebSocket, Message>,
+    protocol: WebSocketProtocols,
+) {
+    if protocol == WebSocketProtocols::SubscriptionsTransportWS {
+        let text = r#"{"type":"connection_error","payload":{"message":"the credential was revoked or expired; sign in again"}}"#;
+        let _ = sink.send(Message::Text(text.into())).await;
+    }
+    let _ = sink.send(close(FORBIDDEN, "Forbidden")).await;
+}
+
+fn refusal_close(refusal: Refusal) -> (u16, &'static str) {
+    match refusal {
+        Refusal::Forbidden => (FORBIDDEN, "Forbidden"),
+        Refusal::Unavailable => (TRY_AGAIN_LATER, "credentials could not be checked; retry"),
+    }
+}
+
+/// async-graphql closes a refused `connection_init` with 1002 and a subscribe before
+/// `connection_init` with 1011; graphql-transport-ws defines 4403 and 4401 for them.
+fn translate_close(code: u16, reason: String, refusal: Option<Refusal>) -> (u16, String) {
+    match (code, refusal) {
+        (1002, Some(refusal)) => {
+            let (code, reason) = refusal_close(refusal);
+            (code, reason.to_string())
+        }
+        (1011, None) => (UNAUTHORIZED, "Unauthorized".to_string()),
+        _ => (code, reason),
+    }
+}
+
+/// Resolves once the flag (shutdown, revocation) is raised.
+async fn raised(flag: &mut tokio::sync::watch::Receiver<bool>) {
     // The guard wait_for returns is not Send; drop it before the select arm runs.
-    let _ = shutdown.wait_for(|stopping| *stopping).await.map(|_| ());
+    let _ = flag.wait_for(|raised| *raised).await.map(|_| ());
 }
 
 /// graphql-ws (legacy) has its own "ka" message; graphql-transport-ws has ping/pong, which
@@ -144,15 +238,14 @@ fn keepalive_message(protocol: WebSocketProtocols) -> Message {
     }
 }
 
-/// Data for the connection from the `connection_init` payload: the caller is resolved once,
-/// from `{"authorization": "Bearer …"}` (else the upgrade request's own `Authorization`
-/// header, else the session cookie in cookie mode), the same way as for HTTP requests. Invalid
-/// credentials refuse the connection; none at all leave it anonymous.
+/// Data for the connection from the `connection_init` payload: the caller is resolved from
+/// `{"authorization": "Bearer …"}` (else the upgrade request's own `Authorization` header,
+/// else the session cookie in cookie mode), the same way as for HTTP requests. Refused or
+/// uncheckable credentials refuse the connection; none at all leave it anonymous.
 async fn connection_init(
-    app: crate::state::AppState,
+    socket_auth: Arc<SocketAuth>,
     mut meta: RequestMeta,
     payload: serde_json::Value,
-    caller: Arc<OnceLock<AuthContext>>,
 ) -> async_graphql::Result<Data> {
     let from_payload = payload
         .get("authorization")
@@ -162,14 +255,15 @@ async fn connection_init(
     if from_payload.is_some() {
         meta.authorization = from_payload;
     }
-    let auth = crate::auth::authenticate(&app, &meta.presented()).await;
-    if auth.is_invalid() {
-        return Err(async_graphql::Error::new(
-            "the token is invalid, expired or revoked; sign in again",
-        ));
-    }
-    // Set once: graphql-ws answers a second connection_init by closing the socket.
-    let _ = caller.set(auth.clone());
+    let auth = socket_auth
+        .init(meta.presented())
+        .await
+        .map_err(|refusal| {
+            async_graphql::Error::new(match refusal {
+                Refusal::Forbidden => "the token is invalid, expired or revoked; sign in again",
+                Refusal::Unavailable => "credentials could not be checked; retry",
+            })
+        })?;
     let mut data = Data::default();
     data.insert(meta);
     data.insert(auth);

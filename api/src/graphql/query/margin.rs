@@ -24,17 +24,16 @@ use crate::{
 };
 
 /// The caller for margin operations: signed in and approved, or (when `allow_anonymous`)
-/// nobody. Credentials that were presented but refused are UNAUTHENTICATED, never anonymous.
+/// nobody. Only a request that presented no credentials at all is anonymous: credentials
+/// that were refused are UNAUTHENTICATED, and credentials that could not be checked (the
+/// database failed) are an error, never anonymous access.
 pub(crate) fn margin_caller<'a>(
     ctx: &Context<'a>,
     allow_anonymous: bool,
 ) -> ApiResult<Option<&'a auth::Caller>> {
     let context = auth::context(ctx);
-    if context.caller().is_some() {
+    if !context.is_anonymous() {
         return context.require_approved().map(Some);
-    }
-    if context.is_invalid() {
-        return context.require_user().map(Some);
     }
     if allow_anonymous {
         Ok(None)

@@ -7,8 +7,6 @@
 //! seconds, so a run finishing on a replica that cannot reach us (Redis down) still ends the
 //! stream.
 
-use std::time::Duration;
-
 use async_graphql::{Context, ResultExt, Subscription};
 use futures_util::{Stream, stream};
 use tokio::sync::broadcast::error::RecvError;
@@ -29,8 +27,6 @@ use crate::{
     state::AppState,
 };
 
-const POLL: Duration = Duration::from_secs(5);
-
 #[derive(Default)]
 pub struct MarginSubscription;
 
@@ -44,6 +40,8 @@ struct Follow {
     phase: Phase,
     bus: BusSubscription,
     state: AppState,
+    /// The subscriber, whose own identity reads the row on every poll (None: anonymous).
+    caller: Option<i64>,
     session_id: Uuid,
     poll: tokio::time::Interval,
 }
@@ -176,11 +174,11 @@ async fn step(mut follow: Follow) -> Option<(async_graphql::Result<BacktestProgr
 }
 
 async fn state_session(follow: &Follow) -> Option<SessionRecord> {
-    // Ownership was checked when the subscription started; this only reads the status.
+    // Read as the subscriber: an owned session is invisible to nobody-in-particular.
     follow
         .state
         .backtests
-        .session(None, follow.session_id)
+        .session(follow.caller, follow.session_id)
         .await
         .ok()
 }
@@ -202,12 +200,14 @@ impl MarginSubscription {
         if let Some(terminal) = terminal_of(&state, &record).await {
             queue.push(terminal);
         }
-        let mut poll = tokio::time::interval_at(tokio::time::Instant::now() + POLL, POLL);
+        let every = state.config.subscription_poll();
+        let mut poll = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let follow = Follow {
             phase: Phase::Queue(queue),
             bus,
             state,
+            caller,
             session_id,
             poll,
         };

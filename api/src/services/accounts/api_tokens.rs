@@ -110,6 +110,7 @@ pub async fn revoke(db: &DatabaseConnection, user_id: i64, token_id: i64) -> Api
 pub async fn authenticate(
     db: &DatabaseConnection,
     presented: &str,
+    touch: super::Touch,
 ) -> ApiResult<Option<(ApiTokenRecord, UserRecord)>> {
     if !token::is_well_formed(presented) || !presented.starts_with(token::API_TOKEN_PREFIX) {
         return Ok(None);
@@ -129,9 +130,10 @@ pub async fn authenticate(
     {
         return Ok(None);
     }
-    if record
-        .last_used_at
-        .is_none_or(|used| at - used >= TOUCH_INTERVAL)
+    if touch == super::Touch::Yes
+        && record
+            .last_used_at
+            .is_none_or(|used| at - used >= TOUCH_INTERVAL)
     {
         api_token::Entity::update_many()
             .col_expr(api_token::Column::LastUsedAt, Expr::value(Some(at)))

@@ -19,6 +19,15 @@ pub use entity::{
     user::Model as UserRecord, user_session::Model as SessionRecord,
 };
 
+/// Whether checking a credential counts as activity: a request does (it refreshes the
+/// session's `last_activity` and the token's `last_used_at`); a WebSocket's periodic re-check
+/// of an idle connection does not, so an open socket alone never keeps a session alive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Touch {
+    Yes,
+    No,
+}
+
 /// The accounts settings, from the configuration.
 #[derive(Debug, Clone)]
 pub struct AccountSettings {

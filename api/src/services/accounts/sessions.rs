@@ -193,6 +193,7 @@ pub async fn authenticate(
     db: &DatabaseConnection,
     settings: &AccountSettings,
     presented: &str,
+    touch: super::Touch,
 ) -> ApiResult<Option<(SessionRecord, UserRecord)>> {
     if !token::is_well_formed(presented) {
         return Ok(None);
@@ -218,7 +219,7 @@ pub async fn authenticate(
     }
     // With a very short idle timeout (tests, kiosks) refresh more often than once a minute.
     let touch_every = Ord::min(TOUCH_INTERVAL, settings.session_idle / 2);
-    if at - session.last_activity >= touch_every {
+    if touch == super::Touch::Yes && at - session.last_activity >= touch_every {
         user_session::Entity::update_many()
             .col_expr(user_session::Column::LastActivity, Expr::value(at))
             .filter(user_session::Column::Id.eq(session.id))

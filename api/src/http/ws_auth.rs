@@ -1,0 +1,219 @@
+//! The credential of one WebSocket connection. It is resolved at `connection_init` and then
+//! checked again — before every operation once the last check is older than
+//! `MARGIN_WS_CREDENTIAL_RECHECK_MS`, and on that interval while the socket is open — so a
+//! session that was revoked, logged out or expired, a revoked token, or a disabled user stops
+//! being served: the socket is closed with 4403 and its subscriptions end with it.
+//!
+//! [`SocketExecutor`] is the schema as the socket sees it: each operation runs with the
+//! freshly checked [`AuthContext`] as request data (request data wins over connection data)
+//! and a mutation without the WRITE scope is refused before anything runs.
+
+use std::{
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use async_graphql::{Data, ErrorExtensions, Executor, Request, Response, ServerError};
+use futures_util::stream::{self, BoxStream, StreamExt};
+use tokio::sync::watch;
+
+use crate::{
+    auth::{self, AuthContext, Presented},
+    error::ApiError,
+    state::AppState,
+};
+
+/// Why `connection_init` was refused, so the socket loop can close with the right code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// Credentials presented and refused (4403).
+    Forbidden,
+    /// Credentials could not be checked (the database failed): try again later (1013).
+    Unavailable,
+}
+
+#[derive(Clone)]
+struct Checked {
+    presented: Presented,
+    auth: AuthContext,
+    at: Instant,
+}
+
+#[derive(Default)]
+struct Slot {
+    init_received: bool,
+    refused: Option<Refusal>,
+    checked: Option<Checked>,
+}
+
+pub(crate) struct SocketAuth {
+    app: AppState,
+    trust_for: Duration,
+    slot: Mutex<Slot>,
+    revoked: watch::Sender<bool>,
+}
+
+/// The caller an operation runs as, or the news that the credential no longer holds.
+pub(crate) enum Current {
+    Ready(AuthContext),
+    /// `connection_init` has not been accepted (yet).
+    NotInitialised,
+    Revoked,
+}
+
+impl SocketAuth {
+    pub(crate) fn new(app: AppState) -> Arc<Self> {
+        let trust_for = app.config.ws_credential_recheck();
+        Arc::new(Self {
+            app,
+            trust_for,
+            slot: Mutex::new(Slot::default()),
+            revoked: watch::channel(false).0,
+        })
+    }
+
+    fn slot(&self) -> std::sync::MutexGuard<'_, Slot> {
+        // The slot holds plain data and no code panics while holding the lock; a poisoned
+        // lock still holds consistent data.
+        self.slot.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// `connection_init`: resolves the presented credentials. Refused or uncheckable
+    /// credentials refuse the connection; none at all leave it anonymous.
+    pub(crate) async fn init(&self, presented: Presented) -> Result<AuthContext, Refusal> {
+        self.slot().init_received = true;
+        let auth = auth::authenticate(&self.app, &presented).await;
+        let refusal = if auth.is_invalid() {
+            Some(Refusal::Forbidden)
+        } else if auth.is_unavailable() {
+            Some(Refusal::Unavailable)
+        } else {
+            None
+        };
+        let mut slot = self.slot();
+        match refusal {
+            Some(refusal) => {
+                slot.refused = Some(refusal);
+                Err(refusal)
+            }
+            None => {
+                slot.checked = Some(Checked {
+                    presented,
+                    auth: auth.clone(),
+                    at: Instant::now(),
+                });
+                Ok(auth)
+            }
+        }
+    }
+
+    pub(crate) fn init_received(&self) -> bool {
+        self.slot().init_received
+    }
+
+    pub(crate) fn refusal(&self) -> Option<Refusal> {
+        self.slot().refused
+    }
+
+    pub(crate) fn revoked(&self) -> watch::Receiver<bool> {
+        self.revoked.subscribe()
+    }
+
+    /// The caller for the next operation (`touch`: it counts as activity) or for the periodic
+    /// check (it does not). Anonymous connections never change; a signed-in one is checked
+    /// again once its last check is older than the trust interval. A check that fails
+    /// (database down) yields a context that refuses signed-in work, never anonymous access,
+    /// and is not cached.
+    pub(crate) async fn current(&self, touch: bool) -> Current {
+        let Some(checked) = self.slot().checked.clone() else {
+            return Current::NotInitialised;
+        };
+        if *self.revoked.borrow() {
+            return Current::Revoked;
+        }
+        if checked.auth.is_anonymous() || checked.at.elapsed() < self.trust_for {
+            return Current::Ready(checked.auth);
+        }
+        let fresh = if touch {
+            auth::authenticate(&self.app, &checked.presented).await
+        } else {
+            auth::recheck(&self.app, &checked.presented).await
+        };
+        if fresh.is_invalid() {
+            self.revoked.send_replace(true);
+            return Current::Revoked;
+        }
+        if !fresh.is_unavailable() {
+            let mut slot = self.slot();
+            if let Some(current) = slot.checked.as_mut() {
+                current.auth = fresh.clone();
+                current.at = Instant::now();
+            }
+        }
+        Current::Ready(fresh)
+    }
+}
+
+/// The schema behind one socket: every operation re-checks the credential first.
+#[derive(Clone)]
+pub(crate) struct SocketExecutor<E> {
+    inner: E,
+    auth: Arc<SocketAuth>,
+}
+
+impl<E: Executor + Clone> SocketExecutor<E> {
+    pub(crate) fn new(inner: E, auth: Arc<SocketAuth>) -> Self {
+        Self { inner, auth }
+    }
+
+    async fn prepare(&self, mut request: Request) -> Result<Request, Response> {
+        match self.auth.current(true).await {
+            // async-graphql runs no operation before an accepted connection_init; refuse
+            // rather than assume.
+            Current::Revoked | Current::NotInitialised => {
+                Err(Response::from_errors(vec![revoked_error()]))
+            }
+            Current::Ready(auth) => {
+                if let Some(refused) = auth::refuse_without_write(&mut request, &auth) {
+                    return Err(refused);
+                }
+                request.data.insert(auth);
+                Ok(request)
+            }
+        }
+    }
+}
+
+fn revoked_error() -> ServerError {
+    let error =
+        ApiError::AuthenticationFailed("the token is invalid, expired or revoked; sign in again")
+            .extend();
+    let mut server_error = ServerError::new(error.message, None);
+    server_error.extensions = error.extensions;
+    server_error
+}
+
+impl<E: Executor + Clone> Executor for SocketExecutor<E> {
+    async fn execute(&self, request: Request) -> Response {
+        match self.prepare(request).await {
+            Ok(request) => self.inner.execute(request).await,
+            Err(refused) => refused,
+        }
+    }
+
+    fn execute_stream(
+        &self,
+        request: Request,
+        session_data: Option<Arc<Data>>,
+    ) -> BoxStream<'static, Response> {
+        let this = self.clone();
+        stream::once(async move {
+            match this.prepare(request).await {
+                Ok(request) => this.inner.execute_stream(request, session_data),
+                Err(refused) => stream::once(async move { refused }).boxed(),
+            }
+        })
+        .flatten()
+        .boxed()
+    }
+}
