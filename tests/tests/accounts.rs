@@ -412,6 +412,100 @@ async fn throttling_after_repeated_failures_and_recovery_after_the_window() {
 }
 
 #[tokio::test]
+async fn concurrent_guesses_never_get_more_than_the_limit_verified() {
+    // 60 wrong passwords at once for one account (limit 5), then 80 at once from one address
+    // over many emails (limit 20): the attempt is admitted and recorded before its password
+    // is verified, so no more than the limit are verified.
+    each_backend(defaults, |app| async move {
+        let admin = admin_token(&app).await;
+        member(&app, &admin, "tom", "VIEWER").await;
+        let guesses = (0..60).map(|_| login_body(&app, "tom@example.com", "wrong password"));
+        let answers = futures_util::future::join_all(guesses).await;
+        let limited = answers
+            .iter()
+            .filter(|b| error_code(b) == "RATE_LIMITED")
+            .count();
+        let refused = answers
+            .iter()
+            .filter(|b| error_code(b) == "UNAUTHENTICATED")
+            .count();
+        assert_eq!(
+            (refused, limited),
+            (5, 55),
+            "5 verified, the rest throttled"
+        );
+        let verified = login_attempt::Entity::find()
+            .filter(login_attempt::Column::FailureReason.eq("wrong_password"))
+            .count(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(verified, 5);
+
+        login_attempt::Entity::delete_many()
+            .exec(&app.db)
+            .await
+            .unwrap();
+        let shared = &app;
+        let guesses = (0..80).map(|n| async move {
+            login_body(
+                shared,
+                &format!("ghost{n}@example.com"),
+                "whatever password",
+            )
+            .await
+        });
+        let answers = futures_util::future::join_all(guesses).await;
+        let refused = answers
+            .iter()
+            .filter(|b| error_code(b) == "UNAUTHENTICATED")
+            .count();
+        let limited = answers
+            .iter()
+            .filter(|b| error_code(b) == "RATE_LIMITED")
+            .count();
+        assert_eq!((refused, limited), (20, 60), "20 verified from one address");
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_admins_write_token_reaches_no_admin_mutation() {
+    each_backend(defaults, |app| async move {
+        let admin = admin_token(&app).await;
+        let (tom_id, _) = member(&app, &admin, "tom", "VIEWER").await;
+        let created = ok(&app, "mutation { createApiToken(name: \"bot\", scopes: [READ, WRITE]) { token } }", json!({}), Some(&admin)).await;
+        let bot = created["createApiToken"]["token"].as_str().unwrap().to_string();
+        let invite = ok(&app, CREATE_INVITE, json!({"email": "later@example.com", "role": "VIEWER"}), Some(&admin)).await;
+        let invite_id = invite["createInvite"]["invite"]["id"].clone();
+        let template = ok(&app, "mutation { createInviteTemplate(input: {name: \"t\", subject: \"s\", messageTemplate: \"m\"}) { id } }", json!({}), Some(&admin)).await;
+        let template_id = template["createInviteTemplate"]["id"].clone();
+        let attempts = [
+            (CREATE_INVITE, json!({"email": "mallory@example.com", "role": "ADMIN"})),
+            ("mutation($id: ID!) { approveUser(id: $id) { id } }", json!({"id": tom_id})),
+            ("mutation($id: ID!) { rejectUser(id: $id, reason: \"x\") { id } }", json!({"id": tom_id})),
+            ("mutation($id: ID!) { setUserActive(id: $id, active: false) { id } }", json!({"id": tom_id})),
+            ("mutation($id: ID!) { revokeInvite(id: $id) { id } }", json!({"id": invite_id})),
+            ("mutation { createInviteTemplate(input: {name: \"u\", subject: \"s\", messageTemplate: \"m\"}) { id } }", json!({})),
+            ("mutation($id: ID!) { updateInviteTemplate(id: $id, input: {name: \"v\", subject: \"s\", messageTemplate: \"m\"}) { id } }", json!({"id": template_id})),
+            ("mutation($id: ID!) { deleteInviteTemplate(id: $id) }", json!({"id": template_id})),
+            ("mutation { createApiToken(name: \"more\", scopes: [READ, WRITE]) { token } }", json!({})),
+            ("mutation { logout }", json!({})),
+        ];
+        let invites_before = invite_count(&app).await;
+        for (mutation, variables) in attempts {
+            let body = gql(&app, mutation, variables, Some(&bot)).await;
+            assert_eq!(error_code(&body), "FORBIDDEN", "{mutation}: {body}");
+        }
+        assert_eq!(invite_count(&app).await, invites_before, "no invite was created");
+        let me = ok(&app, ME, json!({}), Some(&bot)).await;
+        assert_eq!(me["me"]["role"], "ADMIN", "the token still reads");
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn sessions_end_after_the_idle_timeout_and_at_the_absolute_expiry() {
     each_backend(
         |c| {
@@ -758,10 +852,13 @@ async fn an_api_token_with_read_cannot_call_a_mutation() {
             "the refused createInvite stored nothing"
         );
 
-        // WRITE may mutate, but not manage credentials (that needs a session).
+        // WRITE may mutate, but neither manage credentials nor use admin powers (those need
+        // a session).
         let write = ok(&app, create, json!({"name": "sync", "scopes": ["READ", "WRITE"]}), Some(&admin)).await;
         let write_token = write["createApiToken"]["token"].as_str().unwrap().to_string();
-        ok(&app, "mutation { createInvite(email: \"w@example.com\") { token } }", json!({}), Some(&write_token)).await;
+        ok(&app, "mutation { calculate(input: {ticker: \"SPY\", investmentAmount: 1000, leverage: 1.5, currentPrice: 400, accountType: REG_T, positionType: LONG, interestRate: 5, holdingPeriodMonths: 1}) { id } }", json!({}), Some(&write_token)).await;
+        let invite = gql(&app, "mutation { createInvite(email: \"w@example.com\") { token } }", json!({}), Some(&write_token)).await;
+        assert_eq!(error_code(&invite), "FORBIDDEN");
         let mint = gql(&app, create, json!({"name": "more", "scopes": ["WRITE"]}), Some(&write_token)).await;
         assert_eq!(error_code(&mint), "FORBIDDEN");
 

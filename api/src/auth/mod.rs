@@ -15,7 +15,6 @@ pub mod cookie;
 pub mod password;
 mod resolve;
 mod scope;
-pub mod throttle;
 pub mod token;
 
 use std::fmt;
@@ -254,6 +253,14 @@ impl AuthContext {
         }
     }
 
+    /// An approved admin signed in through an interactive session: admin mutations (users,
+    /// invites, templates) need one, so an API token — even an admin's with WRITE — can never
+    /// create an admin invite and through it a new admin session, or change users.
+    pub fn require_admin_session(&self) -> ApiResult<&Caller> {
+        self.require_session()?;
+        self.require_role(Role::Admin)
+    }
+
     /// An interactive session (not an API token): credential management needs one, so a
     /// leaked token cannot mint more tokens or see sessions.
     pub fn require_session(&self) -> ApiResult<&Caller> {
@@ -305,6 +312,11 @@ pub fn require_role<'a>(ctx: &Context<'a>, role: Role) -> ApiResult<&'a Caller> 
 /// Signed in with `scope` (sessions have every scope).
 pub fn require_scope<'a>(ctx: &Context<'a>, scope: Scope) -> ApiResult<&'a Caller> {
     context(ctx).require_scope(scope)
+}
+
+/// An approved admin through an interactive session (admin mutations).
+pub fn require_admin_session<'a>(ctx: &Context<'a>) -> ApiResult<&'a Caller> {
+    context(ctx).require_admin_session()
 }
 
 /// Signed in through a session rather than an API token.

@@ -5,7 +5,7 @@ use async_graphql::{Context, ID, Object, ResultExt};
 use chrono::{DateTime, Utc};
 
 use crate::{
-    auth::{self, Role, cookie},
+    auth::{self, cookie},
     graphql::types::accounts::{
         ApiScope, ApiToken, CreatedApiToken, CreatedInvite, Invite, InviteTemplate,
         InviteTemplateInput, LoginPayload, RegisterInput, Role as RoleValue, User, parse_id,
@@ -134,7 +134,7 @@ impl AccountsMutation {
 
     /// Admin: approves a pending or rejected user.
     async fn approve_user(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<User> {
-        let admin_caller = auth::require_role(ctx, Role::Admin).extend()?;
+        let admin_caller = auth::require_admin_session(ctx).extend()?;
         let id = parse_id("id", &id).extend()?;
         let (state, _) = settings(ctx);
         let user = admin::approve(&state.db, admin_caller.user_id, id)
@@ -150,7 +150,7 @@ impl AccountsMutation {
         id: ID,
         reason: String,
     ) -> async_graphql::Result<User> {
-        let admin_caller = auth::require_role(ctx, Role::Admin).extend()?;
+        let admin_caller = auth::require_admin_session(ctx).extend()?;
         let id = parse_id("id", &id).extend()?;
         let (state, _) = settings(ctx);
         let user = admin::reject(&state.db, admin_caller.user_id, id, &reason)
@@ -166,7 +166,7 @@ impl AccountsMutation {
         id: ID,
         active: bool,
     ) -> async_graphql::Result<User> {
-        let admin_caller = auth::require_role(ctx, Role::Admin).extend()?;
+        let admin_caller = auth::require_admin_session(ctx).extend()?;
         let id = parse_id("id", &id).extend()?;
         let (state, _) = settings(ctx);
         let user = admin::set_active(&state.db, admin_caller.user_id, id, active)
@@ -186,7 +186,7 @@ impl AccountsMutation {
         custom_message: Option<String>,
         template_id: Option<ID>,
     ) -> async_graphql::Result<CreatedInvite> {
-        let admin_caller = auth::require_role(ctx, auth::Role::Admin).extend()?;
+        let admin_caller = auth::require_admin_session(ctx).extend()?;
         let template_id = template_id
             .as_ref()
             .map(|id| parse_id("templateId", id))
@@ -210,7 +210,7 @@ impl AccountsMutation {
 
     /// Admin: revokes an unused invite.
     async fn revoke_invite(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Invite> {
-        auth::require_role(ctx, Role::Admin).extend()?;
+        auth::require_admin_session(ctx).extend()?;
         let id = parse_id("id", &id).extend()?;
         let (state, _) = settings(ctx);
         Ok(invites::revoke(&state.db, id).await.extend()?.into())
@@ -222,7 +222,7 @@ impl AccountsMutation {
         ctx: &Context<'_>,
         input: InviteTemplateInput,
     ) -> async_graphql::Result<InviteTemplate> {
-        let admin_caller = auth::require_role(ctx, Role::Admin).extend()?;
+        let admin_caller = auth::require_admin_session(ctx).extend()?;
         let (state, _) = settings(ctx);
         Ok(
             invites::create_template(&state.db, admin_caller.user_id, input.into())
@@ -239,7 +239,7 @@ impl AccountsMutation {
         id: ID,
         input: InviteTemplateInput,
     ) -> async_graphql::Result<InviteTemplate> {
-        auth::require_role(ctx, Role::Admin).extend()?;
+        auth::require_admin_session(ctx).extend()?;
         let id = parse_id("id", &id).extend()?;
         let (state, _) = settings(ctx);
         Ok(invites::update_template(&state.db, id, input.into())
@@ -254,7 +254,7 @@ impl AccountsMutation {
         ctx: &Context<'_>,
         id: ID,
     ) -> async_graphql::Result<bool> {
-        auth::require_role(ctx, Role::Admin).extend()?;
+        auth::require_admin_session(ctx).extend()?;
         let id = parse_id("id", &id).extend()?;
         let (state, _) = settings(ctx);
         invites::delete_template(&state.db, id).await.extend()?;

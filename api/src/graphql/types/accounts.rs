@@ -229,7 +229,8 @@ pub struct LoginAttempt {
     pub user_agent: Option<String>,
     pub success: bool,
     /// unknown_email, wrong_password, inactive, rejected, throttled; pending_approval on a
-    /// successful login to an account that is not approved yet.
+    /// successful login to an account that is not approved yet; checking while the password
+    /// of an admitted attempt is being verified.
     pub failure_reason: Option<String>,
     pub attempted_at: DateTime<Utc>,
     pub user_id: Option<ID>,

@@ -6,6 +6,7 @@ pub mod api_tokens;
 pub mod invites;
 pub mod registration;
 pub mod sessions;
+pub mod throttle;
 pub mod validate;
 
 use chrono::{DateTime, TimeDelta, Utc};

@@ -6,17 +6,19 @@
 //! (`expires_at`, `session_absolute` after login), the user being disabled or rejected.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use entity::{login_attempt, user, user_session};
+use entity::{user, user_session};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, sea_query::Expr,
 };
 
 use super::{
-    AccountSettings, SessionRecord, UserRecord, UserStatus, bounded, now, status_of, validate,
+    AccountSettings, SessionRecord, UserRecord, UserStatus, bounded, now, status_of,
+    throttle::{self, Attempt},
+    validate,
 };
 use crate::{
-    auth::{ClientInfo, password, throttle, token},
+    auth::{ClientInfo, password, token},
     error::{ApiError, ApiResult},
 };
 
@@ -62,20 +64,14 @@ pub async fn login(
         ));
     }
     let ip = bounded(client.ip.as_deref(), 45);
-    let audit = Audit {
+    let audit = Attempt {
         email: &email,
         ip: ip.clone(),
         user_agent: bounded(client.user_agent.as_deref(), 512),
     };
-    let started = now();
-    if let Err(limited) =
-        throttle::check(db, &settings.throttle, &email, ip.as_deref(), started).await
-    {
-        audit
-            .record(db, false, Some(throttle::REASON_THROTTLED), None)
-            .await?;
-        return Err(limited);
-    }
+    // Admitted (and written as a counted failure) before the password is verified, so
+    // concurrent guesses cannot all pass the limit.
+    let attempt = throttle::admit(db, &settings.throttle, &audit, now()).await?;
 
     let found = user::Entity::find()
         .filter(user::Column::Email.eq(email.as_str()))
@@ -83,7 +79,7 @@ pub async fn login(
         .await?;
     let Some(found) = found else {
         password::verify_dummy(password).await?;
-        audit.record(db, false, Some("unknown_email"), None).await?;
+        throttle::finish(db, attempt, false, Some("unknown_email"), None).await?;
         return Err(ApiError::AuthenticationFailed(GENERIC_LOGIN_FAILURE));
     };
     let verified = password::verify(password.clone(), found.password.clone()).await?;
@@ -97,9 +93,7 @@ pub async fn login(
         None
     };
     if let Some(reason) = refusal {
-        audit
-            .record(db, false, Some(reason), Some(found.id))
-            .await?;
+        throttle::finish(db, attempt, false, Some(reason), Some(found.id)).await?;
         return Err(ApiError::AuthenticationFailed(GENERIC_LOGIN_FAILURE));
     }
 
@@ -119,7 +113,7 @@ pub async fn login(
     let user = update.update(db).await?;
     let (token, session) = open_session(db, settings, user.id, &audit).await?;
     let reason = (status_of(&user) == UserStatus::Pending).then_some("pending_approval");
-    audit.record(db, true, reason, Some(user.id)).await?;
+    throttle::finish(db, attempt, true, reason, Some(user.id)).await?;
     Ok(LoginOutcome {
         token,
         expires_at: session.expires_at,
@@ -128,41 +122,11 @@ pub async fn login(
     })
 }
 
-struct Audit<'a> {
-    email: &'a str,
-    ip: Option<String>,
-    user_agent: Option<String>,
-}
-
-impl Audit<'_> {
-    async fn record(
-        &self,
-        db: &DatabaseConnection,
-        success: bool,
-        reason: Option<&str>,
-        user_id: Option<i64>,
-    ) -> ApiResult<()> {
-        login_attempt::ActiveModel {
-            email: Set(self.email.chars().take(254).collect()),
-            ip_address: Set(self.ip.clone()),
-            user_agent: Set(self.user_agent.clone()),
-            success: Set(success),
-            failure_reason: Set(reason.map(str::to_owned)),
-            attempted_at: Set(now()),
-            user_id: Set(user_id),
-            ..Default::default()
-        }
-        .insert(db)
-        .await?;
-        Ok(())
-    }
-}
-
 async fn open_session(
     db: &DatabaseConnection,
     settings: &AccountSettings,
     user_id: i64,
-    audit: &Audit<'_>,
+    audit: &Attempt<'_>,
 ) -> ApiResult<(String, SessionRecord)> {
     let token = token::random_token();
     let at = now();
