@@ -380,3 +380,23 @@ async fn a_subscriber_on_another_process_gets_completed_from_the_poll() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_unreadable_authorization_header_is_refused_not_anonymous() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let value = reqwest::header::HeaderValue::from_bytes(b"Bearer \xc3\xa9t\xe9").unwrap();
+    let body: Value = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .header(reqwest::header::AUTHORIZATION, value)
+        .json(&json!({"query": CALCULATE, "variables": calculation()}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(error_code(&body), "UNAUTHENTICATED", "{body}");
+    assert_eq!(calculations(&app).await, 0, "nothing stored as anonymous");
+    app.stop().await;
+}

@@ -31,21 +31,67 @@ pub fn session_from_header(header: &str) -> Option<&str> {
 }
 
 /// Whether a browser request from `origin` may use the cookie: no Origin (not a cross-site
-/// browser request), the server's own host, or an origin in the CORS allowlist.
+/// browser request), the server's own origin, or an origin in the CORS allowlist. Origins are
+/// compared as scheme, host and port: the cookie is `Secure`, so the server's own origin is
+/// `https://` + the `Host` header (plain `http://` only for loopback hosts, which browsers
+/// treat as secure), and `http://api.example.com` or `https://api.example.com:8443` is not
+/// `https://api.example.com`.
 pub fn origin_allowed(origin: Option<&str>, host: Option<&str>, allowlist: &[String]) -> bool {
     let Some(origin) = origin.map(str::trim) else {
         return true;
     };
+    let Some(origin) = Origin::parse(origin) else {
+        return false;
+    };
     if allowlist
         .iter()
-        .any(|allowed| allowed.trim() == origin && allowed.trim() != "*")
+        .filter_map(|allowed| Origin::parse(allowed.trim()))
+        .any(|allowed| allowed == origin)
     {
         return true;
     }
-    let origin_host = origin
-        .strip_prefix("https://")
-        .or_else(|| origin.strip_prefix("http://"));
-    matches!((origin_host, host), (Some(o), Some(h)) if o.eq_ignore_ascii_case(h.trim()))
+    let Some(host) = host.map(str::trim) else {
+        return false;
+    };
+    let secure_context = origin.scheme == "https" || is_loopback(&origin.host);
+    secure_context && Origin::parse(&format!("{}://{host}", origin.scheme)) == Some(origin)
+}
+
+/// An origin as scheme, lower-cased host and port (the scheme's default when omitted).
+#[derive(Debug, PartialEq, Eq)]
+struct Origin {
+    scheme: String,
+    host: String,
+    port: u16,
+}
+
+impl Origin {
+    fn parse(text: &str) -> Option<Origin> {
+        let (scheme, authority) = text.split_once("://")?;
+        let scheme = scheme.to_ascii_lowercase();
+        let default_port = match scheme.as_str() {
+            "https" => 443,
+            "http" => 80,
+            _ => return None,
+        };
+        if authority.is_empty() || authority.contains(['/', '?', '#', '@']) {
+            return None;
+        }
+        // `[::1]:8000`, `host:8000`, `host`.
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((host, port)) if !port.contains(']') => (host, port.parse().ok()?),
+            _ => (authority, default_port),
+        };
+        Some(Origin {
+            scheme,
+            host: host.to_ascii_lowercase(),
+            port,
+        })
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    host == "localhost" || host == "[::1]" || host.starts_with("127.")
 }
 
 #[cfg(test)]
@@ -106,6 +152,58 @@ mod tests {
             Some("null"),
             Some("api.example.com"),
             &allow
+        ));
+    }
+
+    #[test]
+    fn origins_compare_scheme_host_and_port() {
+        let none: Vec<String> = vec![];
+        let host = Some("api.example.com");
+        assert!(origin_allowed(Some("https://API.example.com"), host, &none));
+        assert!(origin_allowed(
+            Some("https://api.example.com:443"),
+            host,
+            &none
+        ));
+        assert!(
+            !origin_allowed(Some("http://api.example.com"), host, &none),
+            "scheme"
+        );
+        assert!(
+            !origin_allowed(Some("https://api.example.com:8443"), host, &none),
+            "port"
+        );
+        assert!(origin_allowed(
+            Some("https://api.example.com:8443"),
+            Some("api.example.com:8443"),
+            &none
+        ));
+        let allow = vec!["https://app.example.com".to_string()];
+        assert!(!origin_allowed(
+            Some("http://app.example.com"),
+            host,
+            &allow
+        ));
+        assert!(!origin_allowed(
+            Some("https://app.example.com:444"),
+            host,
+            &allow
+        ));
+        // Loopback development servers over plain HTTP.
+        assert!(origin_allowed(
+            Some("http://127.0.0.1:8000"),
+            Some("127.0.0.1:8000"),
+            &none
+        ));
+        assert!(origin_allowed(
+            Some("http://[::1]:8000"),
+            Some("[::1]:8000"),
+            &none
+        ));
+        assert!(!origin_allowed(
+            Some("http://127.0.0.1:8001"),
+            Some("127.0.0.1:8000"),
+            &none
         ));
     }
 }

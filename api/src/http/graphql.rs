@@ -39,6 +39,18 @@ pub struct RequestMeta {
     pub forwarded_for: Option<String>,
 }
 
+/// The `Authorization` header. One that is not visible ASCII is kept as an unreadable
+/// credential, which authentication refuses (UNAUTHENTICATED): dropping it would make the
+/// request anonymous.
+pub(crate) fn credential_header(headers: &HeaderMap) -> Option<String> {
+    headers.get(header::AUTHORIZATION).map(|value| {
+        value
+            .to_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|_| "\u{fffd}".to_owned())
+    })
+}
+
 impl RequestMeta {
     fn from_parts(headers: &HeaderMap, peer: Option<SocketAddr>) -> Self {
         let text = |name| {
@@ -51,7 +63,7 @@ impl RequestMeta {
             request_id: text(REQUEST_ID).unwrap_or_default(),
             ip: peer.map(|p| p.ip().to_string()),
             user_agent: text(header::USER_AGENT),
-            authorization: text(header::AUTHORIZATION),
+            authorization: credential_header(headers),
             cookie: text(header::COOKIE),
             origin: text(header::ORIGIN),
             host: text(header::HOST),

@@ -66,7 +66,7 @@ pub async fn upgrade(
         request_id: text(super::REQUEST_ID).unwrap_or_default(),
         ip: Some(peer.ip().to_string()),
         user_agent: text(header::USER_AGENT),
-        authorization: text(header::AUTHORIZATION),
+        authorization: super::graphql::credential_header(&headers),
         cookie: text(header::COOKIE),
         origin: text(header::ORIGIN),
         host: text(header::HOST),
