@@ -178,6 +178,108 @@ pub fn validate(input: &CalcInput, data: &MarketData) -> Result<(Profile, f64, f
 }
 
 pub fn calculate(input: &CalcInput, data: &MarketData) -> Result<CalcResult, InputError> {
+    let result = compute(input, data)?;
+    check_finite(input, &result)?;
+    Ok(result)
+}
+
+/// Inputs within their ranges can still combine into figures f64 cannot hold (1e12 at a price
+/// of 1e-300 is 1e312 shares; a subnormal rate makes the days to a call overflow). No NaN or
+/// infinity may leave the engine: such an input is refused, naming the field to change.
+fn check_finite(input: &CalcInput, r: &CalcResult) -> Result<(), InputError> {
+    if !(r.shares_fractional.is_finite() && r.whole_share_cost.is_finite()) {
+        let field = if input.current_price.is_some() {
+            "currentPrice"
+        } else {
+            "investmentAmount"
+        };
+        return Err(InputError::new(
+            field,
+            "too small a price for the amount: the share count is too large to represent",
+        ));
+    }
+    if r.days_to_call_on_interest.is_some_and(|d| !d.is_finite()) {
+        return Err(InputError::new(
+            "interestRate",
+            "too small to compute the days to a margin call on interest",
+        ));
+    }
+    let scenarios = r.scenarios.iter().flat_map(|s| {
+        [
+            s.price,
+            s.position_value,
+            s.equity,
+            s.return_on_equity_pct,
+            s.equity_pct,
+        ]
+    });
+    let all_finite = r.numbers().into_iter().chain(scenarios).all(f64::is_finite);
+    if all_finite {
+        Ok(())
+    } else {
+        Err(InputError::new(
+            "investmentAmount",
+            "the figures for this input are too large to represent",
+        ))
+    }
+}
+
+impl CalcResult {
+    /// Every number of the result except the scenario table.
+    fn numbers(&self) -> Vec<f64> {
+        let mut numbers = vec![
+            self.current_price,
+            self.interest_rate,
+            self.position_value,
+            self.cash_required,
+            self.margin_loan,
+            self.short_credit,
+            self.shares_fractional,
+            self.shares,
+            self.whole_share_cost,
+            self.residual_cash,
+            self.leverage,
+            self.equity_pct,
+            self.loan_to_value_pct,
+            self.initial_margin_pct,
+            self.initial_margin_amount,
+            self.excess_equity_at_entry,
+            self.max_leverage,
+            self.buying_power,
+            self.remaining_buying_power,
+            self.maintenance_pct,
+            self.maintenance_amount,
+            self.cushion_amount,
+            self.cushion_pct,
+            self.leverage_at_call,
+            self.margin_call_price,
+            self.move_to_call_pct,
+            self.value_at_call,
+            self.loss_at_call,
+            self.equity_at_call,
+            self.wipeout_price,
+            self.wipeout_move_pct,
+            self.daily_interest,
+            self.monthly_interest,
+            self.annual_interest,
+            self.holding_interest,
+            self.annual_interest_pct_of_equity,
+            self.holding_interest_pct_of_position,
+            self.breakeven_price,
+            self.breakeven_move_pct,
+            self.annual_hurdle_pct,
+            self.distance_to_call_per_share,
+            self.call_price_pct_of_price,
+            self.other_account_margin_call_price,
+            self.other_account_max_leverage,
+            self.account_minimum,
+        ];
+        numbers.extend(self.days_to_call_on_interest);
+        numbers
+    }
+}
+
+fn compute(input: &CalcInput, data: &MarketData) -> Result<CalcResult, InputError> {
     let (profile, p0, b) = validate(input, data)?;
     let ds = data.dataset(&input.ticker)?;
     let pos = input.position_type;

@@ -211,6 +211,46 @@ fn bad_inputs_name_field_and_range() {
     }
 }
 
+/// Regression (hostile-input matrix): in-range inputs whose figures overflow f64 used to
+/// come back as NaN/infinity (stored, then unreadable); they are refused, naming a field.
+#[test]
+fn inputs_whose_figures_overflow_are_refused() {
+    let md = case_a_market();
+    let base = CalcInput {
+        ticker: "SYN".into(),
+        ..reference(AccountType::RegT, PositionType::Long, 12)
+    };
+    type Case = (Box<dyn Fn(&mut CalcInput)>, &'static str);
+    let cases: Vec<Case> = vec![
+        (
+            Box::new(|i| {
+                i.investment_amount = 1e12;
+                i.current_price = Some(1e-300);
+            }),
+            "currentPrice",
+        ),
+        (
+            Box::new(|i| {
+                i.investment_amount = 1.0;
+                i.current_price = Some(5e-324);
+            }),
+            "currentPrice",
+        ),
+        (Box::new(|i| i.interest_rate = 1e-320), "interestRate"),
+    ];
+    for (mutate, field) in cases {
+        let mut inp = base.clone();
+        mutate(&mut inp);
+        let e = calculate(&inp, &md).unwrap_err();
+        assert_eq!(e.field, field, "{e}");
+    }
+    // Tiny but representable figures still compute.
+    let mut tiny = base.clone();
+    tiny.investment_amount = 1e-300;
+    let r = calculate(&tiny, &md).unwrap();
+    assert!(r.shares_fractional.is_finite() && r.cushion_pct.is_finite());
+}
+
 #[test]
 fn leverage_one_has_no_interest_and_no_nan() {
     let md = shipped();

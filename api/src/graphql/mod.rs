@@ -3,6 +3,7 @@
 
 pub mod loaders;
 pub mod mutation;
+pub mod nesting;
 pub mod operation;
 pub mod query;
 pub mod subscription;

@@ -24,7 +24,10 @@ use super::{
     errors::{bad_input_response, error_response},
     playground, variables,
 };
-use crate::{error::codes, graphql::operation};
+use crate::{
+    error::codes,
+    graphql::{nesting, operation},
+};
 
 /// What the transport knows about the caller; resolvers (and auth) read it from the context.
 #[derive(Debug, Clone, Default)]
@@ -182,6 +185,9 @@ pub async fn get(
         let html = playground::graphiql_html(state.app.config.playground_assets.is_some());
         return Html(html).into_response();
     };
+    if nesting::too_deep(&query, nesting::MAX_NESTING) {
+        return too_deep_response();
+    }
     let document = parse_query(&query).ok();
     if let Some(kind) = document
         .as_ref()
@@ -222,6 +228,18 @@ pub async fn get(
     execute(&state, request, meta).await
 }
 
+/// A document nesting deeper than the parser can safely recurse: refused before parsing.
+fn too_deep_response() -> HttpResponse {
+    error_response(
+        StatusCode::BAD_REQUEST,
+        &format!(
+            "the document nests deeper than {} levels of brackets",
+            nesting::MAX_NESTING
+        ),
+        codes::BAD_REQUEST,
+    )
+}
+
 /// The kind of the operation that would run, when it is not a query. An unparsable document,
 /// or one without a clear operation, is left to execution, which reports it properly.
 fn non_query_operation(
@@ -244,28 +262,51 @@ pub(crate) async fn execute(
 ) -> HttpResponse {
     let started = Instant::now();
     let mut request = request;
+    if nesting::too_deep(&request.query, nesting::MAX_NESTING) {
+        state
+            .app
+            .metrics
+            .observe_request("invalid", "rejected", started.elapsed().as_secs_f64());
+        return too_deep_response();
+    }
     let operation_name = request.operation_name.clone();
     // Parsed once here (GET may have done it already); execution reuses the document. One
     // that does not parse is left to execution, which reports it. The variables step aside
     // meanwhile: the document is borrowed from the whole request.
     let given = std::mem::take(&mut request.variables);
     let (label, missing) = match request.parsed_query() {
-        Ok(document) => (
-            operation_label(document, operation_name.as_deref()),
-            variables::missing_required(document, operation_name.as_deref(), &given),
-        ),
+        Ok(document) => {
+            let operation = operation_name.as_deref();
+            let missing = variables::missing_required(document, operation, &given)
+                .map(|name| {
+                    let message = format!("variable ${name} is required and was not given a value");
+                    (name, message)
+                })
+                .or_else(|| {
+                    variables::unset_in_required_argument(
+                        document,
+                        operation,
+                        &given,
+                        &state.arguments,
+                    )
+                    .map(|name| {
+                        let message = format!(
+                            "variable ${name} has no value but is passed to an argument that requires one"
+                        );
+                        (name, message)
+                    })
+                });
+            (operation_label(document, operation), missing)
+        }
         Err(_) => ("invalid".to_string(), None),
     };
     request.variables = given;
-    if let Some(name) = missing {
+    if let Some((name, message)) = missing {
         state
             .app
             .metrics
             .observe_request("invalid", "rejected", started.elapsed().as_secs_f64());
-        return bad_input_response(
-            &format!("variable ${name} is required and was not given a value"),
-            &name,
-        );
+        return bad_input_response(&message, &name);
     }
     let request_id = meta.request_id.clone();
     // The caller is resolved once per request; resolvers read it with `auth::require_*`.
@@ -399,7 +440,9 @@ fn classify(error: &mut ServerError, request_id: &str) {
 }
 
 fn is_input_coercion(message: &str) -> bool {
-    message.starts_with("Failed to parse") || message.starts_with("Invalid value")
+    message.starts_with("Failed to parse")
+        || message.starts_with("Invalid value")
+        || message.starts_with("Expected input type")
 }
 
 fn quoted_name(message: &str) -> Option<String> {

@@ -38,11 +38,18 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub struct HttpState {
     pub app: AppState,
     pub schema: AppSchema,
+    /// The schema's non-null arguments, for the variable check before execution.
+    arguments: std::sync::Arc<variables::SchemaArguments>,
 }
 
 pub fn router(app: AppState, schema: AppSchema) -> Router {
     let config = app.config.clone();
-    let state = HttpState { app, schema };
+    let arguments = std::sync::Arc::new(variables::SchemaArguments::from_sdl(&schema.sdl()));
+    let state = HttpState {
+        app,
+        schema,
+        arguments,
+    };
 
     let mut router = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))

@@ -3,7 +3,18 @@
 //! given, and not as null. Without this check the resolver fails with an uncoded error that
 //! the client would see as an internal one.
 
-use async_graphql::{Value, Variables, parser::types::ExecutableDocument};
+use std::collections::{HashMap, HashSet};
+
+use async_graphql::{
+    Name, Positioned, Value, Variables,
+    parser::{
+        parse_schema,
+        types::{
+            BaseType, ExecutableDocument, OperationType, Selection, SelectionSet, Type, TypeKind,
+            TypeSystemDefinition, VariableDefinition,
+        },
+    },
+};
 
 use crate::graphql::operation;
 
@@ -28,6 +39,194 @@ pub fn missing_required(
                 }
         })
         .map(|definition| definition.name.node.to_string())
+}
+
+/// What the schema says about fields' arguments, read once from its SDL: per (type, field),
+/// the named type the field returns and its non-null arguments.
+#[derive(Debug, Default)]
+pub struct SchemaArguments {
+    roots: [Option<String>; 3],
+    fields: HashMap<(String, String), FieldArguments>,
+}
+
+#[derive(Debug, Default)]
+struct FieldArguments {
+    returns: String,
+    required: HashSet<String>,
+}
+
+fn named(ty: &Type) -> &str {
+    match &ty.base {
+        BaseType::Named(name) => name.as_str(),
+        BaseType::List(inner) => named(inner),
+    }
+}
+
+impl SchemaArguments {
+    /// From the schema's SDL (`Schema::sdl()`); an SDL that does not parse gives an empty
+    /// table, which checks nothing.
+    pub fn from_sdl(sdl: &str) -> Self {
+        let Ok(document) = parse_schema(sdl) else {
+            return Self::default();
+        };
+        let mut table = Self {
+            roots: [
+                Some("Query".to_string()),
+                Some("Mutation".to_string()),
+                Some("Subscription".to_string()),
+            ],
+            fields: HashMap::new(),
+        };
+        for definition in document.definitions {
+            match definition {
+                TypeSystemDefinition::Schema(schema) => {
+                    let schema = schema.node;
+                    table.roots = [schema.query, schema.mutation, schema.subscription]
+                        .map(|root| root.map(|name| name.node.to_string()));
+                }
+                TypeSystemDefinition::Type(ty) => {
+                    let ty = ty.node;
+                    let fields = match ty.kind {
+                        TypeKind::Object(object) => object.fields,
+                        TypeKind::Interface(interface) => interface.fields,
+                        _ => continue,
+                    };
+                    for field in fields {
+                        let field = field.node;
+                        let required = field
+                            .arguments
+                            .iter()
+                            .filter(|arg| !arg.node.ty.node.nullable)
+                            .map(|arg| arg.node.name.node.to_string())
+                            .collect();
+                        table.fields.insert(
+                            (ty.name.node.to_string(), field.name.node.to_string()),
+                            FieldArguments {
+                                returns: named(&field.ty.node).to_string(),
+                                required,
+                            },
+                        );
+                    }
+                }
+                TypeSystemDefinition::Directive(_) => {}
+            }
+        }
+        table
+    }
+}
+
+/// The name of a nullable variable of the operation to run that has no value (left out
+/// without a default, or given null) and is passed to an argument the schema declares
+/// non-null. The spec's validation refuses such a document (or, for an argument with a
+/// default, runs it with the default); async-graphql passes null to the resolver, which then
+/// fails with an uncoded error.
+pub fn unset_in_required_argument(
+    document: &ExecutableDocument,
+    operation_name: Option<&str>,
+    variables: &Variables,
+    schema: &SchemaArguments,
+) -> Option<String> {
+    let operation = operation::selected(document, operation_name)?;
+    let root = match operation.ty {
+        OperationType::Query => &schema.roots[0],
+        OperationType::Mutation => &schema.roots[1],
+        OperationType::Subscription => &schema.roots[2],
+    };
+    let unset: HashSet<&str> = operation
+        .variable_definitions
+        .iter()
+        .map(|definition| &definition.node)
+        .filter(|definition| definition.var_type.node.nullable && !has_value(definition, variables))
+        .map(|definition| definition.name.node.as_str())
+        .collect();
+    if unset.is_empty() {
+        return None;
+    }
+    let mut walk = Walk {
+        document,
+        schema,
+        unset: &unset,
+        visited: HashSet::new(),
+    };
+    walk.selection_set(root.as_deref()?, &operation.selection_set.node)
+}
+
+fn has_value(definition: &VariableDefinition, variables: &Variables) -> bool {
+    match variables.get(&definition.name.node) {
+        Some(Value::Null) => false,
+        Some(_) => true,
+        None => definition
+            .default_value
+            .as_ref()
+            .is_some_and(|default| !matches!(default.node, Value::Null)),
+    }
+}
+
+struct Walk<'a> {
+    document: &'a ExecutableDocument,
+    schema: &'a SchemaArguments,
+    unset: &'a HashSet<&'a str>,
+    visited: HashSet<&'a Name>,
+}
+
+impl<'a> Walk<'a> {
+    fn selection_set(&mut self, parent: &str, set: &'a SelectionSet) -> Option<String> {
+        for item in &set.items {
+            let found = match &item.node {
+                Selection::Field(field) => {
+                    let field = &field.node;
+                    let Some(info) = self
+                        .schema
+                        .fields
+                        .get(&(parent.to_string(), field.name.node.to_string()))
+                    else {
+                        // Unknown (or introspection) fields are validation's business.
+                        continue;
+                    };
+                    let found = field.arguments.iter().find_map(|(name, value)| {
+                        if !info.required.contains(name.node.as_str()) {
+                            return None;
+                        }
+                        // The parser's value type is not re-exported; only a variable prints
+                        // as `$name` (strings print quoted).
+                        let text = value.node.to_string();
+                        let variable = text.strip_prefix('$')?;
+                        self.unset.contains(variable).then(|| variable.to_string())
+                    });
+                    match found {
+                        Some(found) => Some(found),
+                        None => {
+                            let returns = info.returns.clone();
+                            self.selection_set(&returns, &field.selection_set.node)
+                        }
+                    }
+                }
+                Selection::InlineFragment(fragment) => {
+                    let fragment = &fragment.node;
+                    let parent = fragment
+                        .type_condition
+                        .as_ref()
+                        .map_or(parent.to_string(), |c| c.node.on.node.to_string());
+                    self.selection_set(&parent, &fragment.selection_set.node)
+                }
+                Selection::FragmentSpread(spread) => {
+                    let name = &spread.node.fragment_name.node;
+                    match self.document.fragments.get(name) {
+                        Some(fragment) if self.visited.insert(name) => {
+                            let fragment: &'a Positioned<_> = fragment;
+                            let on = fragment.node.type_condition.node.on.node.to_string();
+                            self.selection_set(&on, &fragment.node.selection_set.node)
+                        }
+                        _ => None,
+                    }
+                }
+            };
+            if found.is_some() {
+                return found;
+            }
+        }
+        None
+    }
 }
 
 #[cfg(test)]
@@ -69,5 +268,49 @@ mod tests {
             missing_required(&document, Some("A"), &given),
             Some("a".into())
         );
+    }
+
+    const SDL: &str = "schema { query: Q } type Q { rates(series: Kind!, every: Int): R \
+        users(status: Kind! = ALL): R } type R { nested(x: Int!): R every: Int } enum Kind { A ALL }";
+
+    fn unset(query: &str, variables: serde_json::Value) -> Option<String> {
+        let document = parse_query(query).unwrap();
+        unset_in_required_argument(
+            &document,
+            None,
+            &Variables::from_json(variables),
+            &SchemaArguments::from_sdl(SDL),
+        )
+    }
+
+    #[test]
+    fn a_nullable_variable_without_a_value_in_a_required_argument_is_named() {
+        let query = "query($s: Kind, $e: Int) { rates(series: $s, every: $e) { every } }";
+        assert_eq!(unset(query, json!({})), Some("s".into()));
+        assert_eq!(unset(query, json!({"s": null})), Some("s".into()));
+        assert_eq!(unset(query, json!({"s": "A"})), None);
+        assert_eq!(
+            unset(
+                "query($s: Kind = A) { rates(series: $s) { every } }",
+                json!({})
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn nested_fields_fragments_and_defaults_are_followed() {
+        let nested = "query($x: Int) { rates(series: A) { nested(x: $x) { every } } }";
+        assert_eq!(unset(nested, json!({})), Some("x".into()));
+        let fragment = "query($x: Int) { ...F } fragment F on Q { rates(series: A) { ... on R { nested(x: $x) { every } } } }";
+        assert_eq!(unset(fragment, json!({})), Some("x".into()));
+        // async-graphql would pass null, not the argument's default: refused as well.
+        assert_eq!(
+            unset("query($s: Kind) { users(status: $s) { every } }", json!({})),
+            Some("s".into())
+        );
+        // Fragment cycles end (validation reports them).
+        let cycle = "query($x: Int) { ...A } fragment A on Q { ...B } fragment B on Q { ...A }";
+        assert_eq!(unset(cycle, json!({})), None);
     }
 }

@@ -57,6 +57,30 @@ pub fn result_of(record: &CalculationRecord) -> ApiResult<CalcResult> {
     serde_json::from_value(record.results.clone()).map_err(ApiError::internal)
 }
 
+/// The records of a listing with their results. A stored result that no longer decodes (a
+/// row written with non-finite numbers by an older build, or edited by hand) is logged by id
+/// and skipped, so one bad row cannot make the caller's whole history unreadable.
+pub fn decodable(records: Vec<CalculationRecord>) -> Vec<(CalculationRecord, CalcResult)> {
+    records
+        .into_iter()
+        .filter_map(|record| match result_of(&record) {
+            Ok(result) => Some((record, result)),
+            Err(err) => {
+                let cause = match &err {
+                    ApiError::Internal(cause) => cause.to_string(),
+                    other => other.to_string(),
+                };
+                tracing::error!(
+                    calculation_id = record.id,
+                    error = %cause,
+                    "stored calculation does not decode; left out of the listing"
+                );
+                None
+            }
+        })
+        .collect()
+}
+
 /// The caller's calculations, newest first, optionally for one ticker.
 pub async fn list(
     db: &DatabaseConnection,
@@ -70,6 +94,13 @@ pub async fn list(
         .order_by_desc(margin_calculation::Column::Id)
         .limit(first + 1);
     if let Some(ticker) = ticker.map(str::trim).filter(|t| !t.is_empty()) {
+        // PostgreSQL refuses NUL in text outright; no ticker has a control character.
+        if ticker.chars().any(char::is_control) {
+            return Err(ApiError::input(
+                "ticker",
+                "must not contain control characters",
+            ));
+        }
         query = query.filter(margin_calculation::Column::Ticker.eq(ticker.to_ascii_uppercase()));
     }
     if let Some(after) = after {

@@ -423,6 +423,12 @@ pub async fn list(
         .map(str::trim)
         .filter(|s| !s.is_empty())
     {
+        if has_control(ticker) {
+            return Err(ApiError::input(
+                "filter.ticker",
+                "must not contain control characters",
+            ));
+        }
         query = query.filter(saved::Column::Ticker.eq(ticker.to_ascii_uppercase()));
     }
     if let Some(mode) = &filter.mode {

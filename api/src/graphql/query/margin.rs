@@ -73,8 +73,7 @@ impl MarginQuery {
         .await
         .extend()?;
         let mut connection = Connection::new(cursor.is_some(), page.has_next_page);
-        for record in page.items {
-            let result = calculations::result_of(&record).extend()?;
+        for (record, result) in calculations::decodable(page.items) {
             connection.edges.push(Edge::new(
                 paging::Cursor::id(record.id).encode(),
                 MarginCalculation::new(&record, &result),
