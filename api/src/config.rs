@@ -149,6 +149,12 @@ pub struct Config {
     /// and tests of live progress only; keep 0 in production.
     #[arg(long, env = "MARGIN_PROGRESS_STEP_DELAY_MS", default_value_t = 0)]
     pub progress_step_delay_ms: u64,
+
+    // Faults: bounded waits on the database.
+    /// Faults: milliseconds a request waits for a database connection (an idle one from the
+    /// pool, or a new one being opened) before it answers SERVICE_UNAVAILABLE.
+    #[arg(long, env = "MARGIN_DB_ACQUIRE_TIMEOUT_MS", default_value_t = 2000)]
+    pub db_acquire_timeout_ms: u64,
 }
 
 impl Config {
@@ -158,6 +164,11 @@ impl Config {
 
     pub fn ws_keepalive(&self) -> Duration {
         Duration::from_secs(self.ws_keepalive_secs.max(1))
+    }
+
+    /// How long a request waits for a database connection (at least 100 ms).
+    pub fn db_acquire_timeout(&self) -> Duration {
+        Duration::from_millis(self.db_acquire_timeout_ms.max(100))
     }
 
     /// The database URL in force: the configured one, or the embedded SQLite default.

@@ -207,9 +207,9 @@ impl AuthContext {
             AuthState::Invalid => Err(ApiError::AuthenticationFailed(
                 "the token is invalid, expired or revoked; sign in again",
             )),
-            AuthState::Unavailable => Err(ApiError::internal(anyhow::anyhow!(
-                "credentials could not be checked"
-            ))),
+            // Fail closed: unchecked credentials are never anonymous. The cause was logged
+            // when resolution failed; the client is told to retry.
+            AuthState::Unavailable => Err(ApiError::Unavailable(None)),
         }
     }
 

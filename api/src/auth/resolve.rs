@@ -50,7 +50,7 @@ pub fn client_ip(
 }
 
 /// Resolves the caller. Never fails: a database error leaves the context `Unavailable` (logged
-/// here), and guards then answer INTERNAL_SERVER_ERROR while public fields keep working.
+/// here), and guards then answer SERVICE_UNAVAILABLE while public fields keep working.
 pub async fn authenticate(app: &AppState, presented: &Presented) -> AuthContext {
     let config = &app.config;
     let ip = client_ip(
