@@ -1,6 +1,7 @@
 //! Database connection and migrations.
 
 pub mod errors;
+pub mod outage;
 pub mod retry;
 pub mod write_slots;
 
@@ -47,6 +48,17 @@ pub async fn connect_with(
         // sqlx pings every connection it hands out, one extra round trip per query; ping only
         // those idle long enough for a server, proxy or firewall to have dropped them.
         .test_before_acquire_if_idle_for(Duration::from_secs(30))
+        // …and, once a connection failure has been seen, those pooled since before it, so
+        // the pool hands out no connection that died with the database.
+        .map_sqlx_postgres_before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if outage::idle_through_failure(meta.idle_for) {
+                    use sea_orm::sqlx::Connection;
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        })
         // WAL lets readers run beside the one writer, and NORMAL syncs at checkpoints rather
         // than on every commit: a crash keeps the database consistent and may lose only the
         // last commits before a power failure, never a committed row on a process crash.

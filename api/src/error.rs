@@ -78,7 +78,10 @@ pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 1;
 
 impl From<sea_orm::DbErr> for ApiError {
     fn from(err: sea_orm::DbErr) -> Self {
-        if crate::db::errors::is_unavailable(&err) || crate::db::errors::is_contention(&err) {
+        if crate::db::errors::is_unavailable(&err) {
+            crate::db::outage::note_failure();
+            Self::Unavailable(Some(err))
+        } else if crate::db::errors::is_contention(&err) {
             Self::Unavailable(Some(err))
         } else {
             Self::Internal(err.into())

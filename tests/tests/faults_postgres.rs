@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use entity::{saved_backtest_result as saved, user};
 use faults_support::{Mode, Proxy, postgres_address, through_port};
 use margin_support::{gql, ok, run, users};
-use sea_orm::{ColumnTrait, Database, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ColumnTrait, Database, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait};
 use serde_json::{Value, json};
 use tests::{Backend, TestApp, error_code, fresh_database, test_config};
 
@@ -117,6 +117,17 @@ async fn unreachable_postgres_answers_service_unavailable_fast_loses_nothing_and
         .await;
     }
     assert_eq!(readyz(&app).await.0, 200);
+    // Sixteen pooled connections sit idle when the database goes away: more than the outage
+    // below uses up, so dead ones are still pooled when it comes back.
+    let held = futures_util::future::join_all((0..16).map(|_| app.db.begin())).await;
+    let held: Vec<_> = held
+        .into_iter()
+        .map(|t| t.expect("a transaction"))
+        .collect();
+    assert!(proxy.live() >= 16, "{} connections", proxy.live());
+    for txn in held {
+        txn.commit().await.expect("commit");
+    }
 
     for mode in [Mode::Drop, Mode::Refuse] {
         proxy.switch(mode).await;

@@ -27,6 +27,9 @@ pub async fn readyz(State(state): State<HttpState>) -> Response {
     let database_ok = tokio::time::timeout(bound, state.app.db.ping())
         .await
         .is_ok_and(|r| r.is_ok());
+    if !database_ok {
+        crate::db::outage::note_failure();
+    }
     let redis = match state.app.redis.clone() {
         None => "disabled",
         Some(mut connection) => {
