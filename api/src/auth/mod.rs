@@ -367,6 +367,20 @@ mod tests {
         );
         assert!(reader.require_scope(Scope::Read).is_ok());
         assert_eq!(reader.require_session().unwrap_err().code(), "FORBIDDEN");
+        // Credentials that could not be checked are neither anonymous nor accepted.
+        let unchecked = AuthContext {
+            state: AuthState::Unavailable,
+            ..AuthContext::anonymous(ClientInfo::default())
+        };
+        assert!(unchecked.caller().is_none());
+        for refused in [
+            unchecked.require_user().unwrap_err(),
+            unchecked.require_approved().unwrap_err(),
+            unchecked.require_role(Role::Viewer).unwrap_err(),
+            unchecked.require_session().unwrap_err(),
+        ] {
+            assert_eq!(refused.code(), "SERVICE_UNAVAILABLE");
+        }
     }
 
     #[test]
