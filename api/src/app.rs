@@ -32,7 +32,7 @@ impl Application {
         let market = MarketData::load_dir(&config.data_dir)
             .with_context(|| format!("loading market data from {}", config.data_dir.display()))?;
         let database_url = config.database_url();
-        let db = db::connect(&database_url)
+        let db = db::connect_with(&database_url, config.db_acquire_timeout())
             .await
             .context("connecting to the database")?;
         if config.migrate {

@@ -166,6 +166,11 @@ pub struct Config {
     /// run that finished where the progress bus could not reach us still ends the stream.
     #[arg(long, env = "MARGIN_SUBSCRIPTION_POLL_MS", default_value_t = 5000)]
     pub subscription_poll_ms: u64,
+    // Faults: bounded waits on the database.
+    /// Faults: milliseconds a request waits for a database connection (an idle one from the
+    /// pool, or a new one being opened) before it answers SERVICE_UNAVAILABLE.
+    #[arg(long, env = "MARGIN_DB_ACQUIRE_TIMEOUT_MS", default_value_t = 2000)]
+    pub db_acquire_timeout_ms: u64,
 }
 
 impl Config {
@@ -188,6 +193,9 @@ impl Config {
 
     pub fn subscription_poll(&self) -> Duration {
         Duration::from_millis(self.subscription_poll_ms.max(10))
+    /// How long a request waits for a database connection (at least 100 ms).
+    pub fn db_acquire_timeout(&self) -> Duration {
+        Duration::from_millis(self.db_acquire_timeout_ms.max(100))
     }
 
     /// The database URL in force: the configured one, or the embedded SQLite default.

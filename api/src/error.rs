@@ -26,6 +26,11 @@ pub enum ApiError {
     RateLimited { retry_after_secs: u64 },
     #[error("{0}")]
     BadRequest(String),
+    /// SERVICE_UNAVAILABLE: the database could not be reached (or the operation kept losing
+    /// races with others); nothing was applied and the same request may succeed shortly. The
+    /// cause, when there is one, is logged, never shown.
+    #[error("the database is unavailable; retry shortly")]
+    Unavailable(#[source] Option<sea_orm::DbErr>),
     /// Never shown to clients: logged with the request id, which is all the client sees.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -54,6 +59,7 @@ impl ApiError {
             Self::QuotaExceeded { .. } => "QUOTA_EXCEEDED",
             Self::RateLimited { .. } => "RATE_LIMITED",
             Self::BadRequest(_) => "BAD_REQUEST",
+            Self::Unavailable(_) => codes::SERVICE_UNAVAILABLE,
             Self::Internal(_) => codes::INTERNAL,
         }
     }
@@ -63,11 +69,23 @@ pub mod codes {
     pub const BAD_REQUEST: &str = "BAD_REQUEST";
     pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
     pub const INTERNAL: &str = "INTERNAL_SERVER_ERROR";
+    pub const SERVICE_UNAVAILABLE: &str = "SERVICE_UNAVAILABLE";
 }
+
+/// Seconds a client is told to wait before retrying a SERVICE_UNAVAILABLE answer
+/// (`extensions.retryAfter`, and the `Retry-After` header of a 503).
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 1;
 
 impl From<sea_orm::DbErr> for ApiError {
     fn from(err: sea_orm::DbErr) -> Self {
-        Self::Internal(err.into())
+        if crate::db::errors::is_unavailable(&err) {
+            crate::db::outage::note_failure();
+            Self::Unavailable(Some(err))
+        } else if crate::db::errors::is_contention(&err) {
+            Self::Unavailable(Some(err))
+        } else {
+            Self::Internal(err.into())
+        }
     }
 }
 
@@ -87,6 +105,9 @@ impl ErrorExtensions for ApiError {
             // message can be matched without exposing the cause.
             tracing::error!(error = ?source, "internal error");
         }
+        if let Self::Unavailable(Some(source)) = self {
+            tracing::warn!(error = %source, "database unavailable");
+        }
         async_graphql::Error::new(self.to_string()).extend_with(|_, ext| {
             ext.set("code", self.code());
             match self {
@@ -94,6 +115,9 @@ impl ErrorExtensions for ApiError {
                 Self::QuotaExceeded { limit } => ext.set("limit", *limit),
                 Self::RateLimited { retry_after_secs } => {
                     ext.set("retryAfter", Value::from(*retry_after_secs))
+                }
+                Self::Unavailable(_) => {
+                    ext.set("retryAfter", Value::from(UNAVAILABLE_RETRY_AFTER_SECS))
                 }
                 _ => {}
             }

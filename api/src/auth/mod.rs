@@ -218,9 +218,9 @@ impl AuthContext {
             AuthState::Invalid => Err(ApiError::AuthenticationFailed(
                 "the token is invalid, expired or revoked; sign in again",
             )),
-            AuthState::Unavailable => Err(ApiError::internal(anyhow::anyhow!(
-                "credentials could not be checked"
-            ))),
+            // Fail closed: unchecked credentials are never anonymous. The cause was logged
+            // when resolution failed; the client is told to retry.
+            AuthState::Unavailable => Err(ApiError::Unavailable(None)),
         }
     }
 
@@ -391,6 +391,20 @@ mod tests {
         );
         assert!(reader.require_scope(Scope::Read).is_ok());
         assert_eq!(reader.require_session().unwrap_err().code(), "FORBIDDEN");
+        // Credentials that could not be checked are neither anonymous nor accepted.
+        let unchecked = AuthContext {
+            state: AuthState::Unavailable,
+            ..AuthContext::anonymous(ClientInfo::default())
+        };
+        assert!(unchecked.caller().is_none());
+        for refused in [
+            unchecked.require_user().unwrap_err(),
+            unchecked.require_approved().unwrap_err(),
+            unchecked.require_role(Role::Viewer).unwrap_err(),
+            unchecked.require_session().unwrap_err(),
+        ] {
+            assert_eq!(refused.code(), "SERVICE_UNAVAILABLE");
+        }
     }
 
     #[test]

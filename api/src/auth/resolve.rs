@@ -50,8 +50,8 @@ pub fn client_ip(
 }
 
 /// Resolves the caller of a request. Never fails: a database error leaves the context
-/// `Unavailable` (logged here), and guards then answer an error while public fields keep
-/// working; it is never taken for anonymous.
+/// `Unavailable` (logged here), and guards then answer SERVICE_UNAVAILABLE while public
+/// fields keep working; it is never taken for anonymous.
 pub async fn authenticate(app: &AppState, presented: &Presented) -> AuthContext {
     resolve(app, presented, Touch::Yes).await
 }

@@ -359,10 +359,16 @@ fn respond(
     request_id: &str,
 ) -> (StatusCode, Vec<u8>, HeaderMap, &'static str) {
     // Resolvers may set headers (a session cookie, for one).
-    let extra_headers = std::mem::take(&mut response.http_headers);
+    let mut extra_headers = std::mem::take(&mut response.http_headers);
     let request_level = finalize_errors(&mut response, request_id);
     let status = if request_level {
         StatusCode::BAD_REQUEST
+    } else if only_unavailable(&response) {
+        extra_headers.insert(
+            header::RETRY_AFTER,
+            header::HeaderValue::from(crate::error::UNAVAILABLE_RETRY_AFTER_SECS),
+        );
+        StatusCode::SERVICE_UNAVAILABLE
     } else {
         StatusCode::OK
     };
@@ -378,6 +384,27 @@ fn respond(
             internal_error(request_id, extra_headers)
         }
     }
+}
+
+/// True when the database being unavailable is all the response says: every error is
+/// SERVICE_UNAVAILABLE and no field carries data (`data` is null, or each root field is).
+/// Such a response answers 503 with `Retry-After`; one with any data stays 200.
+fn only_unavailable(response: &Response) -> bool {
+    let no_data = match &response.data {
+        Value::Null => true,
+        Value::Object(fields) => fields.values().all(|v| matches!(v, Value::Null)),
+        _ => false,
+    };
+    no_data
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| {
+            e.extensions
+                .as_ref()
+                .and_then(|ext| ext.get("code"))
+                .is_some_and(
+                    |code| matches!(code, Value::String(c) if c == codes::SERVICE_UNAVAILABLE),
+                )
+        })
 }
 
 fn internal_error(
@@ -506,6 +533,13 @@ mod tests {
                 use async_graphql::ErrorExtensions;
                 Err(ApiError::input("amount", "must be positive").extend())
             }
+            async fn unavailable(&self) -> async_graphql::Result<Option<i32>> {
+                use async_graphql::ErrorExtensions;
+                Err(ApiError::Unavailable(None).extend())
+            }
+            async fn one(&self) -> i32 {
+                1
+            }
         }
 
         fn schema() -> Schema<Query, EmptyMutation, EmptySubscription> {
@@ -547,6 +581,25 @@ mod tests {
             assert_eq!(error["extensions"]["code"], "INTERNAL_SERVER_ERROR");
             assert_eq!(error["extensions"]["requestId"], "req-2");
             assert!(!body.to_string().contains("10.0.0.5"), "{body}");
+        }
+
+        #[tokio::test]
+        async fn only_an_unavailable_database_answers_503_and_partial_data_stays_200() {
+            let (status, body, headers, _) =
+                run_guarded(&schema(), "{ unavailable }".into(), "req-4").await;
+            assert_eq!(status, 503);
+            assert_eq!(headers.get("retry-after").unwrap(), "1");
+            let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(
+                body["errors"][0]["extensions"]["code"],
+                "SERVICE_UNAVAILABLE"
+            );
+            assert_eq!(body["errors"][0]["extensions"]["retryAfter"], 1);
+            let (status, body, _) = run("{ unavailable one }", "req-5").await;
+            assert_eq!(status, 200, "{body}");
+            assert_eq!(body["data"]["one"], 1);
+            let (status, _, _) = run("{ unavailable coded }", "req-6").await;
+            assert_eq!(status, 200);
         }
 
         #[tokio::test]

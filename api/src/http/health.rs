@@ -18,9 +18,18 @@ pub async fn livez() -> Response {
 /// Ready when the database answers. Redis is optional: when it does not answer the service
 /// still works (cache misses, local progress only), so it is reported as degraded.
 pub async fn readyz(State(state): State<HttpState>) -> Response {
-    let database_ok = tokio::time::timeout(Duration::from_secs(2), state.app.db.ping())
+    // A database that is down answers within the acquire timeout (at most 2 s here).
+    let bound = state
+        .app
+        .config
+        .db_acquire_timeout()
+        .min(Duration::from_secs(2));
+    let database_ok = tokio::time::timeout(bound, state.app.db.ping())
         .await
         .is_ok_and(|r| r.is_ok());
+    if !database_ok {
+        crate::db::outage::note_failure();
+    }
     let redis = match state.app.redis.clone() {
         None => "disabled",
         Some(mut connection) => {

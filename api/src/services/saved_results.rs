@@ -247,15 +247,23 @@ pub async fn save(
             .map_err(ApiError::internal)?
             .map_err(ApiError::internal)?
     };
-    insert(
-        &backtests.db,
-        quota,
-        user_id,
-        user_email,
-        (name, description, tags),
-        &result,
-        payload,
-    )
+    let db = &backtests.db;
+    // A slot first, then a connection: a burst of saves queues here, not in the pool.
+    let _slot = crate::db::write_slots::acquire(db.get_database_backend()).await;
+    let mut first = Some(payload);
+    let result = &result;
+    // A transaction that lost a race (deadlock, SQLite busy) runs again from the start.
+    crate::db::retry::transaction(|| {
+        let payload = first.take();
+        let metadata = (name.clone(), description.clone(), tags.clone());
+        async move {
+            let payload = match payload {
+                Some(payload) => payload,
+                None => serde_json::to_value(&**result).map_err(ApiError::internal)?,
+            };
+            insert(db, quota, user_id, user_email, metadata, result, payload).await
+        }
+    })
     .await
 }
 
@@ -271,20 +279,10 @@ async fn insert(
     let quota = effective_quota(quota);
     let input = &result.input;
     let now = Utc::now();
+    // The row goes in first and the counter moves last, so the user's row is locked only
+    // from that UPDATE to the commit, not while a large payload is written: saves of one
+    // user run side by side instead of queueing on the lock with a connection each.
     let txn = db.begin().await?;
-    let reserved = user::Entity::update_many()
-        .col_expr(
-            user::Column::SavedResultsCount,
-            Expr::col(user::Column::SavedResultsCount).add(1),
-        )
-        .filter(user::Column::Id.eq(user_id))
-        .filter(user::Column::SavedResultsCount.lt(i32::try_from(quota).unwrap_or(i32::MAX)))
-        .exec(&txn)
-        .await?;
-    if reserved.rows_affected != 1 {
-        txn.rollback().await?;
-        return Err(ApiError::QuotaExceeded { limit: quota });
-    }
     let model = saved::ActiveModel {
         result_id: Set(Uuid::new_v4()),
         user_id: Set(user_id),
@@ -307,6 +305,19 @@ async fn insert(
     }
     .insert(&txn)
     .await?;
+    let reserved = user::Entity::update_many()
+        .col_expr(
+            user::Column::SavedResultsCount,
+            Expr::col(user::Column::SavedResultsCount).add(1),
+        )
+        .filter(user::Column::Id.eq(user_id))
+        .filter(user::Column::SavedResultsCount.lt(i32::try_from(quota).unwrap_or(i32::MAX)))
+        .exec(&txn)
+        .await?;
+    if reserved.rows_affected != 1 {
+        txn.rollback().await?;
+        return Err(ApiError::QuotaExceeded { limit: quota });
+    }
     txn.commit().await?;
     Ok(summary_of(&model))
 }
