@@ -62,7 +62,11 @@ impl MigrationTrait for Migration {
                 ),
             )
             .await?;
-            run(manager, &format!("UPDATE {SAVED} SET name_key = lower(name)")).await?;
+            run(
+                manager,
+                &format!("UPDATE {SAVED} SET name_key = lower(name)"),
+            )
+            .await?;
         } else {
             run(
                 manager,
@@ -83,7 +87,11 @@ impl MigrationTrait for Migration {
                 ),
             )
             .await?;
-            run(manager, &format!("ALTER TABLE {SAVED} DROP COLUMN results_data")).await?;
+            run(
+                manager,
+                &format!("ALTER TABLE {SAVED} DROP COLUMN results_data"),
+            )
+            .await?;
             run(
                 manager,
                 &format!("ALTER TABLE {SAVED} RENAME COLUMN results_data_last TO results_data"),
@@ -129,7 +137,11 @@ impl MigrationTrait for Migration {
             .await?;
         run(manager, &format!("DROP INDEX {NAME_INDEX}")).await?;
         // On SQLite the rewrite keeps the remaining columns in order, the payload last.
-        run(manager, &format!("ALTER TABLE {SAVED} DROP COLUMN name_key")).await
+        run(
+            manager,
+            &format!("ALTER TABLE {SAVED} DROP COLUMN name_key"),
+        )
+        .await
     }
 }
 

@@ -51,17 +51,33 @@ async fn sixty_concurrent_token_creates(app: TestApp) {
         let attempts = (0..60).map(|i| {
             let app = &app;
             let token = alice.token.clone();
-            async move { gql(app, CREATE_TOKEN, json!({"name": format!("bot {i}")}), Some(&token)).await }
+            async move {
+                gql(
+                    app,
+                    CREATE_TOKEN,
+                    json!({"name": format!("bot {i}")}),
+                    Some(&token),
+                )
+                .await
+            }
         });
         let bodies = futures_util::future::join_all(attempts).await;
         let created = bodies.iter().filter(|b| b.get("errors").is_none()).count();
-        let refused: Vec<&Value> = bodies.iter().filter(|b| b.get("errors").is_some()).collect();
+        let refused: Vec<&Value> = bodies
+            .iter()
+            .filter(|b| b.get("errors").is_some())
+            .collect();
         assert_eq!(created, 50, "{:?} on {:?}", refused.first(), app.backend);
         assert_eq!(refused.len(), 10);
         for body in &refused {
             assert_eq!(error_code(body), "BAD_USER_INPUT", "{body}");
             assert_eq!(body["errors"][0]["extensions"]["field"], "name");
-            assert!(body["errors"][0]["message"].as_str().unwrap().contains("at most 50 API tokens"));
+            assert!(
+                body["errors"][0]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("at most 50 API tokens")
+            );
         }
         let live = entity::api_token::Entity::find()
             .filter(entity::api_token::Column::UserId.eq(alice.id))
@@ -77,8 +93,20 @@ async fn sixty_concurrent_token_creates(app: TestApp) {
         let id = listed["apiTokens"][0]["id"].clone();
         let revoke = "mutation($id: ID!) { revokeApiToken(id: $id) }";
         ok(&app, revoke, json!({"id": id}), Some(&alice.token)).await;
-        ok(&app, CREATE_TOKEN, json!({"name": "fits again"}), Some(&alice.token)).await;
-        let full = gql(&app, CREATE_TOKEN, json!({"name": "one too many"}), Some(&alice.token)).await;
+        ok(
+            &app,
+            CREATE_TOKEN,
+            json!({"name": "fits again"}),
+            Some(&alice.token),
+        )
+        .await;
+        let full = gql(
+            &app,
+            CREATE_TOKEN,
+            json!({"name": "one too many"}),
+            Some(&alice.token),
+        )
+        .await;
         assert_eq!(error_code(&full), "BAD_USER_INPUT");
         app.stop().await;
     }
@@ -86,8 +114,10 @@ async fn sixty_concurrent_token_creates(app: TestApp) {
 
 // ---------------------------------------------------------------- saved results
 
-const SAVE: &str = "mutation($input: SaveResultInput!) { saveResult(input: $input) { resultId name tags } }";
-const LIST: &str = "query($filter: SavedResultFilter, $order: SavedResultOrder, $first: Int, $after: String) {
+const SAVE: &str =
+    "mutation($input: SaveResultInput!) { saveResult(input: $input) { resultId name tags } }";
+const LIST: &str =
+    "query($filter: SavedResultFilter, $order: SavedResultOrder, $first: Int, $after: String) {
   savedResults(filter: $filter, orderBy: $order, first: $first, after: $after) {
     edges { node { name } } pageInfo { hasNextPage endCursor }
   }
@@ -111,7 +141,12 @@ async fn names(app: &TestApp, token: &str, variables: Value) -> Vec<String> {
 }
 
 async fn tagged(app: &TestApp, token: &str, tags: Value) -> Vec<String> {
-    let mut found = names(app, token, json!({"filter": {"tags": tags}, "order": "NAME_ASC"})).await;
+    let mut found = names(
+        app,
+        token,
+        json!({"filter": {"tags": tags}, "order": "NAME_ASC"}),
+    )
+    .await;
     found.sort();
     found
 }
@@ -121,11 +156,21 @@ async fn paged(app: &TestApp, token: &str, order: &str, first: i32) -> Vec<Strin
     let mut seen = Vec::new();
     let mut after = Value::Null;
     loop {
-        let data = ok(app, LIST, json!({"order": order, "first": first, "after": after}), Some(token)).await;
+        let data = ok(
+            app,
+            LIST,
+            json!({"order": order, "first": first, "after": after}),
+            Some(token),
+        )
+        .await;
         let conn = &data["savedResults"];
         let edges = conn["edges"].as_array().unwrap();
         assert!(edges.len() <= first as usize);
-        seen.extend(edges.iter().map(|e| e["node"]["name"].as_str().unwrap().to_string()));
+        seen.extend(
+            edges
+                .iter()
+                .map(|e| e["node"]["name"].as_str().unwrap().to_string()),
+        );
         if conn["pageInfo"]["hasNextPage"] != true {
             return seen;
         }
@@ -152,50 +197,142 @@ async fn tags_and_names(app: TestApp) {
             ("Éclair", json!(["a_c", "Été"])),
             ("APPLE", json!(["Alpha", "alpha"])),
         ] {
-            let body = gql(&app, SAVE, json!({"input": {"sessionId": session, "name": name, "tags": tags}}), Some(&alice.token)).await;
+            let body = gql(
+                &app,
+                SAVE,
+                json!({"input": {"sessionId": session, "name": name, "tags": tags}}),
+                Some(&alice.token),
+            )
+            .await;
             assert!(body.get("errors").is_none(), "{body}");
-            assert_eq!(body["data"]["saveResult"]["tags"], tags, "tags are shown as given");
+            assert_eq!(
+                body["data"]["saveResult"]["tags"], tags,
+                "tags are shown as given"
+            );
             ids.insert(name, body["data"]["saveResult"]["resultId"].clone());
         }
         // Bob's result tagged alpha is never Alice's.
         let bobs = run(&app, short_input(), Some(&bob.token)).await["sessionId"].clone();
-        ok(&app, SAVE, json!({"input": {"sessionId": bobs, "name": "bob's", "tags": ["alpha"]}}), Some(&bob.token)).await;
+        ok(
+            &app,
+            SAVE,
+            json!({"input": {"sessionId": bobs, "name": "bob's", "tags": ["alpha"]}}),
+            Some(&bob.token),
+        )
+        .await;
 
         for wanted in ["alpha", "ALPHA", "Alpha", " alpha "] {
-            assert_eq!(tagged(&app, &alice.token, json!([wanted])).await, ["APPLE", "Apple", "banana"], "{wanted} on {:?}", app.backend);
+            assert_eq!(
+                tagged(&app, &alice.token, json!([wanted])).await,
+                ["APPLE", "Apple", "banana"],
+                "{wanted} on {:?}",
+                app.backend
+            );
         }
-        assert_eq!(tagged(&app, &alice.token, json!(["alpha-2"])).await, ["cherry"]);
-        assert_eq!(tagged(&app, &alice.token, json!(["alpha", "X"])).await, ["Apple"]);
-        assert_eq!(tagged(&app, &alice.token, json!(["al%"])).await, ["apple 2"]);
+        assert_eq!(
+            tagged(&app, &alice.token, json!(["alpha-2"])).await,
+            ["cherry"]
+        );
+        assert_eq!(
+            tagged(&app, &alice.token, json!(["alpha", "X"])).await,
+            ["Apple"]
+        );
+        assert_eq!(
+            tagged(&app, &alice.token, json!(["al%"])).await,
+            ["apple 2"]
+        );
         assert_eq!(tagged(&app, &alice.token, json!(["a_c"])).await, ["Éclair"]);
-        assert_eq!(tagged(&app, &alice.token, json!(["ÉTÉ"])).await, ["Éclair"], "non-ASCII case folds too");
+        assert_eq!(
+            tagged(&app, &alice.token, json!(["ÉTÉ"])).await,
+            ["Éclair"],
+            "non-ASCII case folds too"
+        );
         for not_a_wildcard in ["al", "al_", "a%", "%", "_", "abc", "a_", "alph", "alpha%"] {
-            assert!(tagged(&app, &alice.token, json!([not_a_wildcard])).await.is_empty(), "{not_a_wildcard}");
+            assert!(
+                tagged(&app, &alice.token, json!([not_a_wildcard]))
+                    .await
+                    .is_empty(),
+                "{not_a_wildcard}"
+            );
         }
 
         // Lower-cased key (code points), then id.
         let ascending = ["Apple", "APPLE", "apple 2", "banana", "cherry", "Éclair"];
         let descending = ["Éclair", "cherry", "banana", "apple 2", "APPLE", "Apple"];
-        assert_eq!(names(&app, &alice.token, json!({"order": "NAME_ASC"})).await, ascending);
-        assert_eq!(names(&app, &alice.token, json!({"order": "NAME_DESC"})).await, descending);
+        assert_eq!(
+            names(&app, &alice.token, json!({"order": "NAME_ASC"})).await,
+            ascending
+        );
+        assert_eq!(
+            names(&app, &alice.token, json!({"order": "NAME_DESC"})).await,
+            descending
+        );
         for first in [1, 2] {
-            assert_eq!(paged(&app, &alice.token, "NAME_ASC", first).await, ascending, "first: {first}");
-            assert_eq!(paged(&app, &alice.token, "NAME_DESC", first).await, descending, "first: {first}");
+            assert_eq!(
+                paged(&app, &alice.token, "NAME_ASC", first).await,
+                ascending,
+                "first: {first}"
+            );
+            assert_eq!(
+                paged(&app, &alice.token, "NAME_DESC", first).await,
+                descending,
+                "first: {first}"
+            );
         }
-        assert_eq!(names(&app, &alice.token, json!({"filter": {"search": "ÉCLAIR"}})).await, ["Éclair"]);
+        assert_eq!(
+            names(&app, &alice.token, json!({"filter": {"search": "ÉCLAIR"}})).await,
+            ["Éclair"]
+        );
 
         // updateMetadata moves both keys; deleteResult drops the tags.
         let update = "mutation($id: UUID!, $input: MetadataInput!) { updateMetadata(resultId: $id, input: $input) { name tags } }";
-        ok(&app, update, json!({"id": ids["cherry"], "input": {"name": "Aardvark", "tags": ["ALPHA"]}}), Some(&alice.token)).await;
-        ok(&app, update, json!({"id": ids["banana"], "input": {"description": "tags kept"}}), Some(&alice.token)).await;
-        assert_eq!(tagged(&app, &alice.token, json!(["alpha"])).await, ["APPLE", "Aardvark", "Apple", "banana"]);
-        assert!(tagged(&app, &alice.token, json!(["alpha-2"])).await.is_empty());
-        assert_eq!(paged(&app, &alice.token, "NAME_ASC", 2).await, ["Aardvark", "Apple", "APPLE", "apple 2", "banana", "Éclair"]);
-        ok(&app, "mutation($id: UUID!) { deleteResult(resultId: $id) }", json!({"id": ids["banana"]}), Some(&alice.token)).await;
-        assert_eq!(tagged(&app, &alice.token, json!(["alpha"])).await, ["APPLE", "Aardvark", "Apple"]);
-        let tag_rows = entity::saved_result_tag::Entity::find().count(&app.db).await.unwrap();
+        ok(
+            &app,
+            update,
+            json!({"id": ids["cherry"], "input": {"name": "Aardvark", "tags": ["ALPHA"]}}),
+            Some(&alice.token),
+        )
+        .await;
+        ok(
+            &app,
+            update,
+            json!({"id": ids["banana"], "input": {"description": "tags kept"}}),
+            Some(&alice.token),
+        )
+        .await;
+        assert_eq!(
+            tagged(&app, &alice.token, json!(["alpha"])).await,
+            ["APPLE", "Aardvark", "Apple", "banana"]
+        );
+        assert!(
+            tagged(&app, &alice.token, json!(["alpha-2"]))
+                .await
+                .is_empty()
+        );
+        assert_eq!(
+            paged(&app, &alice.token, "NAME_ASC", 2).await,
+            ["Aardvark", "Apple", "APPLE", "apple 2", "banana", "Éclair"]
+        );
+        ok(
+            &app,
+            "mutation($id: UUID!) { deleteResult(resultId: $id) }",
+            json!({"id": ids["banana"]}),
+            Some(&alice.token),
+        )
+        .await;
+        assert_eq!(
+            tagged(&app, &alice.token, json!(["alpha"])).await,
+            ["APPLE", "Aardvark", "Apple"]
+        );
+        let tag_rows = entity::saved_result_tag::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap();
         // APPLE: alpha; Apple: alpha, x; apple 2: al%; Éclair: a_c, été; Aardvark: alpha; bob's: alpha.
-        assert_eq!(tag_rows, 8, "one row per distinct key, none left by the deleted result");
+        assert_eq!(
+            tag_rows, 8,
+            "one row per distinct key, none left by the deleted result"
+        );
         app.stop().await;
     }
 }
@@ -260,7 +397,11 @@ struct Expected {
 fn expected(sessions: &[&Session], mode: &str) -> Expected {
     let of: Vec<&&Session> = sessions.iter().filter(|s| s.mode == mode).collect();
     let count = |status: &str| of.iter().filter(|s| s.status == status).count() as u64;
-    let mut times: Vec<f64> = of.iter().filter(|s| s.status == "completed").filter_map(|s| s.ms).collect();
+    let mut times: Vec<f64> = of
+        .iter()
+        .filter(|s| s.status == "completed")
+        .filter_map(|s| s.ms)
+        .collect();
     times.sort_by(f64::total_cmp);
     let avg = (!times.is_empty()).then(|| times.iter().sum::<f64>() / times.len() as f64);
     Expected {
@@ -279,19 +420,38 @@ fn check(actual: &[Value], sessions: &[&Session], backend: Backend) {
     assert_eq!(actual.len(), 3);
     for row in actual {
         let mode = row["mode"].as_str().unwrap();
-        let Expected { total, completed, errors, cancelled, hits, avg, p95, max } = expected(sessions, mode);
+        let Expected {
+            total,
+            completed,
+            errors,
+            cancelled,
+            hits,
+            avg,
+            p95,
+            max,
+        } = expected(sessions, mode);
         let context = format!("{mode} on {backend:?}: {row}");
         assert_eq!(row["totalRuns"], total, "{context}");
         assert_eq!(row["completed"], completed, "{context}");
         assert_eq!(row["errors"], errors, "{context}");
         assert_eq!(row["cancelled"], cancelled, "{context}");
         assert_eq!(row["cacheHits"], hits, "{context}");
-        let rate = if total > 0 { hits as f64 / total as f64 } else { 0.0 };
+        let rate = if total > 0 {
+            hits as f64 / total as f64
+        } else {
+            0.0
+        };
         assert_eq!(row["cacheHitRate"].as_f64(), Some(rate), "{context}");
-        assert_eq!(row["p95ExecutionMs"].as_f64(), p95, "{context}: p95 is exact on both databases");
+        assert_eq!(
+            row["p95ExecutionMs"].as_f64(),
+            p95,
+            "{context}: p95 is exact on both databases"
+        );
         assert_eq!(row["maxExecutionMs"].as_f64(), max, "{context}");
         match (row["avgExecutionMs"].as_f64(), avg) {
-            (Some(a), Some(b)) => assert!((a - b).abs() <= 1e-9 * b.abs(), "{context}: avg {a} vs {b}"),
+            (Some(a), Some(b)) => {
+                assert!((a - b).abs() <= 1e-9 * b.abs(), "{context}: avg {a} vs {b}")
+            }
             (a, b) => assert_eq!(a, b, "{context}"),
         }
     }
@@ -316,11 +476,25 @@ async fn stats_numbers(app: TestApp) {
         // 20 for Bob, anonymous ones, failures, a still running one and old ones outside 30 days.
         for i in 0..37_u32 {
             let ms = f64::from((i * 7919) % 1000) / 7.0 + 0.125;
-            sessions.push(Session { user: Some(alice.id), mode: "LIQUIDATION_REENTRY", status: "completed", cache_hit: i % 3 == 0, days_ago: i64::from(i % 20), ms: Some(ms) });
+            sessions.push(Session {
+                user: Some(alice.id),
+                mode: "LIQUIDATION_REENTRY",
+                status: "completed",
+                cache_hit: i % 3 == 0,
+                days_ago: i64::from(i % 20),
+                ms: Some(ms),
+            });
         }
         for i in 0..20_u32 {
             let ms = 50.0 + f64::from(i) * 1.5;
-            sessions.push(Session { user: Some(bob.id), mode: "LIQUIDATION_REENTRY", status: "completed", cache_hit: false, days_ago: 1, ms: Some(ms) });
+            sessions.push(Session {
+                user: Some(bob.id),
+                mode: "LIQUIDATION_REENTRY",
+                status: "completed",
+                cache_hit: false,
+                days_ago: 1,
+                ms: Some(ms),
+            });
         }
         for (user, status, ms) in [
             (None, "completed", Some(3.0)),
@@ -329,12 +503,47 @@ async fn stats_numbers(app: TestApp) {
             (Some(alice.id), "running", None),
             (Some(bob.id), "completed", None),
         ] {
-            sessions.push(Session { user, mode: "LIQUIDATION_REENTRY", status, cache_hit: false, days_ago: 2, ms });
+            sessions.push(Session {
+                user,
+                mode: "LIQUIDATION_REENTRY",
+                status,
+                cache_hit: false,
+                days_ago: 2,
+                ms,
+            });
         }
-        sessions.push(Session { user: Some(alice.id), mode: "FRESH_CAPITAL", status: "completed", cache_hit: true, days_ago: 3, ms: Some(42.5) });
-        sessions.push(Session { user: Some(bob.id), mode: "FRESH_CAPITAL", status: "error", cache_hit: false, days_ago: 3, ms: None });
-        sessions.push(Session { user: Some(alice.id), mode: "LIQUIDATION_REENTRY", status: "completed", cache_hit: false, days_ago: 45, ms: Some(1e6) });
-        sessions.push(Session { user: Some(bob.id), mode: "PROFIT_THRESHOLD", status: "completed", cache_hit: false, days_ago: 45, ms: Some(7.0) });
+        sessions.push(Session {
+            user: Some(alice.id),
+            mode: "FRESH_CAPITAL",
+            status: "completed",
+            cache_hit: true,
+            days_ago: 3,
+            ms: Some(42.5),
+        });
+        sessions.push(Session {
+            user: Some(bob.id),
+            mode: "FRESH_CAPITAL",
+            status: "error",
+            cache_hit: false,
+            days_ago: 3,
+            ms: None,
+        });
+        sessions.push(Session {
+            user: Some(alice.id),
+            mode: "LIQUIDATION_REENTRY",
+            status: "completed",
+            cache_hit: false,
+            days_ago: 45,
+            ms: Some(1e6),
+        });
+        sessions.push(Session {
+            user: Some(bob.id),
+            mode: "PROFIT_THRESHOLD",
+            status: "completed",
+            cache_hit: false,
+            days_ago: 45,
+            ms: Some(7.0),
+        });
         for s in &sessions {
             insert_session(&app, s).await;
         }
@@ -342,9 +551,21 @@ async fn stats_numbers(app: TestApp) {
         for days in [30, 60] {
             let data = ok(&app, STATS, json!({"days": days}), Some(&alice.token)).await;
             let within: Vec<&Session> = sessions.iter().filter(|s| s.days_ago < days).collect();
-            check(data["stats"]["byMode"].as_array().unwrap(), &within, app.backend);
-            let mine: Vec<&Session> = within.iter().copied().filter(|s| s.user == Some(alice.id)).collect();
-            check(data["stats"]["mine"].as_array().unwrap(), &mine, app.backend);
+            check(
+                data["stats"]["byMode"].as_array().unwrap(),
+                &within,
+                app.backend,
+            );
+            let mine: Vec<&Session> = within
+                .iter()
+                .copied()
+                .filter(|s| s.user == Some(alice.id))
+                .collect();
+            check(
+                data["stats"]["mine"].as_array().unwrap(),
+                &mine,
+                app.backend,
+            );
         }
         let data = ok(&app, STATS, json!({"days": 30}), Some(&alice.token)).await;
         let pt = &data["stats"]["byMode"].as_array().unwrap()[2];
@@ -368,14 +589,19 @@ async fn saved_keys_are_backfilled(backend: Backend) {
         .iter()
         .position(|m| m.name().contains("000006"))
         .expect("migration 6 is registered");
-    Migrator::up(&db, Some(u32::try_from(before).unwrap())).await.expect("up to migration 6");
+    Migrator::up(&db, Some(u32::try_from(before).unwrap()))
+        .await
+        .expect("up to migration 6");
     db.execute_unprepared(
         "INSERT INTO authentication_user (username, email, password, saved_results_count, date_joined, created_at, updated_at) \
          VALUES ('dora', 'dora@example.com', 'x', 2, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
     )
     .await
     .expect("user inserts");
-    for (n, name, tags) in [(1, "Éclair", r#"["Alpha", "alpha", "ÉTÉ"]"#), (2, "Plain", "[]")] {
+    for (n, name, tags) in [
+        (1, "Éclair", r#"["Alpha", "alpha", "ÉTÉ"]"#),
+        (2, "Plain", "[]"),
+    ] {
         db.execute_unprepared(&format!(
             "INSERT INTO historical_backtest_savedbacktestresult (result_id, user_id, user_email, name, description, tags, mode, ticker, start_date, end_date, leverage, account_type, initial_investment, profit_threshold, results_data, created_at, updated_at) \
              SELECT '6f1c2a7e-0000-4000-8000-00000000000{n}', id, email, '{name}', 'd', '{tags}', 'fresh_capital', 'SPY', '2010-01-04', '2024-12-31', 2.0, 'reg_t', 100000.0, NULL, '{{\"finalEquity\": 123.5}}', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP FROM authentication_user WHERE username = 'dora'"
@@ -383,7 +609,9 @@ async fn saved_keys_are_backfilled(backend: Backend) {
         .await
         .expect("saved result inserts");
     }
-    Migrator::up(&db, None).await.expect("migration 6 and later");
+    Migrator::up(&db, None)
+        .await
+        .expect("migration 6 and later");
 
     // Raw reads: the rows were written in SQL, with the result ids as text.
     let payload = match backend {
@@ -399,10 +627,23 @@ async fn saved_keys_are_backfilled(backend: Backend) {
         .unwrap();
     let keys: Vec<(String, String)> = rows
         .iter()
-        .map(|r| (r.try_get("", "name").unwrap(), r.try_get("", "name_key").unwrap()))
+        .map(|r| {
+            (
+                r.try_get("", "name").unwrap(),
+                r.try_get("", "name_key").unwrap(),
+            )
+        })
         .collect();
-    assert_eq!(keys, [("Éclair".into(), "éclair".into()), ("Plain".into(), "plain".into())], "on {backend:?}");
-    let payload: Value = serde_json::from_str(&rows[0].try_get::<String>("", "payload").unwrap()).unwrap();
+    assert_eq!(
+        keys,
+        [
+            ("Éclair".into(), "éclair".into()),
+            ("Plain".into(), "plain".into())
+        ],
+        "on {backend:?}"
+    );
+    let payload: Value =
+        serde_json::from_str(&rows[0].try_get::<String>("", "payload").unwrap()).unwrap();
     assert_eq!(payload["finalEquity"], 123.5, "the payload survives");
     let first_id: i64 = rows[0].try_get("", "id").unwrap();
     let mut tags: Vec<String> = entity::saved_result_tag::Entity::find()
@@ -424,11 +665,23 @@ async fn saved_keys_are_backfilled(backend: Backend) {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(last.try_get::<String>("", "name").unwrap(), "results_data", "the payload stays last");
+        assert_eq!(
+            last.try_get::<String>("", "name").unwrap(),
+            "results_data",
+            "the payload stays last"
+        );
     }
     // Deleting the user cascades through the saved result to its tags.
-    db.execute_unprepared("DELETE FROM authentication_user WHERE username = 'dora'").await.unwrap();
-    assert_eq!(entity::saved_result_tag::Entity::find().count(&db).await.unwrap(), 0);
+    db.execute_unprepared("DELETE FROM authentication_user WHERE username = 'dora'")
+        .await
+        .unwrap();
+    assert_eq!(
+        entity::saved_result_tag::Entity::find()
+            .count(&db)
+            .await
+            .unwrap(),
+        0
+    );
     db.close().await.ok();
 }
 

@@ -9,9 +9,7 @@
 //! (`idx_backtestsession_created`) and `(user_id, created_at)` index bound the scan.
 
 use chrono::{Duration, Utc};
-use sea_orm::{
-    DatabaseBackend, DatabaseConnection, FromQueryResult, Statement, Value as DbValue,
-};
+use sea_orm::{DatabaseBackend, DatabaseConnection, FromQueryResult, Statement, Value as DbValue};
 
 use crate::error::{ApiError, ApiResult};
 

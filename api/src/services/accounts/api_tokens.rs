@@ -12,18 +12,18 @@
 //! ```
 //!
 //! so concurrent creates cannot all pass a count taken before any of them inserted. On
-//! PostgreSQL the transaction first locks the owner's row (`SELECT … FOR UPDATE`): creates for
-//! one user then run one after another, and under READ COMMITTED each statement after the
-//! lock sees every token its predecessors committed. SQLite needs no lock: a write statement
-//! takes the database's single write lock before it reads, so no other writer can insert
-//! between its count and its insert. A revoke only lowers the count, so it needs neither.
+//! PostgreSQL the transaction first locks the owner's row (`SELECT … FOR NO KEY UPDATE`):
+//! creates for one user then run one after another, and under READ COMMITTED each statement
+//! after the lock sees every token its predecessors committed. SQLite needs no lock: a write
+//! statement takes the database's single write lock before it reads, so no other writer can
+//! insert between its count and its insert. A revoke only lowers the count, so it needs neither.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use entity::{api_token, user};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait,
     FromQueryResult, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
-    sea_query::{Expr, ExprTrait, Query},
+    sea_query::{Expr, ExprTrait, LockType, Query},
 };
 
 use super::{ApiTokenRecord, UserRecord, now, sessions::may_sign_in, validate};
@@ -108,7 +108,9 @@ pub async fn create(
         user::Entity::find_by_id(user_id)
             .select_only()
             .column(user::Column::Id)
-            .lock_exclusive()
+            // NO KEY UPDATE conflicts with itself (creates queue) but not with the KEY SHARE
+            // locks that inserts referencing the user take, so nothing else waits on it.
+            .lock(LockType::NoKeyUpdate)
             .into_tuple::<i64>()
             .one(&txn)
             .await?;
