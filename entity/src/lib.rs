@@ -8,6 +8,7 @@ pub mod invite_token;
 pub mod login_attempt;
 pub mod margin_calculation;
 pub mod saved_backtest_result;
+pub mod saved_result_tag;
 pub mod user;
 pub mod user_session;
 
@@ -20,6 +21,7 @@ pub mod prelude {
     pub use super::login_attempt::Entity as LoginAttempt;
     pub use super::margin_calculation::Entity as MarginCalculation;
     pub use super::saved_backtest_result::Entity as SavedBacktestResult;
+    pub use super::saved_result_tag::Entity as SavedResultTag;
     pub use super::user::Entity as User;
     pub use super::user_session::Entity as UserSession;
 }

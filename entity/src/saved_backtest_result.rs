@@ -10,6 +10,9 @@ pub struct Model {
     pub user_id: i64,
     pub user_email: String,
     pub name: String,
+    /// The name trimmed and lower-cased by the service; `NAME_ASC`/`NAME_DESC` order by it
+    /// (then id), compared byte-wise on both databases.
+    pub name_key: String,
     pub description: String,
     /// JSON array of strings.
     #[sea_orm(column_type = "JsonBinary")]
@@ -38,6 +41,14 @@ pub enum Relation {
         on_delete = "Cascade"
     )]
     User,
+    #[sea_orm(has_many = "super::saved_result_tag::Entity")]
+    Tags,
+}
+
+impl Related<super::saved_result_tag::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Tags.def()
+    }
 }
 
 impl Related<super::user::Entity> for Entity {

@@ -11,16 +11,22 @@
 //! ```
 //!
 //! so concurrent saves can never overshoot it, on SQLite or PostgreSQL.
+//!
+//! Filters and orderings answer the same on both databases: tags are matched through
+//! `historical_backtest_savedresulttag` (one row per tag, keyed by [`text_key`]) exactly and
+//! case-insensitively, and names order by the stored `name_key` (= [`text_key`] of the name,
+//! compared byte-wise: `C` collation on PostgreSQL, BINARY on SQLite), then id. Both keys are
+//! written in the same transaction as the row they belong to.
 
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use engine::backtest::BacktestResult;
-use entity::{saved_backtest_result as saved, user};
+use entity::{saved_backtest_result as saved, saved_result_tag as tag, user};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseBackend, DatabaseConnection, EntityTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
     FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
-    sea_query::{Expr, ExprTrait, Func, LikeExpr},
+    sea_query::{Expr, ExprTrait, Func, LikeExpr, Query},
 };
 use uuid::Uuid;
 
@@ -34,6 +40,12 @@ pub const MAX_NAME_CHARS: usize = 255;
 pub const MAX_DESCRIPTION_CHARS: usize = 5_000;
 pub const MAX_TAGS: usize = 20;
 pub const MAX_TAG_CHARS: usize = 50;
+
+/// The key a name or tag is ordered and matched by: trimmed and lower-cased (Unicode, in
+/// Rust, so neither database's `lower()` decides). Migration 6 backfills with the same rule.
+pub fn text_key(text: &str) -> String {
+    text.trim().to_lowercase()
+}
 
 /// The quota in force: the configured one, never above what the database allows.
 pub fn effective_quota(configured: u32) -> u32 {
@@ -86,6 +98,8 @@ pub struct SavedSummary {
     pub result_id: Uuid,
     pub user_id: i64,
     pub name: String,
+    /// [`text_key`] of the name: the NAME_ASC / NAME_DESC sort key.
+    pub name_key: String,
     pub description: String,
     pub tags: serde_json::Value,
     pub mode: String,
@@ -124,6 +138,7 @@ fn summary_of(m: &saved::Model) -> SavedSummary {
         result_id: m.result_id,
         user_id: m.user_id,
         name: m.name.clone(),
+        name_key: m.name_key.clone(),
         description: m.description.clone(),
         tags: m.tags.clone(),
         mode: m.mode.clone(),
@@ -287,6 +302,7 @@ async fn insert(
         result_id: Set(Uuid::new_v4()),
         user_id: Set(user_id),
         user_email: Set(user_email.to_string()),
+        name_key: Set(text_key(&name)),
         name: Set(name),
         description: Set(description),
         tags: Set(serde_json::json!(tags)),
@@ -305,6 +321,7 @@ async fn insert(
     }
     .insert(&txn)
     .await?;
+    insert_tags(&txn, model.id, &tags).await?;
     let reserved = user::Entity::update_many()
         .col_expr(
             user::Column::SavedResultsCount,
@@ -320,6 +337,23 @@ async fn insert(
     }
     txn.commit().await?;
     Ok(summary_of(&model))
+}
+
+/// Writes the tag keys of a saved result (duplicates by key collapse into one row).
+async fn insert_tags(db: &impl ConnectionTrait, saved_id: i64, tags: &[String]) -> ApiResult<()> {
+    let mut keys: Vec<String> = tags.iter().map(|t| text_key(t)).collect();
+    keys.sort();
+    keys.dedup();
+    if keys.is_empty() {
+        return Ok(());
+    }
+    tag::Entity::insert_many(keys.into_iter().map(|tag_key| tag::ActiveModel {
+        saved_result_id: Set(saved_id),
+        tag_key: Set(tag_key),
+    }))
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
 }
 
 /// One of the caller's saved results with its payload.
@@ -346,7 +380,7 @@ pub async fn get(
 
 /// Summary of one of the caller's saved results (no payload).
 pub async fn summary(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     user_id: i64,
     result_id: Uuid,
 ) -> ApiResult<SavedSummary> {
@@ -365,6 +399,7 @@ fn summaries() -> sea_orm::Select<saved::Entity> {
         saved::Column::ResultId,
         saved::Column::UserId,
         saved::Column::Name,
+        saved::Column::NameKey,
         saved::Column::Description,
         saved::Column::Tags,
         saved::Column::Mode,
@@ -418,8 +453,9 @@ pub async fn list(
         let pattern = like_pattern(&search.to_lowercase());
         query = query.filter(
             Condition::any()
+                // The name through its stored key, lower-cased as the pattern is (in Rust).
                 .add(
-                    Expr::expr(Func::lower(Expr::col(saved::Column::Name)))
+                    Expr::col(saved::Column::NameKey)
                         .like(LikeExpr::new(pattern.clone()).escape('\\')),
                 )
                 .add(
@@ -454,17 +490,19 @@ pub async fn list(
             format!("at most {MAX_TAGS} tags"),
         ));
     }
-    let postgres = db.get_database_backend() == DatabaseBackend::Postgres;
-    for tag in &filter.tags {
-        // The JSON array's text holds each tag as a JSON string: match `"tag"` exactly.
-        let encoded = serde_json::to_string(tag.trim()).map_err(ApiError::internal)?;
-        let pattern = LikeExpr::new(like_pattern(&encoded)).escape('\\');
-        let tags_text = if postgres {
-            Expr::cust("CAST(tags AS TEXT)")
-        } else {
-            Expr::col(saved::Column::Tags)
-        };
-        query = query.filter(tags_text.like(pattern));
+    for wanted in &filter.tags {
+        // One primary-key probe per candidate row: (saved_result_id, tag_key).
+        query = query.filter(Expr::exists(
+            Query::select()
+                .expr(Expr::val(1))
+                .from(tag::Entity)
+                .and_where(
+                    Expr::col((tag::Entity, tag::Column::SavedResultId))
+                        .equals((saved::Entity, saved::Column::Id)),
+                )
+                .and_where(Expr::col((tag::Entity, tag::Column::TagKey)).eq(text_key(wanted)))
+                .to_owned(),
+        ));
     }
     if let Some(from) = filter.from {
         query = query
@@ -500,32 +538,32 @@ pub async fn list(
             if let Some(after) = &after {
                 query = query.filter(
                     Condition::any()
-                        .add(saved::Column::Name.gt(after.key.as_str()))
+                        .add(saved::Column::NameKey.gt(after.key.as_str()))
                         .add(
                             Condition::all()
-                                .add(saved::Column::Name.eq(after.key.as_str()))
+                                .add(saved::Column::NameKey.eq(after.key.as_str()))
                                 .add(saved::Column::Id.gt(after.id)),
                         ),
                 );
             }
             query
-                .order_by_asc(saved::Column::Name)
+                .order_by_asc(saved::Column::NameKey)
                 .order_by_asc(saved::Column::Id)
         }
         SavedOrder::NameDesc => {
             if let Some(after) = &after {
                 query = query.filter(
                     Condition::any()
-                        .add(saved::Column::Name.lt(after.key.as_str()))
+                        .add(saved::Column::NameKey.lt(after.key.as_str()))
                         .add(
                             Condition::all()
-                                .add(saved::Column::Name.eq(after.key.as_str()))
+                                .add(saved::Column::NameKey.eq(after.key.as_str()))
                                 .add(saved::Column::Id.lt(after.id)),
                         ),
                 );
             }
             query
-                .order_by_desc(saved::Column::Name)
+                .order_by_desc(saved::Column::NameKey)
                 .order_by_desc(saved::Column::Id)
         }
     };
@@ -541,7 +579,7 @@ pub async fn list(
 pub fn cursor_of(summary: &SavedSummary, order: SavedOrder) -> Cursor {
     match order {
         SavedOrder::NameAsc | SavedOrder::NameDesc => Cursor {
-            key: summary.name.clone(),
+            key: summary.name_key.clone(),
             id: summary.id,
         },
         _ => Cursor::id(summary.id),
@@ -567,19 +605,34 @@ pub async fn update_metadata(
         .filter(saved::Column::ResultId.eq(result_id))
         .filter(saved::Column::UserId.eq(user_id));
     if let Some(name) = name {
-        update = update.col_expr(saved::Column::Name, Expr::value(name));
+        update = update
+            .col_expr(saved::Column::NameKey, Expr::value(text_key(&name)))
+            .col_expr(saved::Column::Name, Expr::value(name));
     }
     if let Some(description) = description {
         update = update.col_expr(saved::Column::Description, Expr::value(description));
     }
-    if let Some(tags) = tags {
+    if let Some(tags) = &tags {
         update = update.col_expr(saved::Column::Tags, Expr::value(serde_json::json!(tags)));
     }
-    let updated = update.exec(db).await?;
+    // The UPDATE comes first, so it holds the row (PostgreSQL) or the write lock (SQLite)
+    // while the tag rows are replaced: concurrent updates of one result apply one by one.
+    let txn = db.begin().await?;
+    let updated = update.exec(&txn).await?;
     if updated.rows_affected != 1 {
+        txn.rollback().await?;
         return Err(ApiError::NotFound("saved result"));
     }
-    summary(db, user_id, result_id).await
+    let summary = summary(&txn, user_id, result_id).await?;
+    if let Some(tags) = tags {
+        tag::Entity::delete_many()
+            .filter(tag::Column::SavedResultId.eq(summary.id))
+            .exec(&txn)
+            .await?;
+        insert_tags(&txn, summary.id, &tags).await?;
+    }
+    txn.commit().await?;
+    Ok(summary)
 }
 
 /// Deletes one of the caller's saved results and frees its quota slot.

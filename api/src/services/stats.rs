@@ -1,15 +1,21 @@
 //! Usage statistics over the backtest sessions of the last N days, per mode.
+//!
+//! Aggregated by the database in one statement (nothing per session reaches the server):
+//! counts per status, cache hits, average and max execution time, and the 95th percentile as
+//! `percentile_cont(0.95)`: linear interpolation between the values at ranks
+//! `floor(0.95·(n−1))` and `ceil(0.95·(n−1))` of the sorted completed times. PostgreSQL has
+//! the function; on SQLite the same arithmetic is done over `ROW_NUMBER()` / `COUNT(*)`
+//! windows, so both databases give the same number. The `created_at` index
+//! (`idx_backtestsession_created`) and `(user_id, created_at)` index bound the scan.
 
 use chrono::{Duration, Utc};
-use entity::backtest_session;
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect,
-};
+use sea_orm::{DatabaseBackend, DatabaseConnection, FromQueryResult, Statement, Value as DbValue};
 
 use crate::error::{ApiError, ApiResult};
 
 pub const MAX_DAYS: i32 = 3650;
+const MODES: [&str; 3] = ["LIQUIDATION_REENTRY", "FRESH_CAPITAL", "PROFIT_THRESHOLD"];
+const PERCENTILE: f64 = 0.95;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModeStats {
@@ -26,24 +32,79 @@ pub struct ModeStats {
     pub max_execution_ms: Option<f64>,
 }
 
+impl ModeStats {
+    fn empty(mode: &str) -> Self {
+        Self {
+            mode: mode.to_string(),
+            total_runs: 0,
+            completed: 0,
+            errors: 0,
+            cancelled: 0,
+            cache_hits: 0,
+            cache_hit_rate: 0.0,
+            avg_execution_ms: None,
+            p95_execution_ms: None,
+            max_execution_ms: None,
+        }
+    }
+}
+
 #[derive(FromQueryResult)]
 struct Row {
     mode: String,
-    status: String,
-    cache_hit: bool,
-    execution_time_ms: Option<f64>,
+    total_runs: i64,
+    completed: i64,
+    errors: i64,
+    cancelled: i64,
+    cache_hits: i64,
+    avg_ms: Option<f64>,
+    max_ms: Option<f64>,
+    p95_ms: Option<f64>,
 }
 
-/// Linear-interpolation percentile of sorted values.
-fn percentile(sorted: &[f64], q: f64) -> Option<f64> {
-    if sorted.is_empty() {
-        return None;
+const TABLE: &str = "historical_backtest_backtestsession";
+
+/// The per-mode aggregates, common to both databases.
+const AGGREGATES: &str = "mode, COUNT(*) AS total_runs, \
+    SUM(CASE WHEN status = 'completed' THEN 1 ELSE 0 END) AS completed, \
+    SUM(CASE WHEN status = 'error' THEN 1 ELSE 0 END) AS errors, \
+    SUM(CASE WHEN status = 'cancelled' THEN 1 ELSE 0 END) AS cancelled, \
+    SUM(CASE WHEN cache_hit THEN 1 ELSE 0 END) AS cache_hits, \
+    AVG(CASE WHEN status = 'completed' THEN execution_time_ms END) AS avg_ms, \
+    MAX(CASE WHEN status = 'completed' THEN execution_time_ms END) AS max_ms";
+
+/// The statement for one backend; `$1` is the start of the period, `$2` the user if any.
+fn statement_sql(backend: DatabaseBackend, per_user: bool) -> String {
+    let scope = if per_user {
+        "created_at >= $1 AND user_id = $2"
+    } else {
+        "created_at >= $1"
+    };
+    if backend == DatabaseBackend::Postgres {
+        return format!(
+            "SELECT {AGGREGATES}, percentile_cont({PERCENTILE}) WITHIN GROUP (ORDER BY execution_time_ms) \
+             FILTER (WHERE status = 'completed') AS p95_ms \
+             FROM {TABLE} WHERE {scope} GROUP BY mode"
+        );
     }
-    let pos = q * (sorted.len() - 1) as f64;
-    let lo = pos.floor() as usize;
-    let hi = pos.ceil() as usize;
-    let frac = pos - lo as f64;
-    Some(sorted[lo] + (sorted[hi] - sorted[lo]) * frac)
+    // rn: 0-based rank among the mode's completed times; pos = 0.95·(n−1); lo = floor(pos)
+    // (pos ≥ 0, so CAST truncates to the floor); hi = ceil(pos); the value at lo plus the
+    // fraction of the step to the value at hi, as percentile_cont computes it.
+    format!(
+        "SELECT a.*, p.p95_ms FROM (SELECT {AGGREGATES} FROM {TABLE} WHERE {scope} GROUP BY mode) a \
+         LEFT JOIN (\
+           SELECT mode, MAX(CASE WHEN rn = lo THEN v END) \
+                  + (MAX(CASE WHEN rn = hi THEN v END) - MAX(CASE WHEN rn = lo THEN v END)) * MAX(pos - lo) AS p95_ms \
+           FROM (SELECT mode, v, rn, pos, lo, CASE WHEN pos > lo THEN lo + 1 ELSE lo END AS hi \
+                 FROM (SELECT mode, v, rn, pos, CAST(pos AS INTEGER) AS lo \
+                       FROM (SELECT mode, execution_time_ms AS v, \
+                                    ROW_NUMBER() OVER (PARTITION BY mode ORDER BY execution_time_ms) - 1 AS rn, \
+                                    {PERCENTILE} * (COUNT(*) OVER (PARTITION BY mode) - 1) AS pos \
+                             FROM {TABLE} \
+                             WHERE {scope} AND status = 'completed' AND execution_time_ms IS NOT NULL))) \
+           WHERE rn = lo OR rn = hi GROUP BY mode\
+         ) p ON p.mode = a.mode"
+    )
 }
 
 /// Per-mode numbers over the sessions created in the last `days` days, for one user or
@@ -60,84 +121,41 @@ pub async fn by_mode(
         ));
     }
     let since = Utc::now() - Duration::days(i64::from(days));
-    let mut query = backtest_session::Entity::find()
-        .select_only()
-        .columns([
-            backtest_session::Column::Mode,
-            backtest_session::Column::Status,
-            backtest_session::Column::CacheHit,
-            backtest_session::Column::ExecutionTimeMs,
-        ])
-        .filter(backtest_session::Column::CreatedAt.gte(since))
-        .order_by_asc(backtest_session::Column::Mode);
-    if let Some(user_id) = user_id {
-        query = query.filter(backtest_session::Column::UserId.eq(user_id));
-    }
-    let rows = query.into_model::<Row>().all(db).await?;
-    let mut out: Vec<(ModeStats, Vec<f64>)> = Vec::new();
-    for mode in ["LIQUIDATION_REENTRY", "FRESH_CAPITAL", "PROFIT_THRESHOLD"] {
-        out.push((
+    let backend = db.get_database_backend();
+    let mut values: Vec<DbValue> = vec![since.into()];
+    values.extend(user_id.map(DbValue::from));
+    let rows = Row::find_by_statement(Statement::from_sql_and_values(
+        backend,
+        statement_sql(backend, user_id.is_some()),
+        values,
+    ))
+    .all(db)
+    .await?;
+    Ok(MODES
+        .iter()
+        .map(|mode| {
+            let Some(row) = rows.iter().find(|r| r.mode == *mode) else {
+                return ModeStats::empty(mode);
+            };
+            let count = |n: i64| u64::try_from(n).unwrap_or(0);
+            let total_runs = count(row.total_runs);
+            let cache_hits = count(row.cache_hits);
             ModeStats {
                 mode: mode.to_string(),
-                total_runs: 0,
-                completed: 0,
-                errors: 0,
-                cancelled: 0,
-                cache_hits: 0,
-                cache_hit_rate: 0.0,
-                avg_execution_ms: None,
-                p95_execution_ms: None,
-                max_execution_ms: None,
-            },
-            Vec::new(),
-        ));
-    }
-    for row in rows {
-        let Some((stats, times)) = out.iter_mut().find(|(s, _)| s.mode == row.mode) else {
-            continue;
-        };
-        stats.total_runs += 1;
-        match row.status.as_str() {
-            "completed" => {
-                stats.completed += 1;
-                if let Some(ms) = row.execution_time_ms.filter(|v| v.is_finite()) {
-                    times.push(ms);
-                }
+                total_runs,
+                completed: count(row.completed),
+                errors: count(row.errors),
+                cancelled: count(row.cancelled),
+                cache_hits,
+                cache_hit_rate: if total_runs > 0 {
+                    cache_hits as f64 / total_runs as f64
+                } else {
+                    0.0
+                },
+                avg_execution_ms: row.avg_ms,
+                p95_execution_ms: row.p95_ms,
+                max_execution_ms: row.max_ms,
             }
-            "error" => stats.errors += 1,
-            "cancelled" => stats.cancelled += 1,
-            _ => {}
-        }
-        if row.cache_hit {
-            stats.cache_hits += 1;
-        }
-    }
-    Ok(out
-        .into_iter()
-        .map(|(mut stats, mut times)| {
-            if stats.total_runs > 0 {
-                stats.cache_hit_rate = stats.cache_hits as f64 / stats.total_runs as f64;
-            }
-            times.sort_by(f64::total_cmp);
-            if !times.is_empty() {
-                stats.avg_execution_ms = Some(times.iter().sum::<f64>() / times.len() as f64);
-                stats.max_execution_ms = times.last().copied();
-                stats.p95_execution_ms = percentile(&times, 0.95);
-            }
-            stats
         })
         .collect())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::percentile;
-
-    #[test]
-    fn percentiles_interpolate() {
-        assert_eq!(percentile(&[], 0.95), None);
-        assert_eq!(percentile(&[5.0], 0.95), Some(5.0));
-        let v: Vec<f64> = (1..=21).map(f64::from).collect();
-        assert_eq!(percentile(&v, 0.95), Some(20.0));
-    }
 }

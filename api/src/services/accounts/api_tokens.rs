@@ -1,12 +1,29 @@
 //! API tokens for integrations: `mapi_` + 32 random bytes (base64url), stored as SHA-256, with
 //! scopes (`read`, `write`), an optional expiry, revocable. They stop working as soon as their
 //! owner is disabled or rejected.
+//!
+//! The cap of [`MAX_TOKENS_PER_USER`] live (not revoked) tokens is checked and the token
+//! inserted by one statement,
+//!
+//! ```sql
+//! INSERT INTO authentication_apitoken (…) SELECT $values
+//!  WHERE (SELECT COUNT(id) FROM authentication_apitoken
+//!          WHERE user_id = $user AND revoked_at IS NULL) < 50
+//! ```
+//!
+//! so concurrent creates cannot all pass a count taken before any of them inserted. On
+//! PostgreSQL the transaction first locks the owner's row (`SELECT … FOR NO KEY UPDATE`):
+//! creates for one user then run one after another, and under READ COMMITTED each statement
+//! after the lock sees every token its predecessors committed. SQLite needs no lock: a write
+//! statement takes the database's single write lock before it reads, so no other writer can
+//! insert between its count and its insert. A revoke only lowers the count, so it needs neither.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use entity::{api_token, user};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, sea_query::Expr,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait,
+    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    sea_query::{Expr, ExprTrait, LockType, Query},
 };
 
 use super::{ApiTokenRecord, UserRecord, now, sessions::may_sign_in, validate};
@@ -48,35 +65,65 @@ pub async fn create(
             return Err(ApiError::input("expiresAt", "must be within a year"));
         }
     }
-    let live = api_token::Entity::find()
-        .filter(api_token::Column::UserId.eq(user_id))
-        .filter(api_token::Column::RevokedAt.is_null())
-        .count(db)
-        .await?;
-    if live >= MAX_TOKENS_PER_USER {
+    let secret = token::new_api_token();
+    let prefix: String = secret
+        .chars()
+        .take(token::API_TOKEN_PREFIX.len() + 4)
+        .collect();
+    let live = Query::select()
+        .expr(Expr::col(api_token::Column::Id).count())
+        .from(api_token::Entity)
+        .and_where(Expr::col(api_token::Column::UserId).eq(user_id))
+        .and_where(Expr::col(api_token::Column::RevokedAt).is_null())
+        .to_owned();
+    let row = Query::select()
+        .exprs([
+            Expr::val(user_id),
+            Expr::val(name),
+            Expr::val(token::hash_token(&secret)),
+            Expr::val(prefix),
+            Expr::val(Scope::join(&input.scopes)),
+            Expr::val(at),
+            Expr::val(input.expires_at),
+        ])
+        .and_where(Expr::from(live).lt(i64::try_from(MAX_TOKENS_PER_USER).unwrap_or(50)))
+        .to_owned();
+    let insert = Query::insert()
+        .into_table(api_token::Entity)
+        .columns([
+            api_token::Column::UserId,
+            api_token::Column::Name,
+            api_token::Column::TokenHash,
+            api_token::Column::Prefix,
+            api_token::Column::Scopes,
+            api_token::Column::CreatedAt,
+            api_token::Column::ExpiresAt,
+        ])
+        .select_from(row)
+        .map_err(ApiError::internal)?
+        .returning_all()
+        .to_owned();
+    let txn = db.begin().await?;
+    if db.get_database_backend() == DatabaseBackend::Postgres {
+        user::Entity::find_by_id(user_id)
+            .select_only()
+            .column(user::Column::Id)
+            // NO KEY UPDATE conflicts with itself (creates queue) but not with the KEY SHARE
+            // locks that inserts referencing the user take, so nothing else waits on it.
+            .lock(LockType::NoKeyUpdate)
+            .into_tuple::<i64>()
+            .one(&txn)
+            .await?;
+    }
+    let inserted = txn.query_one(&insert).await?;
+    txn.commit().await?;
+    let Some(inserted) = inserted else {
         return Err(ApiError::input(
             "name",
             format!("at most {MAX_TOKENS_PER_USER} API tokens; revoke one first"),
         ));
-    }
-    let secret = token::new_api_token();
-    let record = api_token::ActiveModel {
-        user_id: Set(user_id),
-        name: Set(name),
-        token_hash: Set(token::hash_token(&secret)),
-        prefix: Set(secret
-            .chars()
-            .take(token::API_TOKEN_PREFIX.len() + 4)
-            .collect()),
-        scopes: Set(Scope::join(&input.scopes)),
-        created_at: Set(at),
-        last_used_at: Set(None),
-        expires_at: Set(input.expires_at),
-        revoked_at: Set(None),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
+    };
+    let record = ApiTokenRecord::from_query_result(&inserted, "")?;
     Ok((secret, record))
 }
 
