@@ -15,9 +15,12 @@ fn help_never_shows_a_password_from_the_environment() {
     let mut helps = vec![command.render_help().to_string(), command.render_long_help().to_string()];
     command.build();
     for sub in command.get_subcommands_mut() {
-        helps.push(sub.render_help().to_string());
-        helps.push(sub.render_long_help().to_string());
+        if sub.get_name() != "help" {
+            helps.push(sub.render_help().to_string());
+            helps.push(sub.render_long_help().to_string());
+        }
     }
+    assert!(helps.len() >= 2 * 8, "every subcommand's help is checked");
     for help in &helps {
         assert!(help.contains("DATABASE_URL"), "the settings are listed: {help}");
         assert!(!help.contains("hunter2"), "a password in --help: {help}");
