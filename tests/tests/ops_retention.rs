@@ -357,3 +357,49 @@ async fn login_attempts_inside_the_window_stay_on_sqlite() {
 async fn login_attempts_inside_the_window_stay_on_postgres() {
     login_attempts_inside_the_window_stay(Backend::Postgres).await;
 }
+
+/// The server purges every MARGIN_PURGE_INTERVAL_SECS and counts what it deleted on /metrics.
+async fn the_job_counts_on_metrics(backend: Backend) {
+    let Some(app) = tests::TestApp::spawn_with(backend, |c| c.purge_interval_secs = 1).await
+    else {
+        return;
+    };
+    let now = Utc::now();
+    attempt(&app.db, "old@example.com", now - TimeDelta::days(91), false).await;
+    attempt(&app.db, "new@example.com", now, false).await;
+    let expected = "retention_deleted_total{table=\"authentication_loginattempt\"} 1";
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let metrics = app
+            .client
+            .get(format!("{}/metrics", app.address))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if metrics.lines().any(|l| l == expected) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no `{expected}` on /metrics within 30 s:\n{metrics}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let left = login_attempt::Entity::find().all(&app.db).await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].email, "new@example.com");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_job_counts_on_metrics_on_sqlite() {
+    the_job_counts_on_metrics(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn the_job_counts_on_metrics_on_postgres() {
+    the_job_counts_on_metrics(Backend::Postgres).await;
+}
