@@ -103,8 +103,10 @@ impl MigrateArgs {
                 if self.all {
                     "every migration".to_string()
                 } else {
-                    let n = self.steps.unwrap_or(1);
-                    format!("the last {n} migration{}", if n == 1 { "" } else { "s" })
+                    match self.steps.unwrap_or(1) {
+                        1 => "the last migration".to_string(),
+                        n => format!("the last {n} migrations"),
+                    }
                 }
             )),
             MigrateDirection::Down if self.all => Ok(MigratePlan::Down(None)),
@@ -144,7 +146,10 @@ pub async fn migrate(
     let after = applied(&db).await?;
     db.close().await.ok();
     let (verb, changed): (&str, Vec<&String>) = match plan {
-        MigratePlan::Up(_) => ("applied", after.iter().filter(|m| !before.contains(m)).collect()),
+        MigratePlan::Up(_) => (
+            "applied",
+            after.iter().filter(|m| !before.contains(m)).collect(),
+        ),
         _ => (
             "rolled back",
             before.iter().rev().filter(|m| !after.contains(m)).collect(),
@@ -272,7 +277,10 @@ mod tests {
         assert!(bare.command.is_none());
         assert_eq!(bare.config.bind.port(), 9002);
         let migrate = parse(&["migrate", "status", "--database-url", "sqlite://x.db"]).unwrap();
-        assert_eq!(migrate.config.database_url.as_deref(), Some("sqlite://x.db"));
+        assert_eq!(
+            migrate.config.database_url.as_deref(),
+            Some("sqlite://x.db")
+        );
         assert!(parse(&["serve", "--no-such-flag"]).is_err());
     }
 

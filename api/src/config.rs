@@ -173,7 +173,11 @@ pub struct Config {
 
     /// Operations: days finished backtest sessions are kept (0: kept forever). Saved results
     /// hold their own copy of the result and are never deleted by this.
-    #[arg(long, env = "MARGIN_RETAIN_BACKTEST_SESSIONS_DAYS", default_value_t = 30)]
+    #[arg(
+        long,
+        env = "MARGIN_RETAIN_BACKTEST_SESSIONS_DAYS",
+        default_value_t = 30
+    )]
     pub retain_backtest_sessions_days: u64,
 
     /// Operations: days used or expired invites are kept (0: kept forever).

@@ -97,9 +97,9 @@ pub fn scrub(message: &str, url: &str) -> String {
     let mut secrets = secrets_of(url);
     // Longest first, so a password containing another one is replaced whole.
     secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    secrets
-        .iter()
-        .fold(message.to_string(), |text, secret| text.replace(secret, MASK))
+    secrets.iter().fold(message.to_string(), |text, secret| {
+        text.replace(secret, MASK)
+    })
 }
 
 #[cfg(test)]
@@ -145,7 +145,10 @@ mod tests {
     #[test]
     fn an_unencoded_slash_in_the_password_still_masks_it() {
         let masked = mask_url("postgres://u:pa/ss@h/db");
-        assert!(!masked.contains("pa/ss") && !masked.contains("ss@"), "{masked}");
+        assert!(
+            !masked.contains("pa/ss") && !masked.contains("ss@"),
+            "{masked}"
+        );
         assert_eq!(masked, "postgres://u:***@h/db");
     }
 

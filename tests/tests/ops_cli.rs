@@ -46,7 +46,10 @@ async fn down_rolls_back_one_at_a_time(backend: Backend) {
     let up = migrate(&config, &args(MigrateDirection::Up, None, false, false))
         .await
         .expect("up");
-    assert!(up.contains(&format!("applied {}", all[all.len() - 1])), "{up}");
+    assert!(
+        up.contains(&format!("applied {}", all[all.len() - 1])),
+        "{up}"
+    );
     let db = Database::connect(&url).await.expect("connects");
     assert_eq!(applied(&db).await, all);
 
@@ -131,8 +134,16 @@ async fn purge_prints_the_counts(backend: Backend) {
     assert_eq!(counts.login_attempts, 1, "on {backend:?}");
     assert_eq!(counts.total(), 1);
     let printed = String::from_utf8(out).unwrap();
-    assert!(printed.lines().any(|l| l == "authentication_loginattempt 1"), "{printed}");
-    assert!(printed.lines().any(|l| l == "authentication_usersession 0"), "{printed}");
+    assert!(
+        printed
+            .lines()
+            .any(|l| l == "authentication_loginattempt 1"),
+        "{printed}"
+    );
+    assert!(
+        printed.lines().any(|l| l == "authentication_usersession 0"),
+        "{printed}"
+    );
     assert_eq!(printed.lines().count(), 5, "{printed}");
     db.close().await.ok();
 }

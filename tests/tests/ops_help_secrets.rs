@@ -8,11 +8,17 @@ use clap::CommandFactory;
 fn help_never_shows_a_password_from_the_environment() {
     // SAFETY: the only test of this binary; nothing else reads the environment meanwhile.
     unsafe {
-        std::env::set_var("DATABASE_URL", "postgres://margin:Pg-hunter2@db:5432/margin");
+        std::env::set_var(
+            "DATABASE_URL",
+            "postgres://margin:Pg-hunter2@db:5432/margin",
+        );
         std::env::set_var("REDIS_URL", "redis://:Rd-hunter2@cache:6379/");
     }
     let mut command = Cli::command();
-    let mut helps = vec![command.render_help().to_string(), command.render_long_help().to_string()];
+    let mut helps = vec![
+        command.render_help().to_string(),
+        command.render_long_help().to_string(),
+    ];
     command.build();
     for sub in command.get_subcommands_mut() {
         if sub.get_name() != "help" {
@@ -22,7 +28,10 @@ fn help_never_shows_a_password_from_the_environment() {
     }
     assert!(helps.len() >= 2 * 8, "every subcommand's help is checked");
     for help in &helps {
-        assert!(help.contains("DATABASE_URL"), "the settings are listed: {help}");
+        assert!(
+            help.contains("DATABASE_URL"),
+            "the settings are listed: {help}"
+        );
         assert!(!help.contains("hunter2"), "a password in --help: {help}");
     }
     // And the settings still come from the environment.

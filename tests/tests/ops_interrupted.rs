@@ -93,15 +93,37 @@ async fn start_marks_abandoned_runs_interrupted(backend: Backend) {
     };
     let now = Utc::now();
     let before_leases = unfinished(&db, "running", None, None).await;
-    let dead_running = unfinished(&db, "running", Some("dead"), Some(now - TimeDelta::seconds(1))).await;
-    let dead_pending = unfinished(&db, "pending", Some("dead"), Some(now - TimeDelta::hours(1))).await;
-    let alive = unfinished(&db, "running", Some("replica-b"), Some(now + TimeDelta::hours(1))).await;
+    let dead_running = unfinished(
+        &db,
+        "running",
+        Some("dead"),
+        Some(now - TimeDelta::seconds(1)),
+    )
+    .await;
+    let dead_pending = unfinished(
+        &db,
+        "pending",
+        Some("dead"),
+        Some(now - TimeDelta::hours(1)),
+    )
+    .await;
+    let alive = unfinished(
+        &db,
+        "running",
+        Some("replica-b"),
+        Some(now + TimeDelta::hours(1)),
+    )
+    .await;
     let finished = unfinished(&db, "completed", None, None).await;
 
     let app = TestApp::start(backend, test_config(url)).await;
     for session in [before_leases, dead_running, dead_pending] {
         let found = wait_for_status(&db, session, "error").await;
-        assert_eq!(found.error_message.as_deref(), Some("interrupted"), "on {backend:?}");
+        assert_eq!(
+            found.error_message.as_deref(),
+            Some("interrupted"),
+            "on {backend:?}"
+        );
         assert!(found.completed_at.is_some());
     }
     // Another replica's live run and a finished one are left alone.
@@ -160,7 +182,10 @@ async fn a_live_process_keeps_its_runs(backend: Backend) {
         if now.lease_expires_at.is_some_and(|l| l > first_lease) {
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "lease never renewed");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "lease never renewed"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     // A second process starting now leaves the run alone; it completes normally.
@@ -200,7 +225,13 @@ async fn a_subscriber_is_told(backend: Backend) {
     config.run_lease_secs = 3;
     let app = TestApp::start(backend, config).await;
     // Held by a replica that is alive when the subscriber arrives...
-    let session = unfinished(&db, "running", Some("replica-b"), Some(Utc::now() + TimeDelta::hours(1))).await;
+    let session = unfinished(
+        &db,
+        "running",
+        Some("replica-b"),
+        Some(Utc::now() + TimeDelta::hours(1)),
+    )
+    .await;
     let protocol = "graphql-transport-ws";
     let mut socket = margin_support::connect(&app, protocol, None).await;
     margin_support::send(
@@ -209,8 +240,14 @@ async fn a_subscriber_is_told(backend: Backend) {
     )
     .await;
     let snapshot = margin_support::next_json(&mut socket).await;
-    assert_eq!(snapshot["payload"]["data"]["backtestProgress"]["kind"], "SNAPSHOT", "{snapshot}");
-    assert_eq!(snapshot["payload"]["data"]["backtestProgress"]["status"], "RUNNING");
+    assert_eq!(
+        snapshot["payload"]["data"]["backtestProgress"]["kind"], "SNAPSHOT",
+        "{snapshot}"
+    );
+    assert_eq!(
+        snapshot["payload"]["data"]["backtestProgress"]["status"],
+        "RUNNING"
+    );
     // ...and then dies: its lease lapses.
     backtest_session::Entity::update_many()
         .col_expr(
@@ -232,8 +269,14 @@ async fn a_subscriber_is_told(backend: Backend) {
     assert_eq!(terminal["kind"], "ERROR", "on {backend:?}: {terminal}");
     assert_eq!(terminal["status"], "ERROR");
     assert_eq!(terminal["message"], "interrupted");
-    assert_eq!(margin_support::next_json(&mut socket).await["type"], "complete");
-    assert_eq!(row(&db, session).await.error_message.as_deref(), Some("interrupted"));
+    assert_eq!(
+        margin_support::next_json(&mut socket).await["type"],
+        "complete"
+    );
+    assert_eq!(
+        row(&db, session).await.error_message.as_deref(),
+        Some("interrupted")
+    );
     app.stop().await;
     db.close().await.ok();
 }

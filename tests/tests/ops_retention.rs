@@ -198,14 +198,30 @@ async fn purges_exactly_the_old_rows(backend: Backend) {
 
     // User sessions. Deleted: ended more than 7 days ago (expired, idle, or logged out).
     for n in 0..3 {
-        session(&db, user, &format!("old-expired-{n}"), now - day * 9, now - day * 8, true).await;
+        session(
+            &db,
+            user,
+            &format!("old-expired-{n}"),
+            now - day * 9,
+            now - day * 8,
+            true,
+        )
+        .await;
     }
     session(&db, user, "old-revoked", now - day * 8, now + day, false).await;
     session(&db, user, "old-idle", now - day * 8, now + day, true).await;
     // Kept: ended recently, or live.
     session(&db, user, "recent-revoked", now - day, now + day, false).await;
     session(&db, user, "recent-expired", now - day * 2, now - day, true).await;
-    session(&db, user, "live", now - TimeDelta::minutes(1), now + day, true).await;
+    session(
+        &db,
+        user,
+        "live",
+        now - TimeDelta::minutes(1),
+        now + day,
+        true,
+    )
+    .await;
 
     // Login attempts: older than 90 days go.
     for n in 0..3 {
@@ -225,16 +241,46 @@ async fn purges_exactly_the_old_rows(backend: Backend) {
     saved_result(&db, user, now - day * 40).await;
 
     // Invites: used or expired more than 30 days ago go.
-    invite(&db, "used-long-ago@example.com", now - day * 40, now - day * 33, Some(now - day * 35)).await;
-    invite(&db, "expired-long-ago@example.com", now - day * 40, now - day * 31, None).await;
-    invite(&db, "used-lately@example.com", now - day * 40, now + day, Some(now - day)).await;
-    invite(&db, "expired-lately@example.com", now - day * 10, now - day * 3, None).await;
+    invite(
+        &db,
+        "used-long-ago@example.com",
+        now - day * 40,
+        now - day * 33,
+        Some(now - day * 35),
+    )
+    .await;
+    invite(
+        &db,
+        "expired-long-ago@example.com",
+        now - day * 40,
+        now - day * 31,
+        None,
+    )
+    .await;
+    invite(
+        &db,
+        "used-lately@example.com",
+        now - day * 40,
+        now + day,
+        Some(now - day),
+    )
+    .await;
+    invite(
+        &db,
+        "expired-lately@example.com",
+        now - day * 10,
+        now - day * 3,
+        None,
+    )
+    .await;
     invite(&db, "open@example.com", now - day, now + day * 6, None).await;
 
     cache_row(&db, "expired", now - TimeDelta::minutes(1)).await;
     cache_row(&db, "live", now + day).await;
 
-    let counts = retention::purge(&db, &settings(), now).await.expect("purge");
+    let counts = retention::purge(&db, &settings(), now)
+        .await
+        .expect("purge");
     assert_eq!(
         counts,
         PurgeCounts {
@@ -276,7 +322,11 @@ async fn purges_exactly_the_old_rows(backend: Backend) {
     assert_eq!(runs, [old_running, recent]);
     assert!(gone.iter().all(|g| !runs.contains(g)));
     assert_eq!(
-        saved_backtest_result::Entity::find().all(&db).await.unwrap().len(),
+        saved_backtest_result::Entity::find()
+            .all(&db)
+            .await
+            .unwrap()
+            .len(),
         1,
         "saved results are never purged"
     );
@@ -290,7 +340,11 @@ async fn purges_exactly_the_old_rows(backend: Backend) {
         .collect();
     assert_eq!(
         invites,
-        ["used-lately@example.com", "expired-lately@example.com", "open@example.com"]
+        [
+            "used-lately@example.com",
+            "expired-lately@example.com",
+            "open@example.com"
+        ]
     );
     let cache: Vec<String> = backtest_cache::Entity::find()
         .all(&db)
@@ -302,7 +356,9 @@ async fn purges_exactly_the_old_rows(backend: Backend) {
     assert_eq!(cache, ["live"]);
 
     // A second purge finds nothing left to delete.
-    let again = retention::purge(&db, &settings(), now).await.expect("purge");
+    let again = retention::purge(&db, &settings(), now)
+        .await
+        .expect("purge");
     assert_eq!(again.total(), 0);
     db.close().await.ok();
 }
@@ -332,7 +388,9 @@ async fn login_attempts_inside_the_window_stay(backend: Backend) {
     config.login_window_secs = 3 * 86_400;
     let settings = RetentionSettings::from_config(&config);
     assert_eq!(
-        retention::purge_login_attempts(&db, &settings, now).await.unwrap(),
+        retention::purge_login_attempts(&db, &settings, now)
+            .await
+            .unwrap(),
         1
     );
     let left = login_attempt::Entity::find().all(&db).await.unwrap();
@@ -342,7 +400,9 @@ async fn login_attempts_inside_the_window_stay(backend: Backend) {
     config.retain_login_attempts_days = 0;
     let keep_all = RetentionSettings::from_config(&config);
     assert_eq!(
-        retention::purge_login_attempts(&db, &keep_all, now + day * 365).await.unwrap(),
+        retention::purge_login_attempts(&db, &keep_all, now + day * 365)
+            .await
+            .unwrap(),
         0
     );
     db.close().await.ok();
@@ -360,8 +420,7 @@ async fn login_attempts_inside_the_window_stay_on_postgres() {
 
 /// The server purges every MARGIN_PURGE_INTERVAL_SECS and counts what it deleted on /metrics.
 async fn the_job_counts_on_metrics(backend: Backend) {
-    let Some(app) = tests::TestApp::spawn_with(backend, |c| c.purge_interval_secs = 1).await
-    else {
+    let Some(app) = tests::TestApp::spawn_with(backend, |c| c.purge_interval_secs = 1).await else {
         return;
     };
     let now = Utc::now();

@@ -58,7 +58,11 @@ fn unfinished() -> Condition {
 }
 
 /// Extends the lease on `lease.owner`'s unfinished sessions; returns how many.
-pub async fn renew(db: &DatabaseConnection, lease: &RunLease, now: DateTime<Utc>) -> ApiResult<u64> {
+pub async fn renew(
+    db: &DatabaseConnection,
+    lease: &RunLease,
+    now: DateTime<Utc>,
+) -> ApiResult<u64> {
     let updated = backtest_session::Entity::update_many()
         .col_expr(
             Column::LeaseExpiresAt,
@@ -88,11 +92,11 @@ pub async fn reap(
             ),
     );
     let rows = backtest_session::Entity::update_many()
+        .col_expr(Column::Status, Expr::value(SessionStatus::Error.as_str()))
         .col_expr(
-            Column::Status,
-            Expr::value(SessionStatus::Error.as_str()),
+            Column::ErrorMessage,
+            Expr::value(Some(INTERRUPTED.to_string())),
         )
-        .col_expr(Column::ErrorMessage, Expr::value(Some(INTERRUPTED.to_string())))
         .col_expr(Column::CompletedAt, Expr::value(Some(now)))
         .filter(unfinished())
         .filter(abandoned)

@@ -74,7 +74,10 @@ impl PurgeCounts {
         [
             ("authentication_usersession", self.user_sessions),
             ("authentication_loginattempt", self.login_attempts),
-            ("historical_backtest_backtestsession", self.backtest_sessions),
+            (
+                "historical_backtest_backtestsession",
+                self.backtest_sessions,
+            ),
             ("authentication_invitetoken", self.invites),
             ("historical_backtest_backtestcache", self.cache_rows),
         ]
