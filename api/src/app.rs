@@ -34,7 +34,12 @@ impl Application {
         let database_url = config.database_url();
         let db = db::connect_with(&database_url, config.db_acquire_timeout())
             .await
-            .context("connecting to the database")?;
+            .with_context(|| {
+                format!(
+                    "connecting to the database {}",
+                    crate::redact::mask_url(&database_url)
+                )
+            })?;
         if config.migrate {
             db::migrate_up(&db).await.context("applying migrations")?;
         }
@@ -60,6 +65,7 @@ impl Application {
             loaders,
             shutdown: shutdown_rx,
         };
+        operations(&state).await;
         let router = http::router(state.clone(), graphql::schema(&state.config));
         Ok(Self {
             listener,
@@ -128,7 +134,7 @@ fn margin_backtests(
     let bus = match (&config.redis_url, redis) {
         (Some(url), Some(publisher)) => ProgressBus::with_redis(
             config.subscription_buffer,
-            redis::Client::open(url.as_str()).context("parsing REDIS_URL")?,
+            redis_client(url)?,
             publisher.clone(),
             shutdown.clone(),
         ),
@@ -151,6 +157,7 @@ fn margin_backtests(
             }
         }
     });
+    let lease = Duration::from_secs(config.run_lease_secs);
     Ok(backtests::Backtests::new(
         db.clone(),
         market.clone(),
@@ -161,19 +168,93 @@ fn margin_backtests(
             queue: config.compute_queue,
             step_delay: Duration::from_millis(config.progress_step_delay_ms),
         },
-    ))
+    )
+    .with_lease(lease))
+}
+
+/// A Redis client for `url`; an error shows the URL with its password masked.
+fn redis_client(url: &str) -> anyhow::Result<redis::Client> {
+    redis::Client::open(url).map_err(|err| {
+        anyhow::anyhow!(
+            "parsing REDIS_URL {}: {}",
+            crate::redact::mask_url(url),
+            crate::redact::scrub(&err.to_string(), url)
+        )
+    })
 }
 
 /// A lazy connection: the service starts and serves without Redis, and Redis calls made while
 /// it is down fail fast (short timeouts) so callers can treat them as cache misses.
 fn redis_connection(url: &str) -> anyhow::Result<ConnectionManager> {
-    let client = redis::Client::open(url).context("parsing REDIS_URL")?;
+    let client = redis_client(url)?;
     let config = ConnectionManagerConfig::new()
         .set_connection_timeout(Some(Duration::from_millis(500)))
         .set_response_timeout(Some(Duration::from_millis(500)))
         .set_number_of_retries(1)
         .set_max_delay(Duration::from_secs(2));
     ConnectionManager::new_lazy_with_config(client, config).context("configuring Redis")
+}
+
+/// Operations: marks runs interrupted by a dead process (once now, then every third of the
+/// run lease, renewing this process's own lease each time) and purges old rows every
+/// `MARGIN_PURGE_INTERVAL_SECS`.
+async fn operations(state: &AppState) {
+    use crate::services::{recovery, retention};
+    let backtests = state.backtests.clone();
+    let recover = move || {
+        let backtests = backtests.clone();
+        async move {
+            match recovery::recover(&backtests.db, &backtests.bus, &backtests.lease).await {
+                Ok(ids) if ids.is_empty() => {}
+                Ok(ids) => tracing::warn!(sessions = ids.len(), "marked interrupted backtest runs"),
+                Err(err) => tracing::warn!(error = %err, "run lease renewal failed"),
+            }
+        }
+    };
+    recover().await;
+    let every = state.backtests.lease.renew_every();
+    spawn_every(every, state.shutdown.clone(), recover);
+
+    let every = Duration::from_secs(state.config.purge_interval_secs);
+    if every.is_zero() {
+        return;
+    }
+    let settings = retention::RetentionSettings::from_config(&state.config);
+    let (db, metrics) = (state.db.clone(), state.metrics.clone());
+    spawn_every(every, state.shutdown.clone(), move || {
+        let (db, metrics, settings) = (db.clone(), metrics.clone(), settings.clone());
+        async move {
+            match retention::purge(&db, &settings, chrono::Utc::now()).await {
+                Ok(counts) => {
+                    for (table, rows) in counts.by_table() {
+                        metrics.retention_deleted(table, rows);
+                    }
+                    if counts.total() > 0 {
+                        tracing::info!(?counts, "retention purge");
+                    }
+                }
+                Err(err) => tracing::warn!(error = %err, "retention purge failed"),
+            }
+        }
+    });
+}
+
+/// Runs `job` every `every` (first after one period) until shutdown.
+fn spawn_every<F, Fut>(every: Duration, mut stop: watch::Receiver<bool>, job: F)
+where
+    F: Fn() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => job().await,
+                _ = async { let _ = stop.wait_for(|s| *s).await; } => break,
+            }
+        }
+    });
 }
 
 async fn wait_for_signal() {

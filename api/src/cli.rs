@@ -1,7 +1,14 @@
-//! The `margin-api` command line: serve (default), migrate, schema, backtest, calculate,
-//! create-admin.
+//! The `margin-api` command line: serve (default), migrate, purge, schema, backtest,
+//! calculate, create-admin.
+//!
+//! Every setting of [`Config`] is a global flag: it may come before or after the subcommand
+//! (`margin-api --bind X serve` and `margin-api serve --bind X`), and `--help` never prints
+//! the value of an environment variable (they can hold passwords).
 
-use clap::{Parser, Subcommand};
+use std::io::Write;
+
+use clap::{Arg, Args, Parser, Subcommand};
+use migration::{Migrator, MigratorTrait};
 
 use crate::config::Config;
 
@@ -9,7 +16,8 @@ use crate::config::Config;
 #[command(
     name = "margin-api",
     version,
-    about = "Margin analytics GraphQL service"
+    about = "Margin analytics GraphQL service",
+    mut_args = setting
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -18,15 +26,20 @@ pub struct Cli {
     pub config: Config,
 }
 
+/// Applied to every top-level argument (the settings): global, environment values hidden.
+fn setting(arg: Arg) -> Arg {
+    arg.global(true).hide_env_values(true)
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the GraphQL API (the default).
     Serve,
-    /// Apply database migrations and exit.
-    Migrate {
-        #[arg(value_enum, default_value = "up")]
-        direction: MigrateDirection,
-    },
+    /// Apply, roll back or list database migrations and exit.
+    Migrate(MigrateArgs),
+    /// Delete old sessions, login attempts, backtest sessions, invites and expired cache rows
+    /// once (the server does it every MARGIN_PURGE_INTERVAL_SECS) and print the counts.
+    Purge,
     /// Print the GraphQL schema (SDL); `schema.graphql` is this output.
     Schema,
     /// Run a backtest with the engine and print the result (no server, no database).
@@ -47,11 +60,138 @@ pub enum Command {
     },
 }
 
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum MigrateDirection {
     Up,
     Down,
     Status,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MigrateArgs {
+    #[arg(value_enum, default_value = "up")]
+    pub direction: MigrateDirection,
+    /// up: apply at most N pending migrations; down: roll back the last N (default 1).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), conflicts_with = "all")]
+    pub steps: Option<u32>,
+    /// down: roll back every migration (drops every table and its data).
+    #[arg(long)]
+    pub all: bool,
+    /// down: confirm the rollback (it drops tables or columns and their data).
+    #[arg(long)]
+    pub yes: bool,
+}
+
+/// What `migrate` will do, once its arguments are checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MigratePlan {
+    /// Apply pending migrations (None: all of them).
+    Up(Option<u32>),
+    /// Roll back the last N migrations (None: every one).
+    Down(Option<u32>),
+    Status,
+}
+
+impl MigrateArgs {
+    /// The plan, or why it is refused: a rollback needs `--yes`, and `--all` / `--yes` are
+    /// only for `down`.
+    pub fn plan(&self) -> Result<MigratePlan, String> {
+        match self.direction {
+            MigrateDirection::Down if !self.yes => Err(format!(
+                "refusing to roll back {}: it drops tables or columns and their data; \
+                 add --yes to confirm",
+                if self.all {
+                    "every migration".to_string()
+                } else {
+                    match self.steps.unwrap_or(1) {
+                        1 => "the last migration".to_string(),
+                        n => format!("the last {n} migrations"),
+                    }
+                }
+            )),
+            MigrateDirection::Down if self.all => Ok(MigratePlan::Down(None)),
+            MigrateDirection::Down => Ok(MigratePlan::Down(Some(self.steps.unwrap_or(1)))),
+            _ if self.all || self.yes => {
+                Err("--all and --yes are options of `migrate down`".to_string())
+            }
+            MigrateDirection::Up => Ok(MigratePlan::Up(self.steps)),
+            MigrateDirection::Status if self.steps.is_some() => {
+                Err("--steps is an option of `migrate up` and `migrate down`".to_string())
+            }
+            MigrateDirection::Status => Ok(MigratePlan::Status),
+        }
+    }
+}
+
+/// `margin-api migrate`: checks the arguments before connecting, then applies, rolls back or
+/// lists migrations, writing what changed to `out`.
+pub async fn migrate(
+    config: &Config,
+    args: &MigrateArgs,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let plan = args.plan().map_err(anyhow::Error::msg)?;
+    let db = crate::db::connect(&config.database_url()).await?;
+    let before = applied(&db).await?;
+    match plan {
+        MigratePlan::Up(steps) => Migrator::up(&db, steps).await?,
+        MigratePlan::Down(steps) => Migrator::down(&db, steps).await?,
+        MigratePlan::Status => {
+            for migration in Migrator::get_migration_with_status(&db).await? {
+                writeln!(out, "{} {}", migration.name(), migration.status())?;
+            }
+            return Ok(());
+        }
+    }
+    let after = applied(&db).await?;
+    db.close().await.ok();
+    let (verb, changed): (&str, Vec<&String>) = match plan {
+        MigratePlan::Up(_) => (
+            "applied",
+            after.iter().filter(|m| !before.contains(m)).collect(),
+        ),
+        _ => (
+            "rolled back",
+            before.iter().rev().filter(|m| !after.contains(m)).collect(),
+        ),
+    };
+    if changed.is_empty() {
+        writeln!(out, "nothing to do")?;
+    }
+    for name in changed {
+        writeln!(out, "{verb} {name}")?;
+    }
+    Ok(())
+}
+
+async fn applied(db: &sea_orm::DatabaseConnection) -> Result<Vec<String>, sea_orm::DbErr> {
+    Ok(Migrator::get_applied_migrations(db)
+        .await?
+        .iter()
+        .map(|m| m.name().to_string())
+        .collect())
+}
+
+/// `margin-api purge`: one retention purge as of now (migrations applied first when
+/// configured to); writes one `table rows` line per table to `out` and returns the counts.
+pub async fn purge(
+    config: &Config,
+    out: &mut impl Write,
+) -> anyhow::Result<crate::services::retention::PurgeCounts> {
+    use crate::services::retention;
+    let db = crate::db::connect(&config.database_url()).await?;
+    if config.migrate {
+        crate::db::migrate_up(&db).await?;
+    }
+    let settings = retention::RetentionSettings::from_config(config);
+    let counts = retention::purge(&db, &settings, chrono::Utc::now())
+        .await
+        .map_err(|err| anyhow::anyhow!("purging: {err}"))?;
+    db.close().await.ok();
+    for (table, rows) in counts.by_table() {
+        writeln!(out, "{table} {rows}")?;
+    }
+    Ok(counts)
 }
 
 /// `margin-api create-admin`: reads the password (first line of `input`), applies migrations
@@ -111,6 +251,96 @@ mod tests {
         );
         assert_eq!(read_password_line(&b"secret"[..]).unwrap(), "secret");
         assert!(read_password_line(&b"\n"[..]).is_err());
+    }
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        use clap::Parser;
+        Cli::try_parse_from(std::iter::once("margin-api").chain(args.iter().copied()))
+    }
+
+    fn migrate_args(args: &[&str]) -> MigrateArgs {
+        match parse(args).expect("parses").command {
+            Some(Command::Migrate(args)) => args,
+            other => panic!("not migrate: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn settings_are_flags_before_and_after_the_subcommand() {
+        let after = parse(&["serve", "--bind", "127.0.0.1:9000", "--max-depth", "7"]).unwrap();
+        assert!(matches!(after.command, Some(Command::Serve)));
+        assert_eq!(after.config.bind.port(), 9000);
+        assert_eq!(after.config.max_depth, 7);
+        let before = parse(&["--bind", "127.0.0.1:9001", "serve"]).unwrap();
+        assert_eq!(before.config.bind.port(), 9001);
+        let bare = parse(&["--bind", "127.0.0.1:9002"]).unwrap();
+        assert!(bare.command.is_none());
+        assert_eq!(bare.config.bind.port(), 9002);
+        let migrate = parse(&["migrate", "status", "--database-url", "sqlite://x.db"]).unwrap();
+        assert_eq!(
+            migrate.config.database_url.as_deref(),
+            Some("sqlite://x.db")
+        );
+        assert!(parse(&["serve", "--no-such-flag"]).is_err());
+    }
+
+    #[test]
+    fn migrate_down_rolls_back_one_and_needs_yes() {
+        assert_eq!(
+            migrate_args(&["migrate", "down", "--yes"]).plan(),
+            Ok(MigratePlan::Down(Some(1)))
+        );
+        assert_eq!(
+            migrate_args(&["migrate", "down", "--steps", "3", "--yes"]).plan(),
+            Ok(MigratePlan::Down(Some(3)))
+        );
+        assert_eq!(
+            migrate_args(&["migrate", "down", "--all", "--yes"]).plan(),
+            Ok(MigratePlan::Down(None))
+        );
+        for refused in [
+            &["migrate", "down"][..],
+            &["migrate", "down", "--all"],
+            &["migrate", "down", "--steps", "2"],
+        ] {
+            let err = migrate_args(refused).plan().unwrap_err();
+            assert!(err.contains("--yes"), "{err}");
+        }
+        assert!(parse(&["migrate", "down", "--steps", "0", "--yes"]).is_err());
+        assert!(parse(&["migrate", "down", "--steps", "2", "--all", "--yes"]).is_err());
+        assert_eq!(migrate_args(&["migrate"]).plan(), Ok(MigratePlan::Up(None)));
+        assert_eq!(
+            migrate_args(&["migrate", "up", "--steps", "1"]).plan(),
+            Ok(MigratePlan::Up(Some(1)))
+        );
+        assert!(migrate_args(&["migrate", "up", "--all"]).plan().is_err());
+        assert_eq!(
+            migrate_args(&["migrate", "status"]).plan(),
+            Ok(MigratePlan::Status)
+        );
+    }
+
+    #[test]
+    fn no_argument_shows_its_environment_value_in_help() {
+        use clap::CommandFactory;
+        fn check(command: &clap::Command) {
+            for arg in command.get_arguments() {
+                if arg.get_env().is_some() {
+                    assert!(
+                        arg.is_hide_env_values_set(),
+                        "{} of `{}` would print its environment value",
+                        arg.get_id(),
+                        command.get_name()
+                    );
+                }
+            }
+            for sub in command.get_subcommands() {
+                check(sub);
+            }
+        }
+        let mut command = Cli::command();
+        command.build();
+        check(&command);
     }
 
     #[test]

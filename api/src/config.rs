@@ -11,11 +11,11 @@ pub struct Config {
     pub bind: SocketAddr,
 
     /// Database URL (sqlite://… or postgres://…). Default: a SQLite file under ./var/.
-    #[arg(long, env = "DATABASE_URL")]
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
 
     /// Redis URL for the shared cache and progress bus. Unset: in-process cache and bus.
-    #[arg(long, env = "REDIS_URL")]
+    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<String>,
 
     /// Directory holding the price CSVs and rates/.
@@ -171,6 +171,43 @@ pub struct Config {
     /// pool, or a new one being opened) before it answers SERVICE_UNAVAILABLE.
     #[arg(long, env = "MARGIN_DB_ACQUIRE_TIMEOUT_MS", default_value_t = 2000)]
     pub db_acquire_timeout_ms: u64,
+    // Operations: run leases and retention.
+    /// Operations: seconds a process's lease on the backtest runs it started lasts (renewed
+    /// every third of it). A pending or running session whose lease lapsed is marked
+    /// interrupted by the next process to look; keep it well above clock skew between replicas.
+    #[arg(long, env = "MARGIN_RUN_LEASE_SECS", default_value_t = 60)]
+    pub run_lease_secs: u64,
+
+    /// Operations: seconds between retention purges (0: never; run `margin-api purge` instead).
+    #[arg(long, env = "MARGIN_PURGE_INTERVAL_SECS", default_value_t = 60 * 60)]
+    pub purge_interval_secs: u64,
+
+    /// Operations: days an ended user session (expired, idle, logged out or revoked) is kept
+    /// before it is deleted (0: kept forever).
+    #[arg(long, env = "MARGIN_RETAIN_ENDED_SESSIONS_DAYS", default_value_t = 7)]
+    pub retain_ended_sessions_days: u64,
+
+    /// Operations: days login attempts are kept (never less than the throttling window;
+    /// 0: kept forever).
+    #[arg(long, env = "MARGIN_RETAIN_LOGIN_ATTEMPTS_DAYS", default_value_t = 90)]
+    pub retain_login_attempts_days: u64,
+
+    /// Operations: days finished backtest sessions are kept (0: kept forever). Saved results
+    /// hold their own copy of the result and are never deleted by this.
+    #[arg(
+        long,
+        env = "MARGIN_RETAIN_BACKTEST_SESSIONS_DAYS",
+        default_value_t = 30
+    )]
+    pub retain_backtest_sessions_days: u64,
+
+    /// Operations: days used or expired invites are kept (0: kept forever).
+    #[arg(long, env = "MARGIN_RETAIN_INVITES_DAYS", default_value_t = 30)]
+    pub retain_invites_days: u64,
+
+    /// Operations: rows deleted per statement by the purge, so no table is locked for long.
+    #[arg(long, env = "MARGIN_PURGE_BATCH", default_value_t = 1000)]
+    pub purge_batch: u64,
 }
 
 impl Config {

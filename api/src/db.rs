@@ -67,7 +67,16 @@ pub async fn connect_with(
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(5))
         });
-    Database::connect(options).await
+    // A driver error may quote the URL; its password never leaves this function.
+    Database::connect(options).await.map_err(|err| {
+        let text = err.to_string();
+        let scrubbed = crate::redact::scrub(&text, url);
+        if scrubbed == text {
+            err
+        } else {
+            DbErr::Custom(scrubbed)
+        }
+    })
 }
 
 pub async fn migrate_up(db: &DatabaseConnection) -> Result<(), DbErr> {

@@ -2,11 +2,9 @@ use std::process::ExitCode;
 
 use api::{
     Application,
-    cli::{Cli, Command, MigrateDirection},
-    db,
+    cli::{Cli, Command},
 };
 use clap::Parser;
-use migration::{Migrator, MigratorTrait};
 use tracing_subscriber::EnvFilter;
 
 /// A request allocates and frees thousands of small objects across worker threads, and a
@@ -41,15 +39,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!(address = %app.local_addr(), "serving GraphQL on http://{}/graphql", app.local_addr());
             app.run_until_stopped().await
         }
-        Command::Migrate { direction } => {
-            let db = db::connect(&cli.config.database_url()).await?;
-            match direction {
-                MigrateDirection::Up => Migrator::up(&db, None).await?,
-                MigrateDirection::Down => Migrator::down(&db, None).await?,
-                MigrateDirection::Status => Migrator::status(&db).await?,
-            }
-            Ok(())
+        Command::Migrate(args) => {
+            api::cli::migrate(&cli.config, &args, &mut std::io::stdout().lock()).await
         }
+        Command::Purge => api::cli::purge(&cli.config, &mut std::io::stdout().lock())
+            .await
+            .map(drop),
         Command::Schema => {
             print!("{}", api::graphql::sdl());
             Ok(())

@@ -16,6 +16,7 @@ struct Inner {
     cache: IntCounterVec,
     cache_writes: IntCounterVec,
     cache_write_queue: IntGauge,
+    retention_deleted: IntCounterVec,
 }
 
 impl Metrics {
@@ -62,12 +63,21 @@ impl Metrics {
             "Results queued for the background cache writer or being written by it",
         )
         .expect("static metric definition");
+        let retention_deleted = IntCounterVec::new(
+            Opts::new(
+                "retention_deleted_total",
+                "Rows deleted by the retention purge, by table",
+            ),
+            &["table"],
+        )
+        .expect("static metric definition");
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
             Box::new(cache.clone()),
             Box::new(cache_writes.clone()),
             Box::new(cache_write_queue.clone()),
+            Box::new(retention_deleted.clone()),
         ] {
             registry
                 .register(collector)
@@ -80,6 +90,7 @@ impl Metrics {
             cache,
             cache_writes,
             cache_write_queue,
+            retention_deleted,
         }))
     }
 
@@ -110,6 +121,14 @@ impl Metrics {
     /// The background writer finished (or gave up on) one queued result.
     pub fn cache_write_done(&self) {
         self.0.cache_write_queue.dec();
+    }
+
+    /// The retention purge deleted `rows` rows of `table`.
+    pub fn retention_deleted(&self, table: &str, rows: u64) {
+        self.0
+            .retention_deleted
+            .with_label_values(&[table])
+            .inc_by(rows);
     }
 
     pub fn render(&self) -> String {

@@ -22,6 +22,11 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub completed_at: Option<DateTimeUtc>,
     pub execution_time_ms: Option<f64>,
+    /// The random id of the process running the session (None: written before leases).
+    pub owner: Option<String>,
+    /// Until when `owner` holds the session; renewed while it runs. A pending or running
+    /// session whose lease has lapsed was interrupted.
+    pub lease_expires_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -7,6 +7,7 @@ mod m20260101_000001_accounts;
 mod m20260101_000002_margin;
 mod m20260101_000003_api_tokens;
 mod m20260101_000004_saved_payload_last;
+mod m20260101_000005_run_leases;
 mod m20260101_000006_saved_keys;
 
 /// Upper bound of the quota counter enforced by the database; the configurable per-user quota
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260101_000002_margin::Migration),
             Box::new(m20260101_000003_api_tokens::Migration),
             Box::new(m20260101_000004_saved_payload_last::Migration),
+            Box::new(m20260101_000005_run_leases::Migration),
             Box::new(m20260101_000006_saved_keys::Migration),
         ]
     }

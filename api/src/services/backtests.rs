@@ -117,6 +117,8 @@ pub struct Backtests {
     pub market: Arc<MarketData>,
     pub cache: ResultCache,
     pub bus: ProgressBus,
+    /// This process's lease on the sessions it inserts (see `services::recovery`).
+    pub lease: super::recovery::RunLease,
     runner: Arc<Runner>,
 }
 
@@ -183,6 +185,7 @@ impl Backtests {
             market,
             cache,
             bus,
+            lease: super::recovery::RunLease::new(Duration::from_secs(60)),
             runner: Arc::new(Runner {
                 permits: Arc::new(Semaphore::new(concurrency)),
                 waiting: AtomicUsize::new(0),
@@ -193,6 +196,12 @@ impl Backtests {
                 by_session: Mutex::new(HashMap::new()),
             }),
         }
+    }
+
+    /// The same runner with a lease of `duration` on the sessions it inserts.
+    pub fn with_lease(mut self, duration: Duration) -> Self {
+        self.lease = super::recovery::RunLease::new(duration);
+        self
     }
 
     /// Validates, normalises and keys an input.
@@ -313,6 +322,8 @@ impl Backtests {
             created_at: Set(Utc::now()),
             completed_at: Set(hit.then(Utc::now)),
             execution_time_ms: Set(hit_started.map(millis)),
+            owner: Set(Some(self.lease.owner.clone())),
+            lease_expires_at: Set(Some(self.lease.expires_from(Utc::now()))),
             ..Default::default()
         }
         .insert(&self.db)

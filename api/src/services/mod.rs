@@ -7,5 +7,7 @@ pub mod calculations;
 pub mod market;
 pub mod market_queries;
 pub mod paging;
+pub mod recovery;
+pub mod retention;
 pub mod saved_results;
 pub mod stats;

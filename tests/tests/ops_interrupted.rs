@@ -1,0 +1,292 @@
+//! Runs interrupted by a crash: at start (and every third of the run lease) a process marks
+//! pending or running sessions that no live process holds as ERROR "interrupted", tells
+//! their subscribers, and leaves sessions under another replica's live lease alone.
+
+mod margin_support;
+
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use entity::backtest_session;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Database, DatabaseConnection, EntityTrait, QueryFilter, Set,
+    sea_query::Expr,
+};
+use serde_json::json;
+use tests::{Backend, TestApp, fresh_database, test_config};
+use uuid::Uuid;
+
+async fn unfinished(
+    db: &DatabaseConnection,
+    status: &str,
+    owner: Option<&str>,
+    lease_expires_at: Option<DateTime<Utc>>,
+) -> Uuid {
+    let session_id = Uuid::new_v4();
+    backtest_session::ActiveModel {
+        session_id: Set(session_id),
+        user_id: Set(None),
+        mode: Set("fresh_capital".into()),
+        etf: Set("SPY".into()),
+        start_date: Set(chrono::NaiveDate::from_ymd_opt(2020, 1, 2).unwrap()),
+        end_date: Set(chrono::NaiveDate::from_ymd_opt(2020, 12, 31).unwrap()),
+        parameters: Set(json!({})),
+        status: Set(status.into()),
+        cache_key: Set(None),
+        cache_hit: Set(false),
+        error_message: Set(None),
+        created_at: Set(Utc::now() - TimeDelta::minutes(5)),
+        completed_at: Set(None),
+        execution_time_ms: Set(None),
+        owner: Set(owner.map(str::to_string)),
+        lease_expires_at: Set(lease_expires_at),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .expect("session inserts");
+    session_id
+}
+
+async fn row(db: &DatabaseConnection, session: Uuid) -> backtest_session::Model {
+    backtest_session::Entity::find()
+        .filter(backtest_session::Column::SessionId.eq(session))
+        .one(db)
+        .await
+        .unwrap()
+        .expect("the session row")
+}
+
+/// Waits (polling, 30 s at most) until `session` has `status`; returns the row.
+async fn wait_for_status(
+    db: &DatabaseConnection,
+    session: Uuid,
+    status: &str,
+) -> backtest_session::Model {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let found = row(db, session).await;
+        if found.status == status {
+            return found;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{session} is still {} after 30 s",
+            found.status
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A database left behind by a killed process, with migrations applied.
+async fn crashed_database(backend: Backend) -> Option<(String, DatabaseConnection)> {
+    let url = fresh_database(backend).await?;
+    let db = Database::connect(&url).await.expect("connects");
+    Migrator::up(&db, None).await.expect("migrations");
+    Some((url, db))
+}
+
+async fn start_marks_abandoned_runs_interrupted(backend: Backend) {
+    let Some((url, db)) = crashed_database(backend).await else {
+        return;
+    };
+    let now = Utc::now();
+    let before_leases = unfinished(&db, "running", None, None).await;
+    let dead_running = unfinished(
+        &db,
+        "running",
+        Some("dead"),
+        Some(now - TimeDelta::seconds(1)),
+    )
+    .await;
+    let dead_pending = unfinished(
+        &db,
+        "pending",
+        Some("dead"),
+        Some(now - TimeDelta::hours(1)),
+    )
+    .await;
+    let alive = unfinished(
+        &db,
+        "running",
+        Some("replica-b"),
+        Some(now + TimeDelta::hours(1)),
+    )
+    .await;
+    let finished = unfinished(&db, "completed", None, None).await;
+
+    let app = TestApp::start(backend, test_config(url)).await;
+    for session in [before_leases, dead_running, dead_pending] {
+        let found = wait_for_status(&db, session, "error").await;
+        assert_eq!(
+            found.error_message.as_deref(),
+            Some("interrupted"),
+            "on {backend:?}"
+        );
+        assert!(found.completed_at.is_some());
+    }
+    // Another replica's live run and a finished one are left alone.
+    let other = row(&db, alive).await;
+    assert_eq!(other.status, "running", "on {backend:?}");
+    assert_eq!(other.error_message, None);
+    assert_eq!(row(&db, finished).await.status, "completed");
+
+    // The API reports the interrupted run as ERROR.
+    let data = app
+        .query(
+            "query($id: UUID!) { backtestSession(sessionId: $id) { status errorMessage } }",
+            json!({"id": dead_running}),
+        )
+        .await;
+    assert_eq!(data["backtestSession"]["status"], "ERROR", "{data}");
+    assert_eq!(data["backtestSession"]["errorMessage"], "interrupted");
+    app.stop().await;
+    db.close().await.ok();
+}
+
+#[tokio::test]
+async fn start_marks_abandoned_runs_interrupted_on_sqlite() {
+    start_marks_abandoned_runs_interrupted(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn start_marks_abandoned_runs_interrupted_on_postgres() {
+    start_marks_abandoned_runs_interrupted(Backend::Postgres).await;
+}
+
+/// A process renews the lease of its own runs, so another process starting beside it (or
+/// its own periodic check) never marks them.
+async fn a_live_process_keeps_its_runs(backend: Backend) {
+    let Some((url, db)) = crashed_database(backend).await else {
+        return;
+    };
+    let mut config = test_config(url.clone());
+    // Each progress step waits 1 s: the run outlasts the test, which cancels it.
+    config.progress_step_delay_ms = 1000;
+    config.run_lease_secs = 3;
+    let first = TestApp::start(backend, config).await;
+    let input = margin_support::backtest_input(margin_support::unique_amount());
+    let started = margin_support::run_nowait(&first, input, None).await;
+    let id: Uuid = started["sessionId"].as_str().unwrap().parse().unwrap();
+    let record = row(&db, id).await;
+    assert!(record.owner.is_some(), "the run records its owner");
+    let first_lease = record.lease_expires_at.expect("and a lease");
+    // The lease moves forward while the run goes on.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let now = row(&db, id).await;
+        if now.status != "running" && now.status != "pending" {
+            panic!("the run ended before its lease was renewed: {}", now.status);
+        }
+        if now.lease_expires_at.is_some_and(|l| l > first_lease) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "lease never renewed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // A second process starting now leaves the run alone; it completes normally.
+    let second = TestApp::start(backend, test_config(url)).await;
+    assert_ne!(row(&db, id).await.status, "error");
+    first
+        .client
+        .post(format!("{}/graphql", first.address))
+        .json(&json!({"query": "mutation($id: UUID!) { cancelBacktest(sessionId: $id) { status } }", "variables": {"id": id}}))
+        .send()
+        .await
+        .unwrap();
+    let done = wait_for_status(&db, id, "cancelled").await;
+    assert_eq!(done.error_message, None);
+    second.stop().await;
+    first.stop().await;
+    db.close().await.ok();
+}
+
+#[tokio::test]
+async fn a_live_process_keeps_its_runs_on_sqlite() {
+    a_live_process_keeps_its_runs(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_live_process_keeps_its_runs_on_postgres() {
+    a_live_process_keeps_its_runs(Backend::Postgres).await;
+}
+
+/// A subscriber following a run whose process dies gets the terminal ERROR "interrupted"
+/// once the lease lapses.
+async fn a_subscriber_is_told(backend: Backend) {
+    let Some((url, db)) = crashed_database(backend).await else {
+        return;
+    };
+    let mut config = test_config(url);
+    config.run_lease_secs = 3;
+    let app = TestApp::start(backend, config).await;
+    // Held by a replica that is alive when the subscriber arrives...
+    let session = unfinished(
+        &db,
+        "running",
+        Some("replica-b"),
+        Some(Utc::now() + TimeDelta::hours(1)),
+    )
+    .await;
+    let protocol = "graphql-transport-ws";
+    let mut socket = margin_support::connect(&app, protocol, None).await;
+    margin_support::send(
+        &mut socket,
+        json!({"id": "p1", "type": "subscribe", "payload": {"query": margin_support::PROGRESS, "variables": {"id": session}}}),
+    )
+    .await;
+    let snapshot = margin_support::next_json(&mut socket).await;
+    assert_eq!(
+        snapshot["payload"]["data"]["backtestProgress"]["kind"], "SNAPSHOT",
+        "{snapshot}"
+    );
+    assert_eq!(
+        snapshot["payload"]["data"]["backtestProgress"]["status"],
+        "RUNNING"
+    );
+    // ...and then dies: its lease lapses.
+    backtest_session::Entity::update_many()
+        .col_expr(
+            backtest_session::Column::LeaseExpiresAt,
+            Expr::value(Some(Utc::now() - TimeDelta::seconds(1))),
+        )
+        .filter(backtest_session::Column::SessionId.eq(session))
+        .exec(&db)
+        .await
+        .unwrap();
+    let terminal = loop {
+        let message = margin_support::next_json(&mut socket).await;
+        assert_eq!(message["type"], "next", "{message}");
+        let progress = message["payload"]["data"]["backtestProgress"].clone();
+        if progress["kind"] != "PROGRESS" && progress["kind"] != "RUNNING" {
+            break progress;
+        }
+    };
+    assert_eq!(terminal["kind"], "ERROR", "on {backend:?}: {terminal}");
+    assert_eq!(terminal["status"], "ERROR");
+    assert_eq!(terminal["message"], "interrupted");
+    assert_eq!(
+        margin_support::next_json(&mut socket).await["type"],
+        "complete"
+    );
+    assert_eq!(
+        row(&db, session).await.error_message.as_deref(),
+        Some("interrupted")
+    );
+    app.stop().await;
+    db.close().await.ok();
+}
+
+#[tokio::test]
+async fn a_subscriber_is_told_on_sqlite() {
+    a_subscriber_is_told(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_subscriber_is_told_on_postgres() {
+    a_subscriber_is_told(Backend::Postgres).await;
+}
