@@ -188,7 +188,7 @@ async fn redis_killed_mid_load(backend: Backend) {
         lane.await.expect("load lane");
     }
 
-    let outcomes = outcomes.lock().unwrap();
+    let outcomes = std::mem::take(&mut *outcomes.lock().unwrap());
     let failures: Vec<&Outcome> = outcomes.iter().filter(|o| o.failure.is_some()).collect();
     assert!(
         failures.is_empty(),
@@ -196,7 +196,6 @@ async fn redis_killed_mid_load(backend: Backend) {
         failures.len(),
         outcomes.len()
     );
-    drop(outcomes);
     drop(restarted);
     if let Ok(app) = Arc::try_unwrap(app) {
         app.stop().await;
