@@ -230,6 +230,8 @@ impl Config {
 
     pub fn subscription_poll(&self) -> Duration {
         Duration::from_millis(self.subscription_poll_ms.max(10))
+    }
+
     /// How long a request waits for a database connection (at least 100 ms).
     pub fn db_acquire_timeout(&self) -> Duration {
         Duration::from_millis(self.db_acquire_timeout_ms.max(100))

@@ -175,7 +175,7 @@ async fn filters_ordering_paging_metadata_and_ownership() {
             after = conn["pageInfo"]["endCursor"].clone();
         }
         let mut sorted = seen.clone();
-        sorted.sort();
+        sorted.sort_by_key(|n| n.to_lowercase());
         assert_eq!(seen, sorted);
         assert_eq!(seen.len(), 5);
 

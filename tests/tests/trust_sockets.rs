@@ -400,3 +400,35 @@ async fn an_unreadable_authorization_header_is_refused_not_anonymous() {
     assert_eq!(calculations(&app).await, 0, "nothing stored as anonymous");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_deeply_nested_document_over_the_socket_is_refused_and_the_server_lives() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let mut socket = open(&app, "graphql-transport-ws").await;
+    send(
+        &mut socket,
+        json!({"type": "connection_init", "payload": {}}),
+    )
+    .await;
+    assert_eq!(next(&mut socket).await["type"], "connection_ack");
+    let deep = format!(
+        "{{ tickers {}symbol{} }}",
+        "{ ".repeat(5000),
+        " }".repeat(5000)
+    );
+    send(
+        &mut socket,
+        json!({"id": "d", "type": "subscribe", "payload": {"query": deep}}),
+    )
+    .await;
+    let answer = next(&mut socket).await;
+    assert_eq!(
+        answer["payload"][0]["extensions"]["code"]
+            .as_str()
+            .or(answer["payload"]["errors"][0]["extensions"]["code"].as_str()),
+        Some("BAD_REQUEST"),
+        "{answer}"
+    );
+    app.query("{ tickers { symbol } }", json!({})).await;
+    app.stop().await;
+}

@@ -20,6 +20,7 @@ use tokio::sync::watch;
 use crate::{
     auth::{self, AuthContext, Presented},
     error::ApiError,
+    graphql::nesting,
     state::AppState,
 };
 
@@ -167,6 +168,15 @@ impl<E: Executor + Clone> SocketExecutor<E> {
     }
 
     async fn prepare(&self, mut request: Request) -> Result<Request, Response> {
+        // As on POST: a document nested deep enough to overflow the parser's stack is refused
+        // before anything parses it.
+        if nesting::too_deep(&request.query, nesting::MAX_NESTING) {
+            let error = ApiError::BadRequest(format!(
+                "the document nests deeper than {} levels of brackets",
+                nesting::MAX_NESTING
+            ));
+            return Err(Response::from_errors(vec![server_error(error)]));
+        }
         match self.auth.current(true).await {
             // async-graphql runs no operation before an accepted connection_init; refuse
             // rather than assume.
