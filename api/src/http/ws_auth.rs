@@ -195,9 +195,13 @@ impl<E: Executor + Clone> SocketExecutor<E> {
 }
 
 fn revoked_error() -> ServerError {
-    let error =
-        ApiError::AuthenticationFailed("the token is invalid, expired or revoked; sign in again")
-            .extend();
+    server_error(ApiError::AuthenticationFailed(
+        "the token is invalid, expired or revoked; sign in again",
+    ))
+}
+
+fn server_error(error: ApiError) -> ServerError {
+    let error = error.extend();
     let mut server_error = ServerError::new(error.message, None);
     server_error.extensions = error.extensions;
     server_error
