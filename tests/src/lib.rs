@@ -53,6 +53,10 @@ pub fn test_config(database_url: String) -> Config {
     config.redis_url = redis_url();
     config.playground_assets = None;
     config.cors_origins = vec![];
+    // Tests fire dozens of requests at once on a slow, shared machine to prove what the
+    // serialisation guarantees; queueing for a connection there is not an outage. Fault
+    // tests that prove the outage answer put the shipped 2 s back.
+    config.db_acquire_timeout_ms = 30_000;
     config
 }
 

@@ -104,6 +104,7 @@ async fn unreachable_postgres_answers_service_unavailable_fast_loses_nothing_and
     let proxy = Proxy::start(postgres_address(&admin_url)).await;
     let mut config = test_config(through_port(&direct_url, proxy.port));
     config.redis_url = None;
+    config.db_acquire_timeout_ms = api::Config::defaults().db_acquire_timeout_ms;
     let app = TestApp::start(Backend::Postgres, config).await;
     let (alice, _) = users(&app).await;
     let session = run(&app, short_input(), Some(&alice.token)).await["sessionId"].clone();
