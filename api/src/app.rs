@@ -151,7 +151,7 @@ fn margin_backtests(
                 _ = tick.tick() => match sweeper.sweep().await {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(deleted = n, "swept expired backtest cache rows"),
-                    Err(err) => tracing::warn!(error = %err, "cache sweep failed"),
+                    Err(err) => tracing::warn!(error = ?err, "cache sweep failed"),
                 },
                 _ = async { let _ = stop.wait_for(|s| *s).await; } => break,
             }
@@ -207,7 +207,7 @@ async fn operations(state: &AppState) {
             match recovery::recover(&backtests.db, &backtests.bus, &backtests.lease).await {
                 Ok(ids) if ids.is_empty() => {}
                 Ok(ids) => tracing::warn!(sessions = ids.len(), "marked interrupted backtest runs"),
-                Err(err) => tracing::warn!(error = %err, "run lease renewal failed"),
+                Err(err) => tracing::warn!(error = ?err, "run lease renewal failed"),
             }
         }
     };
@@ -233,7 +233,7 @@ async fn operations(state: &AppState) {
                         tracing::info!(?counts, "retention purge");
                     }
                 }
-                Err(err) => tracing::warn!(error = %err, "retention purge failed"),
+                Err(err) => tracing::warn!(error = ?err, "retention purge failed"),
             }
         }
     });

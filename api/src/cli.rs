@@ -186,7 +186,7 @@ pub async fn purge(
     let settings = retention::RetentionSettings::from_config(config);
     let counts = retention::purge(&db, &settings, chrono::Utc::now())
         .await
-        .map_err(|err| anyhow::anyhow!("purging: {err}"))?;
+        .map_err(|err| anyhow::anyhow!("purging: {err:?}"))?;
     db.close().await.ok();
     for (table, rows) in counts.by_table() {
         writeln!(out, "{table} {rows}")?;
@@ -213,8 +213,10 @@ pub async fn create_admin(
             crate::error::ApiError::BadUserInput { field, message } => {
                 anyhow::anyhow!("{field}: {message}")
             }
-            crate::error::ApiError::Internal(cause) => cause.context("creating the admin"),
-            other => anyhow::anyhow!("{other}"),
+            crate::error::ApiError::Internal(cause) => {
+                anyhow::anyhow!("creating the admin: {cause:#}")
+            }
+            other => anyhow::anyhow!("{}", other.message()),
         })?;
     println!(
         "created admin {} <{}> (id {})",

@@ -1,39 +1,39 @@
 //! The one error type of the API. Every failure a resolver can return is an `ApiError`, and
 //! each variant maps to exactly one `extensions.code`.
 
-use async_graphql::{ErrorExtensions, Value};
+use std::sync::Arc;
 
-#[derive(Debug, thiserror::Error)]
+/// Deliberately without `Display` or `std::error::Error`: async-graphql converts anything
+/// that displays into a codeless error, so an `ApiError` must go through
+/// `From<ApiError> for async_graphql::Error` (`graphql/error.rs`), which sets its code.
+/// Clone (async-graphql needs it for `Result<T, ApiError>` fields), so causes are shared.
+#[derive(Debug, Clone)]
 pub enum ApiError {
-    #[error("{message}")]
-    BadUserInput { field: String, message: String },
-    #[error("authentication required")]
+    BadUserInput {
+        field: String,
+        message: String,
+    },
     Unauthenticated,
-    #[error("not allowed")]
     Forbidden,
     /// UNAUTHENTICATED with a message safe to show (the generic login failure, an expired
     /// session).
-    #[error("{0}")]
     AuthenticationFailed(&'static str),
     /// FORBIDDEN with the reason the caller may see (pending approval, missing scope, …).
-    #[error("{0}")]
     ForbiddenBecause(&'static str),
-    #[error("{0} not found")]
     NotFound(&'static str),
-    #[error("quota exceeded: at most {limit} saved results")]
-    QuotaExceeded { limit: u32 },
-    #[error("too many requests; retry after {retry_after_secs} s")]
-    RateLimited { retry_after_secs: u64 },
-    #[error("{0}")]
+    QuotaExceeded {
+        limit: u32,
+    },
+    RateLimited {
+        retry_after_secs: u64,
+    },
     BadRequest(String),
     /// SERVICE_UNAVAILABLE: the database could not be reached (or the operation kept losing
     /// races with others); nothing was applied and the same request may succeed shortly. The
     /// cause, when there is one, is logged, never shown.
-    #[error("the database is unavailable; retry shortly")]
-    Unavailable(#[source] Option<sea_orm::DbErr>),
+    Unavailable(Option<Arc<sea_orm::DbErr>>),
     /// Never shown to clients: logged with the request id, which is all the client sees.
-    #[error("internal error")]
-    Internal(#[source] anyhow::Error),
+    Internal(Arc<anyhow::Error>),
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -47,29 +47,58 @@ impl ApiError {
     }
 
     pub fn internal(err: impl Into<anyhow::Error>) -> Self {
-        Self::Internal(err.into())
+        Self::Internal(Arc::new(err.into()))
     }
 
+    /// The `extensions.code` clients see.
     pub fn code(&self) -> &'static str {
         match self {
-            Self::BadUserInput { .. } => "BAD_USER_INPUT",
-            Self::Unauthenticated | Self::AuthenticationFailed(_) => "UNAUTHENTICATED",
-            Self::Forbidden | Self::ForbiddenBecause(_) => "FORBIDDEN",
-            Self::NotFound(_) => "NOT_FOUND",
-            Self::QuotaExceeded { .. } => "QUOTA_EXCEEDED",
-            Self::RateLimited { .. } => "RATE_LIMITED",
-            Self::BadRequest(_) => "BAD_REQUEST",
+            Self::BadUserInput { .. } => codes::BAD_USER_INPUT,
+            Self::Unauthenticated | Self::AuthenticationFailed(_) => codes::UNAUTHENTICATED,
+            Self::Forbidden | Self::ForbiddenBecause(_) => codes::FORBIDDEN,
+            Self::NotFound(_) => codes::NOT_FOUND,
+            Self::QuotaExceeded { .. } => codes::QUOTA_EXCEEDED,
+            Self::RateLimited { .. } => codes::RATE_LIMITED,
+            Self::BadRequest(_) => codes::BAD_REQUEST,
             Self::Unavailable(_) => codes::SERVICE_UNAVAILABLE,
             Self::Internal(_) => codes::INTERNAL,
         }
     }
+
+    /// The message clients see: never the cause of an internal or database error.
+    pub fn message(&self) -> String {
+        match self {
+            Self::BadUserInput { message, .. } => message.clone(),
+            Self::Unauthenticated => "authentication required".into(),
+            Self::Forbidden => "not allowed".into(),
+            Self::AuthenticationFailed(message) | Self::ForbiddenBecause(message) => {
+                (*message).into()
+            }
+            Self::NotFound(what) => format!("{what} not found"),
+            Self::QuotaExceeded { limit } => {
+                format!("quota exceeded: at most {limit} saved results")
+            }
+            Self::RateLimited { retry_after_secs } => {
+                format!("too many requests; retry after {retry_after_secs} s")
+            }
+            Self::BadRequest(message) => message.clone(),
+            Self::Unavailable(_) => "the database is unavailable; retry shortly".into(),
+            Self::Internal(_) => "internal error".into(),
+        }
+    }
 }
 
+/// Every `extensions.code` the API answers, in one place.
 pub mod codes {
     pub const BAD_REQUEST: &str = "BAD_REQUEST";
     pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
-    pub const INTERNAL: &str = "INTERNAL_SERVER_ERROR";
+    pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
+    pub const FORBIDDEN: &str = "FORBIDDEN";
+    pub const NOT_FOUND: &str = "NOT_FOUND";
+    pub const QUOTA_EXCEEDED: &str = "QUOTA_EXCEEDED";
+    pub const RATE_LIMITED: &str = "RATE_LIMITED";
     pub const SERVICE_UNAVAILABLE: &str = "SERVICE_UNAVAILABLE";
+    pub const INTERNAL: &str = "INTERNAL_SERVER_ERROR";
 }
 
 /// Seconds a client is told to wait before retrying a SERVICE_UNAVAILABLE answer
@@ -80,11 +109,11 @@ impl From<sea_orm::DbErr> for ApiError {
     fn from(err: sea_orm::DbErr) -> Self {
         if crate::db::errors::is_unavailable(&err) {
             crate::db::outage::note_failure();
-            Self::Unavailable(Some(err))
+            Self::Unavailable(Some(Arc::new(err)))
         } else if crate::db::errors::is_contention(&err) {
-            Self::Unavailable(Some(err))
+            Self::Unavailable(Some(Arc::new(err)))
         } else {
-            Self::Internal(err.into())
+            Self::internal(err)
         }
     }
 }
@@ -95,32 +124,5 @@ impl From<engine::error::InputError> for ApiError {
             field: err.field,
             message: err.message,
         }
-    }
-}
-
-impl ErrorExtensions for ApiError {
-    fn extend(&self) -> async_graphql::Error {
-        if let Self::Internal(source) = self {
-            // The request span carries the request id, so this log line and the client's
-            // message can be matched without exposing the cause.
-            tracing::error!(error = ?source, "internal error");
-        }
-        if let Self::Unavailable(Some(source)) = self {
-            tracing::warn!(error = %source, "database unavailable");
-        }
-        async_graphql::Error::new(self.to_string()).extend_with(|_, ext| {
-            ext.set("code", self.code());
-            match self {
-                Self::BadUserInput { field, .. } => ext.set("field", field.as_str()),
-                Self::QuotaExceeded { limit } => ext.set("limit", *limit),
-                Self::RateLimited { retry_after_secs } => {
-                    ext.set("retryAfter", Value::from(*retry_after_secs))
-                }
-                Self::Unavailable(_) => {
-                    ext.set("retryAfter", Value::from(UNAVAILABLE_RETRY_AFTER_SECS))
-                }
-                _ => {}
-            }
-        })
     }
 }

@@ -1,30 +1,19 @@
-//! Who is calling: one [`AuthContext`] per HTTP request or WebSocket connection, resolved once
-//! from the bearer token (or the session cookie in cookie mode), and the guards resolvers call
-//! in one line:
-//!
-//! ```ignore
-//! let caller = auth::require_approved(ctx).extend()?;
-//! let admin = auth::require_role(ctx, Role::Admin).extend()?;
-//! ```
+//! Who is calling, as plain domain types: roles, scopes, the signed-in [`Caller`] and the
+//! per-request [`AuthContext`] with the rules that admit or refuse it. Nothing here knows
+//! GraphQL: the transports resolve an `AuthContext` (`http::authenticate`), and resolvers
+//! reach these rules through `graphql::guards`.
 //!
 //! Sessions count as full scope; an API token carries the scopes it was created with, and
-//! [`refuse_without_write`] (applied by every transport before execution) refuses every
+//! `graphql::write_scope` (applied by every transport before execution) refuses every
 //! mutation to a token without `WRITE`.
 
 pub mod cookie;
 pub mod password;
-mod resolve;
-mod scope;
 pub mod token;
 
 use std::fmt;
 
-use async_graphql::Context;
-
 use crate::error::{ApiError, ApiResult};
-
-pub use resolve::{Presented, authenticate, client_ip, recheck};
-pub use scope::refuse_without_write;
 
 /// Roles in increasing order of power: a guard for role X admits X and everything above it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -281,49 +270,6 @@ pub(crate) fn missing_scope(scope: Scope) -> ApiError {
     }
 }
 
-static ANONYMOUS: std::sync::LazyLock<AuthContext> =
-    std::sync::LazyLock::new(|| AuthContext::anonymous(ClientInfo::default()));
-
-/// The request's auth context; anonymous when the transport attached none (schema tests).
-pub fn context<'a>(ctx: &Context<'a>) -> &'a AuthContext {
-    ctx.data_opt::<AuthContext>().unwrap_or(&ANONYMOUS)
-}
-
-/// The caller, if signed in.
-pub fn caller<'a>(ctx: &Context<'a>) -> Option<&'a Caller> {
-    context(ctx).caller()
-}
-
-/// Signed in (approved or not): UNAUTHENTICATED otherwise.
-pub fn require_user<'a>(ctx: &Context<'a>) -> ApiResult<&'a Caller> {
-    context(ctx).require_user()
-}
-
-/// Signed in and approved: FORBIDDEN ("pending approval") for a pending account.
-pub fn require_approved<'a>(ctx: &Context<'a>) -> ApiResult<&'a Caller> {
-    context(ctx).require_approved()
-}
-
-/// Approved with a role at least `role`.
-pub fn require_role<'a>(ctx: &Context<'a>, role: Role) -> ApiResult<&'a Caller> {
-    context(ctx).require_role(role)
-}
-
-/// Signed in with `scope` (sessions have every scope).
-pub fn require_scope<'a>(ctx: &Context<'a>, scope: Scope) -> ApiResult<&'a Caller> {
-    context(ctx).require_scope(scope)
-}
-
-/// An approved admin through an interactive session (admin mutations).
-pub fn require_admin_session<'a>(ctx: &Context<'a>) -> ApiResult<&'a Caller> {
-    context(ctx).require_admin_session()
-}
-
-/// Signed in through a session rather than an API token.
-pub fn require_session<'a>(ctx: &Context<'a>) -> ApiResult<&'a Caller> {
-    context(ctx).require_session()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -363,7 +309,7 @@ mod tests {
             pending
                 .require_approved()
                 .unwrap_err()
-                .to_string()
+                .message()
                 .contains("pending approval")
         );
         let viewer = signed(Role::Viewer, true, vec![Scope::Read, Scope::Write], session);

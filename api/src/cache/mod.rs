@@ -247,7 +247,7 @@ async fn write_one(inner: &Inner, result: Arc<BacktestResult>) {
         redis_set_raw(redis, &key, compressed, inner.ttl).await;
     }
     if let Err(err) = table_put(&inner.db, &key, &result, json, inner.ttl).await {
-        tracing::warn!(error = %err, "could not store a backtest result in the cache table");
+        tracing::warn!(error = ?err, "could not store a backtest result in the cache table");
     }
 }
 

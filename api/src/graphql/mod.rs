@@ -1,6 +1,8 @@
 //! The GraphQL schema: one `schema()` builds it without a running server, so tests and the
 //! SDL export see exactly what the server serves.
 
+mod error;
+pub(crate) mod guards;
 pub mod loaders;
 pub mod mutation;
 pub mod nesting;
@@ -8,16 +10,24 @@ pub mod operation;
 pub mod query;
 pub mod subscription;
 pub mod types;
+pub(crate) mod write_scope;
 
-use async_graphql::Schema;
+use async_graphql::{Context, Schema};
 
-use crate::config::Config;
+use crate::{config::Config, state::AppState};
 
 pub use mutation::MutationRoot;
 pub use query::QueryRoot;
 pub use subscription::SubscriptionRoot;
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
+
+/// The application state every transport attaches to each request (and each WebSocket
+/// connection) before execution; a request without it is a bug in a transport, not in its
+/// input.
+pub(crate) fn app_state<'a>(ctx: &Context<'a>) -> &'a AppState {
+    ctx.data_unchecked::<AppState>()
+}
 
 /// Builds the schema with the limits of `config`. Per-request data (the application state,
 /// the caller) is attached to each request, not to the schema.
@@ -31,7 +41,7 @@ pub fn schema(config: &Config) -> AppSchema {
     .limit_complexity(config.max_complexity)
     // No schema extensions: with any at all, every field of every response goes through the
     // extension chain. Requests are logged and timed per operation by the HTTP layer, and the
-    // WRITE scope of mutations is checked by the transports (`auth::refuse_without_write`).
+    // WRITE scope of mutations is checked by the transports (`crate::graphql::write_scope::refuse_without_write`).
     .limit_directives(config.max_directives);
     if !config.introspection {
         builder = builder.disable_introspection().disable_suggestions();

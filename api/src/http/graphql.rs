@@ -75,8 +75,8 @@ impl RequestMeta {
     }
 
     /// What authentication reads from the request.
-    pub(crate) fn presented(&self) -> crate::auth::Presented {
-        crate::auth::Presented {
+    pub(crate) fn presented(&self) -> crate::http::authenticate::Presented {
+        crate::http::authenticate::Presented {
             authorization: self.authorization.clone(),
             cookie: self.cookie.clone(),
             origin: self.origin.clone(),
@@ -310,8 +310,8 @@ pub(crate) async fn execute(
     }
     let request_id = meta.request_id.clone();
     // The caller is resolved once per request; resolvers read it with `auth::require_*`.
-    let auth = crate::auth::authenticate(&state.app, &meta.presented()).await;
-    let refused = crate::auth::refuse_without_write(&mut request, &auth);
+    let auth = crate::http::authenticate::authenticate(&state.app, &meta.presented()).await;
+    let refused = crate::graphql::write_scope::refuse_without_write(&mut request, &auth);
     let request = request.data(state.app.clone()).data(meta).data(auth);
     let outcome = match refused {
         Some(refused) => respond(refused, &request_id),
@@ -530,12 +530,10 @@ mod tests {
                 Err("connection to 10.0.0.5:5432 refused".into())
             }
             async fn coded(&self) -> async_graphql::Result<i32> {
-                use async_graphql::ErrorExtensions;
-                Err(ApiError::input("amount", "must be positive").extend())
+                Err(ApiError::input("amount", "must be positive").into())
             }
             async fn unavailable(&self) -> async_graphql::Result<Option<i32>> {
-                use async_graphql::ErrorExtensions;
-                Err(ApiError::Unavailable(None).extend())
+                Err(ApiError::Unavailable(None).into())
             }
             async fn one(&self) -> i32 {
                 1

@@ -1,6 +1,7 @@
 //! The HTTP surface: GraphQL over POST and GET, the playground, subscriptions over WebSocket,
 //! health and metrics, and the layers every request passes through.
 
+pub(crate) mod authenticate;
 mod errors;
 mod graphql;
 mod health;

@@ -13,14 +13,12 @@ use std::{
     time::{Duration, Instant},
 };
 
-use async_graphql::{Data, ErrorExtensions, Executor, Request, Response, ServerError};
+use async_graphql::{Data, Executor, Request, Response, ServerError};
 use futures_util::stream::{self, BoxStream, StreamExt};
 use tokio::sync::watch;
 
 use crate::{
-    auth::{self, AuthContext, Presented},
-    error::ApiError,
-    graphql::nesting,
+    auth::AuthContext, error::ApiError, graphql::nesting, http::authenticate::Presented,
     state::AppState,
 };
 
@@ -83,7 +81,7 @@ impl SocketAuth {
     /// credentials refuse the connection; none at all leave it anonymous.
     pub(crate) async fn init(&self, presented: Presented) -> Result<AuthContext, Refusal> {
         self.slot().init_received = true;
-        let auth = auth::authenticate(&self.app, &presented).await;
+        let auth = crate::http::authenticate::authenticate(&self.app, &presented).await;
         let refusal = if auth.is_invalid() {
             Some(Refusal::Forbidden)
         } else if auth.is_unavailable() {
@@ -136,9 +134,9 @@ impl SocketAuth {
             return Current::Ready(checked.auth);
         }
         let fresh = if touch {
-            auth::authenticate(&self.app, &checked.presented).await
+            crate::http::authenticate::authenticate(&self.app, &checked.presented).await
         } else {
-            auth::recheck(&self.app, &checked.presented).await
+            crate::http::authenticate::recheck(&self.app, &checked.presented).await
         };
         if fresh.is_invalid() {
             self.revoked.send_replace(true);
@@ -184,7 +182,9 @@ impl<E: Executor + Clone> SocketExecutor<E> {
                 Err(Response::from_errors(vec![revoked_error()]))
             }
             Current::Ready(auth) => {
-                if let Some(refused) = auth::refuse_without_write(&mut request, &auth) {
+                if let Some(refused) =
+                    crate::graphql::write_scope::refuse_without_write(&mut request, &auth)
+                {
                     return Err(refused);
                 }
                 request.data.insert(auth);
@@ -201,7 +201,7 @@ fn revoked_error() -> ServerError {
 }
 
 fn server_error(error: ApiError) -> ServerError {
-    let error = error.extend();
+    let error = async_graphql::Error::from(error);
     let mut server_error = ServerError::new(error.message, None);
     server_error.extensions = error.extensions;
     server_error

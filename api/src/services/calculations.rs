@@ -68,7 +68,7 @@ pub fn decodable(records: Vec<CalculationRecord>) -> Vec<(CalculationRecord, Cal
             Err(err) => {
                 let cause = match &err {
                     ApiError::Internal(cause) => cause.to_string(),
-                    other => other.to_string(),
+                    other => other.message(),
                 };
                 tracing::error!(
                     calculation_id = record.id,

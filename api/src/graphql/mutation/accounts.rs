@@ -1,11 +1,14 @@
 //! Account mutations. Every one of them also needs the WRITE scope when the caller uses an
-//! API token (checked for all mutations by `auth::refuse_without_write`).
+//! API token (checked for all mutations by `crate::graphql::write_scope::refuse_without_write`).
 
-use async_graphql::{Context, ID, Object, ResultExt};
+use crate::error::ApiResult;
+use crate::graphql::app_state;
+use crate::graphql::guards;
+use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
 
 use crate::{
-    auth::{self, cookie},
+    auth::cookie,
     graphql::types::accounts::{
         ApiScope, ApiToken, CreatedApiToken, CreatedInvite, Invite, InviteTemplate,
         InviteTemplateInput, LoginPayload, RegisterInput, Role as RoleValue, User, parse_id,
@@ -18,7 +21,7 @@ use crate::{
 pub struct AccountsMutation;
 
 fn settings<'a>(ctx: &Context<'a>) -> (&'a AppState, AccountSettings) {
-    let state = ctx.data_unchecked::<AppState>();
+    let state = app_state(ctx);
     (state, AccountSettings::from_config(&state.config))
 }
 
@@ -26,11 +29,7 @@ fn settings<'a>(ctx: &Context<'a>) -> (&'a AppState, AccountSettings) {
 impl AccountsMutation {
     /// Creates an account. With a valid invite the account is approved with the invite's
     /// role; without one (open registration only) it waits for an admin's approval.
-    async fn register(
-        &self,
-        ctx: &Context<'_>,
-        input: RegisterInput,
-    ) -> async_graphql::Result<User> {
+    async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> ApiResult<User> {
         let (state, settings) = settings(ctx);
         let registration = registration::Registration {
             email: input.email,
@@ -40,9 +39,7 @@ impl AccountsMutation {
             last_name: input.last_name,
             invite_token: input.invite_token,
         };
-        let user = registration::register(&state.db, &settings, registration)
-            .await
-            .extend()?;
+        let user = registration::register(&state.db, &settings, registration).await?;
         Ok(user.into())
     }
 
@@ -53,12 +50,11 @@ impl AccountsMutation {
         ctx: &Context<'_>,
         email: String,
         password: String,
-    ) -> async_graphql::Result<LoginPayload> {
+    ) -> ApiResult<LoginPayload> {
         let (state, settings) = settings(ctx);
-        let context = auth::context(ctx);
-        let outcome = sessions::login(&state.db, &settings, &email, password, &context.client)
-            .await
-            .extend()?;
+        let context = guards::context(ctx);
+        let outcome =
+            sessions::login(&state.db, &settings, &email, password, &context.client).await?;
         if context.cookie_mode {
             ctx.append_http_header(
                 "set-cookie",
@@ -73,48 +69,44 @@ impl AccountsMutation {
     }
 
     /// Ends the current session (and clears the session cookie in cookie mode).
-    async fn logout(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
-        let caller = auth::require_session(ctx).extend()?;
+    async fn logout(&self, ctx: &Context<'_>) -> ApiResult<bool> {
+        let caller = guards::require_session(ctx)?;
         let (state, _) = settings(ctx);
         if let Some(session_id) = caller.session_id() {
-            sessions::logout(&state.db, session_id).await.extend()?;
+            sessions::logout(&state.db, session_id).await?;
         }
-        if auth::context(ctx).cookie_mode {
+        if guards::context(ctx).cookie_mode {
             ctx.append_http_header("set-cookie", cookie::clear_session());
         }
         Ok(true)
     }
 
     /// Ends one of the caller's sessions (NOT_FOUND for anyone else's).
-    async fn revoke_session(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<bool> {
-        let caller = auth::require_session(ctx).extend()?;
-        let id = parse_id("id", &id).extend()?;
+    async fn revoke_session(&self, ctx: &Context<'_>, id: ID) -> ApiResult<bool> {
+        let caller = guards::require_session(ctx)?;
+        let id = parse_id("id", &id)?;
         let (state, _) = settings(ctx);
-        sessions::revoke(&state.db, caller.user_id, id)
-            .await
-            .extend()?;
+        sessions::revoke(&state.db, caller.user_id, id).await?;
         Ok(true)
     }
 
     /// Creates an API token for integrations; the token is returned only here.
+    #[graphql(guard = "guards::Needs::Session")]
     async fn create_api_token(
         &self,
         ctx: &Context<'_>,
         name: String,
         scopes: Vec<ApiScope>,
         expires_at: Option<DateTime<Utc>>,
-    ) -> async_graphql::Result<CreatedApiToken> {
-        auth::require_session(ctx).extend()?;
-        let caller = auth::require_approved(ctx).extend()?;
+    ) -> ApiResult<CreatedApiToken> {
+        let caller = guards::require_approved(ctx)?;
         let (state, _) = settings(ctx);
         let input = api_tokens::NewApiToken {
             name,
             scopes: scopes.into_iter().map(Into::into).collect(),
             expires_at,
         };
-        let (token, record) = api_tokens::create(&state.db, caller.user_id, input)
-            .await
-            .extend()?;
+        let (token, record) = api_tokens::create(&state.db, caller.user_id, input).await?;
         Ok(CreatedApiToken {
             token,
             api_token: ApiToken::from(record),
@@ -122,56 +114,38 @@ impl AccountsMutation {
     }
 
     /// Revokes one of the caller's API tokens (NOT_FOUND for anyone else's).
-    async fn revoke_api_token(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<bool> {
-        let caller = auth::require_session(ctx).extend()?;
-        let id = parse_id("id", &id).extend()?;
+    async fn revoke_api_token(&self, ctx: &Context<'_>, id: ID) -> ApiResult<bool> {
+        let caller = guards::require_session(ctx)?;
+        let id = parse_id("id", &id)?;
         let (state, _) = settings(ctx);
-        api_tokens::revoke(&state.db, caller.user_id, id)
-            .await
-            .extend()?;
+        api_tokens::revoke(&state.db, caller.user_id, id).await?;
         Ok(true)
     }
 
     /// Admin: approves a pending or rejected user.
-    async fn approve_user(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<User> {
-        let admin_caller = auth::require_admin_session(ctx).extend()?;
-        let id = parse_id("id", &id).extend()?;
+    async fn approve_user(&self, ctx: &Context<'_>, id: ID) -> ApiResult<User> {
+        let admin_caller = guards::require_admin_session(ctx)?;
+        let id = parse_id("id", &id)?;
         let (state, _) = settings(ctx);
-        let user = admin::approve(&state.db, admin_caller.user_id, id)
-            .await
-            .extend()?;
+        let user = admin::approve(&state.db, admin_caller.user_id, id).await?;
         Ok(user.into())
     }
 
     /// Admin: rejects a user with a reason; their sessions end and they can no longer sign in.
-    async fn reject_user(
-        &self,
-        ctx: &Context<'_>,
-        id: ID,
-        reason: String,
-    ) -> async_graphql::Result<User> {
-        let admin_caller = auth::require_admin_session(ctx).extend()?;
-        let id = parse_id("id", &id).extend()?;
+    async fn reject_user(&self, ctx: &Context<'_>, id: ID, reason: String) -> ApiResult<User> {
+        let admin_caller = guards::require_admin_session(ctx)?;
+        let id = parse_id("id", &id)?;
         let (state, _) = settings(ctx);
-        let user = admin::reject(&state.db, admin_caller.user_id, id, &reason)
-            .await
-            .extend()?;
+        let user = admin::reject(&state.db, admin_caller.user_id, id, &reason).await?;
         Ok(user.into())
     }
 
     /// Admin: enables or disables a user; disabling ends their sessions.
-    async fn set_user_active(
-        &self,
-        ctx: &Context<'_>,
-        id: ID,
-        active: bool,
-    ) -> async_graphql::Result<User> {
-        let admin_caller = auth::require_admin_session(ctx).extend()?;
-        let id = parse_id("id", &id).extend()?;
+    async fn set_user_active(&self, ctx: &Context<'_>, id: ID, active: bool) -> ApiResult<User> {
+        let admin_caller = guards::require_admin_session(ctx)?;
+        let id = parse_id("id", &id)?;
         let (state, _) = settings(ctx);
-        let user = admin::set_active(&state.db, admin_caller.user_id, id, active)
-            .await
-            .extend()?;
+        let user = admin::set_active(&state.db, admin_caller.user_id, id, active).await?;
         Ok(user.into())
     }
 
@@ -185,13 +159,12 @@ impl AccountsMutation {
         invite_type: Option<RoleValue>,
         custom_message: Option<String>,
         template_id: Option<ID>,
-    ) -> async_graphql::Result<CreatedInvite> {
-        let admin_caller = auth::require_admin_session(ctx).extend()?;
+    ) -> ApiResult<CreatedInvite> {
+        let admin_caller = guards::require_admin_session(ctx)?;
         let template_id = template_id
             .as_ref()
             .map(|id| parse_id("templateId", id))
-            .transpose()
-            .extend()?;
+            .transpose()?;
         let (state, settings) = settings(ctx);
         let input = invites::NewInvite {
             email,
@@ -199,9 +172,8 @@ impl AccountsMutation {
             custom_message,
             template_id,
         };
-        let (token, record) = invites::create(&state.db, &settings, admin_caller.user_id, input)
-            .await
-            .extend()?;
+        let (token, record) =
+            invites::create(&state.db, &settings, admin_caller.user_id, input).await?;
         Ok(CreatedInvite {
             token,
             invite: Invite::from(record),
@@ -209,11 +181,11 @@ impl AccountsMutation {
     }
 
     /// Admin: revokes an unused invite.
-    async fn revoke_invite(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Invite> {
-        auth::require_admin_session(ctx).extend()?;
-        let id = parse_id("id", &id).extend()?;
+    #[graphql(guard = "guards::Needs::AdminSession")]
+    async fn revoke_invite(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Invite> {
+        let id = parse_id("id", &id)?;
         let (state, _) = settings(ctx);
-        Ok(invites::revoke(&state.db, id).await.extend()?.into())
+        Ok(invites::revoke(&state.db, id).await?.into())
     }
 
     /// Admin: a new invite template (`name`, `subject`, `messageTemplate` required).
@@ -221,43 +193,37 @@ impl AccountsMutation {
         &self,
         ctx: &Context<'_>,
         input: InviteTemplateInput,
-    ) -> async_graphql::Result<InviteTemplate> {
-        let admin_caller = auth::require_admin_session(ctx).extend()?;
+    ) -> ApiResult<InviteTemplate> {
+        let admin_caller = guards::require_admin_session(ctx)?;
         let (state, _) = settings(ctx);
         Ok(
             invites::create_template(&state.db, admin_caller.user_id, input.into())
-                .await
-                .extend()?
+                .await?
                 .into(),
         )
     }
 
     /// Admin: changes the given fields of a template.
+    #[graphql(guard = "guards::Needs::AdminSession")]
     async fn update_invite_template(
         &self,
         ctx: &Context<'_>,
         id: ID,
         input: InviteTemplateInput,
-    ) -> async_graphql::Result<InviteTemplate> {
-        auth::require_admin_session(ctx).extend()?;
-        let id = parse_id("id", &id).extend()?;
+    ) -> ApiResult<InviteTemplate> {
+        let id = parse_id("id", &id)?;
         let (state, _) = settings(ctx);
         Ok(invites::update_template(&state.db, id, input.into())
-            .await
-            .extend()?
+            .await?
             .into())
     }
 
     /// Admin: deletes a template.
-    async fn delete_invite_template(
-        &self,
-        ctx: &Context<'_>,
-        id: ID,
-    ) -> async_graphql::Result<bool> {
-        auth::require_admin_session(ctx).extend()?;
-        let id = parse_id("id", &id).extend()?;
+    #[graphql(guard = "guards::Needs::AdminSession")]
+    async fn delete_invite_template(&self, ctx: &Context<'_>, id: ID) -> ApiResult<bool> {
+        let id = parse_id("id", &id)?;
         let (state, _) = settings(ctx);
-        invites::delete_template(&state.db, id).await.extend()?;
+        invites::delete_template(&state.db, id).await?;
         Ok(true)
     }
 }

@@ -1,20 +1,18 @@
 //! Margin mutations: calculate, run and cancel backtests, save and manage results.
 
-use async_graphql::{Context, Object, ResultExt};
+use crate::error::ApiResult;
+use crate::graphql::app_state;
+use crate::graphql::guards;
+use async_graphql::{Context, Object};
 use uuid::Uuid;
 
 use crate::{
-    auth,
-    graphql::{
-        query::margin_caller,
-        types::{
-            backtest::{BacktestInput, BacktestSession},
-            calculation::{CalculatorInput, MarginCalculation},
-            saved::{MetadataInput, SaveResultInput, SavedResult},
-        },
+    graphql::types::{
+        backtest::{BacktestInput, BacktestSession},
+        calculation::{CalculatorInput, MarginCalculation},
+        saved::{MetadataInput, SaveResultInput, SavedResult},
     },
     services::{backtests::SessionView, calculations, saved_results},
-    state::AppState,
 };
 
 #[derive(Default)]
@@ -28,14 +26,13 @@ impl MarginMutation {
         &self,
         ctx: &Context<'_>,
         input: CalculatorInput,
-    ) -> async_graphql::Result<MarginCalculation> {
-        let state = ctx.data_unchecked::<AppState>();
-        let caller = margin_caller(ctx, state.config.anonymous_calculate).extend()?;
-        let input = input.to_engine().extend()?;
+    ) -> ApiResult<MarginCalculation> {
+        let state = app_state(ctx);
+        let caller = guards::margin_caller(ctx, state.config.anonymous_calculate)?;
+        let input = input.to_engine()?;
         let (record, result) =
             calculations::calculate(&state.db, &state.market, caller.map(|c| c.user_id), &input)
-                .await
-                .extend()?;
+                .await?;
         Ok(MarginCalculation::new(&record, &result))
     }
 
@@ -47,15 +44,14 @@ impl MarginMutation {
         ctx: &Context<'_>,
         input: BacktestInput,
         #[graphql(desc = "Default true.")] wait: Option<bool>,
-    ) -> async_graphql::Result<BacktestSession> {
-        let state = ctx.data_unchecked::<AppState>();
-        let caller = margin_caller(ctx, state.config.anonymous_backtest).extend()?;
-        let input = input.to_engine().extend()?;
+    ) -> ApiResult<BacktestSession> {
+        let state = app_state(ctx);
+        let caller = guards::margin_caller(ctx, state.config.anonymous_backtest)?;
+        let input = input.to_engine()?;
         let view = state
             .backtests
             .run(caller.map(|c| c.user_id), &input, wait.unwrap_or(true))
-            .await
-            .extend()?;
+            .await?;
         Ok(view.into())
     }
 
@@ -64,10 +60,10 @@ impl MarginMutation {
         &self,
         ctx: &Context<'_>,
         session_id: Uuid,
-    ) -> async_graphql::Result<BacktestSession> {
-        let state = ctx.data_unchecked::<AppState>();
-        let caller = margin_caller(ctx, true).extend()?.map(|c| c.user_id);
-        let record = state.backtests.cancel(caller, session_id).await.extend()?;
+    ) -> ApiResult<BacktestSession> {
+        let state = app_state(ctx);
+        let caller = guards::margin_caller(ctx, true)?.map(|c| c.user_id);
+        let record = state.backtests.cancel(caller, session_id).await?;
         Ok(SessionView {
             record,
             result: None,
@@ -81,9 +77,9 @@ impl MarginMutation {
         &self,
         ctx: &Context<'_>,
         input: SaveResultInput,
-    ) -> async_graphql::Result<SavedResult> {
-        let caller = auth::require_approved(ctx).extend()?;
-        let state = ctx.data_unchecked::<AppState>();
+    ) -> ApiResult<SavedResult> {
+        let caller = guards::require_approved(ctx)?;
+        let state = app_state(ctx);
         let summary = saved_results::save(
             &state.backtests,
             state.config.saved_results_quota,
@@ -96,8 +92,7 @@ impl MarginMutation {
                 tags: input.tags,
             },
         )
-        .await
-        .extend()?;
+        .await?;
         Ok(summary.into())
     }
 
@@ -107,9 +102,9 @@ impl MarginMutation {
         ctx: &Context<'_>,
         result_id: Uuid,
         input: MetadataInput,
-    ) -> async_graphql::Result<SavedResult> {
-        let caller = auth::require_approved(ctx).extend()?;
-        let state = ctx.data_unchecked::<AppState>();
+    ) -> ApiResult<SavedResult> {
+        let caller = guards::require_approved(ctx)?;
+        let state = app_state(ctx);
         let summary = saved_results::update_metadata(
             &state.db,
             caller.user_id,
@@ -120,22 +115,15 @@ impl MarginMutation {
                 tags: input.tags,
             },
         )
-        .await
-        .extend()?;
+        .await?;
         Ok(summary.into())
     }
 
     /// Deletes one of your saved results, freeing a quota slot.
-    async fn delete_result(
-        &self,
-        ctx: &Context<'_>,
-        result_id: Uuid,
-    ) -> async_graphql::Result<bool> {
-        let caller = auth::require_approved(ctx).extend()?;
-        let state = ctx.data_unchecked::<AppState>();
-        saved_results::delete(&state.db, caller.user_id, result_id)
-            .await
-            .extend()?;
+    async fn delete_result(&self, ctx: &Context<'_>, result_id: Uuid) -> ApiResult<bool> {
+        let caller = guards::require_approved(ctx)?;
+        let state = app_state(ctx);
+        saved_results::delete(&state.db, caller.user_id, result_id).await?;
         Ok(true)
     }
 }

@@ -1,13 +1,14 @@
 //! Margin queries: calculation history, backtest sessions, saved results, stats, market data.
 
+use crate::graphql::app_state;
+use crate::graphql::guards;
 use async_graphql::{
-    Context, ID, Object, ResultExt,
+    Context, ID, Object,
     connection::{Connection, Edge},
 };
 use uuid::Uuid;
 
 use crate::{
-    auth,
     error::{ApiError, ApiResult},
     graphql::types::{
         backtest::BacktestSession,
@@ -20,27 +21,7 @@ use crate::{
     services::{
         backtests::SessionView, calculations, market_queries, paging, saved_results, stats,
     },
-    state::AppState,
 };
-
-/// The caller for margin operations: signed in and approved, or (when `allow_anonymous`)
-/// nobody. Only a request that presented no credentials at all is anonymous: credentials
-/// that were refused are UNAUTHENTICATED, and credentials that could not be checked (the
-/// database failed) are an error, never anonymous access.
-pub(crate) fn margin_caller<'a>(
-    ctx: &Context<'a>,
-    allow_anonymous: bool,
-) -> ApiResult<Option<&'a auth::Caller>> {
-    let context = auth::context(ctx);
-    if !context.is_anonymous() {
-        return context.require_approved().map(Some);
-    }
-    if allow_anonymous {
-        Ok(None)
-    } else {
-        Err(ApiError::Unauthenticated)
-    }
-}
 
 fn parse_id(id: &ID, what: &'static str) -> ApiResult<i64> {
     id.parse::<i64>().map_err(|_| ApiError::NotFound(what))
@@ -58,11 +39,11 @@ impl MarginQuery {
         ticker: Option<String>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, MarginCalculation>> {
-        let caller = auth::require_approved(ctx).extend()?;
-        let first = paging::first(first).extend()?;
-        let cursor = paging::after(after.as_deref()).extend()?;
-        let state = ctx.data_unchecked::<AppState>();
+    ) -> ApiResult<Connection<String, MarginCalculation>> {
+        let caller = guards::require_approved(ctx)?;
+        let first = paging::first(first)?;
+        let cursor = paging::after(after.as_deref())?;
+        let state = app_state(ctx);
         let page = calculations::list(
             &state.db,
             caller.user_id,
@@ -70,8 +51,7 @@ impl MarginQuery {
             first,
             cursor.clone(),
         )
-        .await
-        .extend()?;
+        .await?;
         let mut connection = Connection::new(cursor.is_some(), page.has_next_page);
         for (record, result) in calculations::decodable(page.items) {
             connection.edges.push(Edge::new(
@@ -83,18 +63,12 @@ impl MarginQuery {
     }
 
     /// One of your calculations.
-    async fn margin_calculation(
-        &self,
-        ctx: &Context<'_>,
-        id: ID,
-    ) -> async_graphql::Result<MarginCalculation> {
-        let caller = auth::require_approved(ctx).extend()?;
-        let state = ctx.data_unchecked::<AppState>();
-        let id = parse_id(&id, "calculation").extend()?;
-        let record = calculations::get(&state.db, caller.user_id, id)
-            .await
-            .extend()?;
-        let result = calculations::result_of(&record).extend()?;
+    async fn margin_calculation(&self, ctx: &Context<'_>, id: ID) -> ApiResult<MarginCalculation> {
+        let caller = guards::require_approved(ctx)?;
+        let state = app_state(ctx);
+        let id = parse_id(&id, "calculation")?;
+        let record = calculations::get(&state.db, caller.user_id, id).await?;
+        let result = calculations::result_of(&record)?;
         Ok(MarginCalculation::new(&record, &result))
     }
 
@@ -103,10 +77,10 @@ impl MarginQuery {
         &self,
         ctx: &Context<'_>,
         session_id: Uuid,
-    ) -> async_graphql::Result<BacktestSession> {
-        let caller = margin_caller(ctx, true).extend()?.map(|c| c.user_id);
-        let state = ctx.data_unchecked::<AppState>();
-        let record = state.backtests.session(caller, session_id).await.extend()?;
+    ) -> ApiResult<BacktestSession> {
+        let caller = guards::margin_caller(ctx, true)?.map(|c| c.user_id);
+        let state = app_state(ctx);
+        let record = state.backtests.session(caller, session_id).await?;
         Ok(SessionView {
             record,
             result: None,
@@ -121,11 +95,11 @@ impl MarginQuery {
         status: Option<BacktestStatus>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, BacktestSession>> {
-        let caller = auth::require_approved(ctx).extend()?;
-        let first = paging::first(first).extend()?;
-        let cursor = paging::after(after.as_deref()).extend()?;
-        let state = ctx.data_unchecked::<AppState>();
+    ) -> ApiResult<Connection<String, BacktestSession>> {
+        let caller = guards::require_approved(ctx)?;
+        let first = paging::first(first)?;
+        let cursor = paging::after(after.as_deref())?;
+        let state = app_state(ctx);
         let page = state
             .backtests
             .list(
@@ -134,8 +108,7 @@ impl MarginQuery {
                 first,
                 cursor.clone(),
             )
-            .await
-            .extend()?;
+            .await?;
         let mut connection = Connection::new(cursor.is_some(), page.has_next_page);
         connection
             .edges
@@ -159,10 +132,10 @@ impl MarginQuery {
         #[graphql(desc = "Default CREATED_AT_DESC.")] order_by: Option<SavedResultOrder>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, SavedResult>> {
-        let caller = auth::require_approved(ctx).extend()?;
-        let first = paging::first(first).extend()?;
-        let cursor = paging::after(after.as_deref()).extend()?;
+    ) -> ApiResult<Connection<String, SavedResult>> {
+        let caller = guards::require_approved(ctx)?;
+        let first = paging::first(first)?;
+        let cursor = paging::after(after.as_deref())?;
         let filter = filter.unwrap_or_default();
         let filter = saved_results::SavedFilter {
             search: filter.search,
@@ -174,7 +147,7 @@ impl MarginQuery {
             to: filter.to.map(|d| d.0),
         };
         let order = order_by.unwrap_or_default().into();
-        let state = ctx.data_unchecked::<AppState>();
+        let state = app_state(ctx);
         let page = saved_results::list(
             &state.db,
             caller.user_id,
@@ -183,8 +156,7 @@ impl MarginQuery {
             first,
             cursor.clone(),
         )
-        .await
-        .extend()?;
+        .await?;
         let mut connection = Connection::new(cursor.is_some(), page.has_next_page);
         connection
             .edges
@@ -198,16 +170,10 @@ impl MarginQuery {
     }
 
     /// One of your saved results, with its typed result.
-    async fn saved_result(
-        &self,
-        ctx: &Context<'_>,
-        result_id: Uuid,
-    ) -> async_graphql::Result<SavedResult> {
-        let caller = auth::require_approved(ctx).extend()?;
-        let state = ctx.data_unchecked::<AppState>();
-        let (summary, result) = saved_results::get(&state.db, caller.user_id, result_id)
-            .await
-            .extend()?;
+    async fn saved_result(&self, ctx: &Context<'_>, result_id: Uuid) -> ApiResult<SavedResult> {
+        let caller = guards::require_approved(ctx)?;
+        let state = app_state(ctx);
+        let (summary, result) = saved_results::get(&state.db, caller.user_id, result_id).await?;
         let mut saved = SavedResult::from(summary);
         saved.payload = Some(crate::graphql::types::backtest::BacktestResultView(result));
         Ok(saved)
@@ -218,17 +184,13 @@ impl MarginQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Default 30.")] days: Option<i32>,
-    ) -> async_graphql::Result<MarginStats> {
-        let caller = auth::require_approved(ctx).extend()?;
+    ) -> ApiResult<MarginStats> {
+        let caller = guards::require_approved(ctx)?;
         let days = days.unwrap_or(30);
-        let state = ctx.data_unchecked::<AppState>();
-        let all = stats::by_mode(&state.db, days, None).await.extend()?;
-        let mine = stats::by_mode(&state.db, days, Some(caller.user_id))
-            .await
-            .extend()?;
-        let saved_count = saved_results::saved_count(&state.db, caller.user_id)
-            .await
-            .extend()?;
+        let state = app_state(ctx);
+        let all = stats::by_mode(&state.db, days, None).await?;
+        let mine = stats::by_mode(&state.db, days, Some(caller.user_id)).await?;
+        let saved_count = saved_results::saved_count(&state.db, caller.user_id).await?;
         let quota = saved_results::effective_quota(state.config.saved_results_quota);
         Ok(MarginStats {
             days,
@@ -248,8 +210,8 @@ impl MarginQuery {
         from: Option<Date>,
         to: Option<Date>,
         every: Option<i32>,
-    ) -> async_graphql::Result<PriceSeries> {
-        let state = ctx.data_unchecked::<AppState>();
+    ) -> ApiResult<PriceSeries> {
+        let state = app_state(ctx);
         market_queries::prices(
             &state.market,
             &ticker,
@@ -258,7 +220,6 @@ impl MarginQuery {
             every,
         )
         .map(Into::into)
-        .extend()
     }
 
     /// Cash dividends per share on their ex-dates (derived from close and adjusted close).
@@ -268,11 +229,10 @@ impl MarginQuery {
         ticker: String,
         from: Option<Date>,
         to: Option<Date>,
-    ) -> async_graphql::Result<Vec<Dividend>> {
-        let state = ctx.data_unchecked::<AppState>();
+    ) -> ApiResult<Vec<Dividend>> {
+        let state = app_state(ctx);
         market_queries::dividends(&state.market, &ticker, from.map(|d| d.0), to.map(|d| d.0))
             .map(|rows| rows.into_iter().map(Into::into).collect())
-            .extend()
     }
 
     /// An interest-rate series (observations as published, not forward-filled).
@@ -283,8 +243,8 @@ impl MarginQuery {
         from: Option<Date>,
         to: Option<Date>,
         every: Option<i32>,
-    ) -> async_graphql::Result<RateSeries> {
-        let state = ctx.data_unchecked::<AppState>();
+    ) -> ApiResult<RateSeries> {
+        let state = app_state(ctx);
         market_queries::rates(
             &state.market,
             series.into(),
@@ -293,6 +253,5 @@ impl MarginQuery {
             every,
         )
         .map(Into::into)
-        .extend()
     }
 }

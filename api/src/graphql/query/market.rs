@@ -1,9 +1,9 @@
+use crate::graphql::app_state;
 use async_graphql::{Context, Object};
 
 use crate::{
     graphql::types::market::{Ticker, VersionInfo},
     services,
-    state::AppState,
 };
 
 #[derive(Default)]
@@ -13,7 +13,7 @@ pub struct MarketQuery;
 impl MarketQuery {
     /// Every dataset in the data directory, by symbol.
     async fn tickers(&self, ctx: &Context<'_>) -> Vec<Ticker> {
-        let state = ctx.data_unchecked::<AppState>();
+        let state = app_state(ctx);
         services::market::tickers(&state.market)
             .into_iter()
             .map(|t| Ticker {

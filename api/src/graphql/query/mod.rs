@@ -2,8 +2,6 @@ mod accounts;
 mod margin;
 mod market;
 
-pub(crate) use margin::margin_caller;
-
 use async_graphql::MergedObject;
 
 #[derive(MergedObject, Default)]

@@ -7,7 +7,9 @@
 //! seconds, so a run finishing on a replica that cannot reach us (Redis down) still ends the
 //! stream.
 
-use async_graphql::{Context, ResultExt, Subscription};
+use crate::graphql::app_state;
+use crate::graphql::guards;
+use async_graphql::{Context, Subscription};
 use futures_util::{Stream, stream};
 use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
@@ -15,13 +17,10 @@ use uuid::Uuid;
 use crate::{
     bus::{BusEvent, BusKind, Subscription as BusSubscription},
     error::ApiError,
-    graphql::{
-        query::margin_caller,
-        types::{
-            backtest::{BacktestProgress, ProgressKind},
-            margin_enums::BacktestStatus,
-            scalars::Date,
-        },
+    graphql::types::{
+        backtest::{BacktestProgress, ProgressKind},
+        margin_enums::BacktestStatus,
+        scalars::Date,
     },
     services::backtests::{SessionRecord, SessionStatus},
     state::AppState,
@@ -154,7 +153,7 @@ async fn step(mut follow: Follow) -> Option<(async_graphql::Result<BacktestProgr
                             let err = ApiError::BadRequest(
                                 "this subscriber fell too far behind the progress stream and was dropped; subscribe again".into(),
                             );
-                            return Some((Err(err).extend(), follow));
+                            return Some((Err(err.into()), follow));
                         }
                         Err(RecvError::Closed) => return None,
                     },
@@ -190,12 +189,11 @@ impl MarginSubscription {
         &self,
         ctx: &Context<'_>,
         session_id: Uuid,
-    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<BacktestProgress>> + use<>>
-    {
-        let state = ctx.data_unchecked::<AppState>().clone();
-        let caller = margin_caller(ctx, true).extend()?.map(|c| c.user_id);
+    ) -> Result<impl Stream<Item = async_graphql::Result<BacktestProgress>> + use<>, ApiError> {
+        let state = app_state(ctx).clone();
+        let caller = guards::margin_caller(ctx, true)?.map(|c| c.user_id);
         let bus = state.backtests.bus.subscribe(session_id);
-        let record = state.backtests.session(caller, session_id).await.extend()?;
+        let record = state.backtests.session(caller, session_id).await?;
         let mut queue = vec![snapshot_of(&record)];
         if let Some(terminal) = terminal_of(&state, &record).await {
             queue.push(terminal);

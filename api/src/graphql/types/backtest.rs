@@ -1,5 +1,6 @@
 //! Backtest input, sessions and the typed result (the same type behind `savedResult`).
 
+use crate::graphql::app_state;
 use std::sync::Arc;
 
 use async_graphql::{ComplexObject, Context, Enum, InputObject, Json, Object, SimpleObject};
@@ -18,7 +19,6 @@ use super::{
 use crate::{
     error::{ApiError, ApiResult},
     services::backtests::{SessionStatus, SessionView},
-    state::AppState,
 };
 
 #[derive(InputObject, Clone, Debug)]
@@ -598,26 +598,23 @@ impl BacktestResultView {
         &self,
         columns: Option<Vec<DailyColumn>>,
         every: Option<i32>,
-    ) -> async_graphql::Result<DailySeries> {
-        use async_graphql::ResultExt;
+    ) -> ApiResult<DailySeries> {
         let every = every.unwrap_or(1);
         if !(1..=1000).contains(&every) {
-            return Err(ApiError::input("every", "must be between 1 and 1000")).extend();
+            return Err(ApiError::input("every", "must be between 1 and 1000"));
         }
         let columns = columns.unwrap_or_else(|| DailyColumn::ALL.to_vec());
         let result = self.0.clone();
         let step = usize::try_from(every).unwrap_or(1);
         let series = tokio::task::spawn_blocking(move || daily_series(&result, &columns, step))
             .await
-            .map_err(ApiError::internal)
-            .extend()?;
+            .map_err(ApiError::internal)?;
         Ok(DailySeries { every, ..series })
     }
 
     /// Plotly figures by name (null: all of them), built from the result on demand.
     #[graphql(complexity = "100 + child_complexity")]
-    async fn figures(&self, names: Option<Vec<FigureName>>) -> async_graphql::Result<Vec<Figure>> {
-        use async_graphql::ResultExt;
+    async fn figures(&self, names: Option<Vec<FigureName>>) -> ApiResult<Vec<Figure>> {
         let names: Vec<engine::figures::FigureName> = match names {
             Some(names) => names.into_iter().map(Into::into).collect(),
             None => engine::figures::FigureName::ALL.to_vec(),
@@ -625,8 +622,7 @@ impl BacktestResultView {
         let result = self.0.clone();
         let built = tokio::task::spawn_blocking(move || engine::figures::build(&result, &names))
             .await
-            .map_err(ApiError::internal)
-            .extend()?;
+            .map_err(ApiError::internal)?;
         Ok(built
             .into_iter()
             .map(|(name, figure)| Figure {
@@ -638,15 +634,12 @@ impl BacktestResultView {
 
     /// The complete stored result as JSON.
     #[graphql(complexity = 200)]
-    async fn raw(&self) -> async_graphql::Result<Json<serde_json::Value>> {
-        use async_graphql::ResultExt;
+    async fn raw(&self) -> ApiResult<Json<serde_json::Value>> {
         let result = self.0.clone();
         let value = tokio::task::spawn_blocking(move || serde_json::to_value(&*result))
             .await
-            .map_err(ApiError::internal)
-            .extend()?
-            .map_err(ApiError::internal)
-            .extend()?;
+            .map_err(ApiError::internal)?
+            .map_err(ApiError::internal)?;
         Ok(Json(value))
     }
 }
@@ -744,15 +737,14 @@ impl From<SessionView> for BacktestSession {
 #[ComplexObject]
 impl BacktestSession {
     /// The result once COMPLETED (null before, and for ERROR/CANCELLED).
-    async fn result(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<BacktestResultView>> {
-        use async_graphql::ResultExt;
+    async fn result(&self, ctx: &Context<'_>) -> ApiResult<Option<BacktestResultView>> {
         if let Some(result) = &self.view.result {
             return Ok(Some(BacktestResultView(result.clone())));
         }
         if self.view.status() != SessionStatus::Completed {
             return Ok(None);
         }
-        let state = ctx.data_unchecked::<AppState>();
+        let state = app_state(ctx);
         if let Some(key) = &self.view.record.cache_key
             && let Some(found) = state
                 .loaders
@@ -764,11 +756,7 @@ impl BacktestSession {
         {
             return Ok(Some(BacktestResultView(found)));
         }
-        let result = state
-            .backtests
-            .result_of(&self.view.record)
-            .await
-            .extend()?;
+        let result = state.backtests.result_of(&self.view.record).await?;
         Ok(result.map(BacktestResultView))
     }
 }

@@ -3,8 +3,8 @@
 
 use std::net::IpAddr;
 
-use super::{AuthContext, AuthState, Caller, ClientInfo, Scope, Via, cookie, token};
 use crate::{
+    auth::{AuthContext, AuthState, Caller, ClientInfo, Scope, Via, cookie, token},
     services::accounts::{AccountSettings, Touch, api_tokens, role_of, sessions},
     state::AppState,
 };

@@ -10,11 +10,11 @@
 //! 20-row page.
 
 use async_graphql::{
-    ErrorExtensions, PathSegment, Request, Response, ServerError,
+    PathSegment, Request, Response, ServerError,
     parser::types::{OperationType, Selection},
 };
 
-use super::{AuthContext, Scope, missing_scope};
+use crate::auth::{AuthContext, Scope, missing_scope};
 
 /// The refusal for `request` when it would run a mutation for a caller without WRITE: one
 /// FORBIDDEN error per root field (anonymous callers are left to the resolvers' own guards;
@@ -26,11 +26,11 @@ pub fn refuse_without_write(request: &mut Request, auth: &AuthContext) -> Option
     }
     let operation_name = request.operation_name.clone();
     let document = request.parsed_query().ok()?;
-    let operation = crate::graphql::operation::selected(document, operation_name.as_deref())?;
+    let operation = super::operation::selected(document, operation_name.as_deref())?;
     if operation.ty != OperationType::Mutation {
         return None;
     }
-    let refusal = missing_scope(Scope::Write).extend();
+    let refusal = async_graphql::Error::from(missing_scope(Scope::Write));
     let error_at = |path: Option<String>, pos| {
         let mut error = ServerError::new(refusal.message.clone(), pos);
         error.extensions = refusal.extensions.clone();
