@@ -1,9 +1,9 @@
 //! Database connection and migrations.
 
-pub mod errors;
-pub mod outage;
-pub mod retry;
-pub mod write_slots;
+pub(crate) mod errors;
+pub(crate) mod outage;
+pub(crate) mod retry;
+pub(crate) mod write_slots;
 
 use std::{path::Path, time::Duration};
 

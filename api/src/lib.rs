@@ -1,18 +1,18 @@
 //! The margin analytics GraphQL service.
 
 pub mod app;
-pub mod auth;
+mod auth;
 pub mod bus;
 pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod engine_cli;
-pub mod error;
+mod error;
 pub mod graphql;
-pub mod http;
+mod http;
 pub mod metrics;
-pub mod redact;
+mod redact;
 pub mod services;
 pub mod state;
 

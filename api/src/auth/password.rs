@@ -144,6 +144,7 @@ pub fn verify_django_pbkdf2(password: &[u8], stored: &str) -> bool {
     constant_time_eq(&derived, &expected)
 }
 
+#[cfg(test)]
 /// A Django hash of `password`; tests and imports use it, the server never writes one.
 pub fn django_pbkdf2_hash(password: &str, salt: &str, iterations: u32) -> String {
     let derived = pbkdf2_hmac_sha256(password.as_bytes(), salt.as_bytes(), iterations);

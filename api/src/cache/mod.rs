@@ -14,7 +14,7 @@
 //! Stores go to memory at once and to Redis and the table through a bounded queue drained by
 //! one background writer, so a request never waits for (or fails on) a cache write.
 
-pub mod breaker;
+pub(crate) mod breaker;
 
 use std::{
     collections::HashMap,
@@ -44,24 +44,6 @@ const REDIS_TIMEOUT: Duration = Duration::from_millis(250);
 /// Results waiting for the background writer. Each holds a whole result in memory, so the
 /// bound is small: when it is full a result stays in memory only (it can be recomputed).
 const WRITE_QUEUE: usize = 32;
-
-/// Where a lookup found its result.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Layer {
-    Memory,
-    Redis,
-    Table,
-}
-
-impl Layer {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Layer::Memory => "memory",
-            Layer::Redis => "redis",
-            Layer::Table => "table",
-        }
-    }
-}
 
 #[derive(Clone)]
 pub struct ResultCache(Arc<Inner>);
@@ -119,21 +101,12 @@ impl ResultCache {
         cache
     }
 
-    pub fn ttl(&self) -> Duration {
-        self.0.ttl
-    }
-
-    /// True when Redis is configured and its breaker is closed.
-    pub fn redis_healthy(&self) -> Option<bool> {
-        self.0.redis.as_ref().map(|r| !r.breaker.is_open())
-    }
-
     /// Looks `key` up layer by layer, filling the faster layers on the way back.
-    pub async fn get(&self, key: &str) -> Option<(Arc<BacktestResult>, Layer)> {
+    pub async fn get(&self, key: &str) -> Option<Arc<BacktestResult>> {
         let inner = &self.0;
         if let Some(found) = inner.memory.get(key).await {
             inner.metrics.cache_lookup("memory", true);
-            return Some((found, Layer::Memory));
+            return Some(found);
         }
         inner.metrics.cache_lookup("memory", false);
         if let Some(redis) = &inner.redis {
@@ -141,7 +114,7 @@ impl ResultCache {
             inner.metrics.cache_lookup("redis", found.is_some());
             if let Some(found) = found {
                 inner.memory.insert(key.to_string(), found.clone()).await;
-                return Some((found, Layer::Redis));
+                return Some(found);
             }
         }
         let found = table_get(&inner.db, key).await;
@@ -151,7 +124,7 @@ impl ResultCache {
         if let Some(redis) = &inner.redis {
             redis_put(redis, key, &found, inner.ttl).await;
         }
-        Some((found, Layer::Table))
+        Some(found)
     }
 
     /// Memory only: the cheapest check, used under the single-flight lock.

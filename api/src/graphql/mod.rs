@@ -3,13 +3,13 @@
 
 mod error;
 pub(crate) mod guards;
-pub mod loaders;
-pub mod mutation;
-pub mod nesting;
-pub mod operation;
-pub mod query;
-pub mod subscription;
-pub mod types;
+pub(crate) mod loaders;
+pub(crate) mod mutation;
+pub(crate) mod nesting;
+pub(crate) mod operation;
+pub(crate) mod query;
+pub(crate) mod subscription;
+pub(crate) mod types;
 pub(crate) mod write_scope;
 
 use async_graphql::{Context, Schema};

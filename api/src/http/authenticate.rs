@@ -130,7 +130,6 @@ async fn resolve(app: &AppState, presented: &Presented, touch: Touch) -> AuthCon
                 found.map(|(record, user)| Caller {
                     user_id: user.id,
                     email: user.email.clone(),
-                    username: user.username.clone(),
                     role: role_of(&user),
                     is_approved: user.is_approved,
                     scopes: Scope::split(&record.scopes),
@@ -146,7 +145,6 @@ async fn resolve(app: &AppState, presented: &Presented, touch: Touch) -> AuthCon
                 found.map(|(session, user)| Caller {
                     user_id: user.id,
                     email: user.email.clone(),
-                    username: user.username.clone(),
                     role: role_of(&user),
                     is_approved: user.is_approved,
                     scopes: vec![Scope::Read, Scope::Write],

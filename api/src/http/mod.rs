@@ -5,7 +5,7 @@ pub(crate) mod authenticate;
 mod errors;
 mod graphql;
 mod health;
-pub mod playground;
+pub(crate) mod playground;
 mod variables;
 mod ws;
 mod ws_auth;
@@ -30,8 +30,6 @@ use tower_http::{
 };
 
 use crate::{graphql::AppSchema, state::AppState};
-
-pub use errors::error_body;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 

@@ -37,7 +37,7 @@ use uuid::Uuid;
 use super::paging::{Cursor, Page};
 use crate::{
     bus::{BusEvent, BusKind, ProgressBus},
-    cache::{Layer, ResultCache},
+    cache::ResultCache,
     error::{ApiError, ApiResult},
 };
 
@@ -223,7 +223,7 @@ impl Backtests {
         let started = Instant::now();
         let (normalized, key) = self.prepare(input)?;
         let session_id = Uuid::new_v4();
-        if let Some((result, _layer)) = self.cache.get(&key).await {
+        if let Some(result) = self.cache.get(&key).await {
             let record = self
                 .insert_session(
                     session_id,
@@ -665,7 +665,7 @@ impl Backtests {
         let Some(key) = record.cache_key.as_deref() else {
             return Ok(None);
         };
-        if let Some((result, _)) = self.cache.get(key).await {
+        if let Some(result) = self.cache.get(key).await {
             return Ok(Some(result));
         }
         self.recompute(key, &record.parameters).await
@@ -693,11 +693,6 @@ impl Backtests {
             Some(Outcome::Completed(result)) => Some(result.clone()),
             _ => None,
         })
-    }
-
-    /// Where a result would come from right now (for tests and diagnostics).
-    pub async fn cached_layer(&self, key: &str) -> Option<Layer> {
-        self.cache.get(key).await.map(|(_, layer)| layer)
     }
 
     /// Engine runs started by this process so far.

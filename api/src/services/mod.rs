@@ -3,11 +3,11 @@
 
 pub mod accounts;
 pub mod backtests;
-pub mod calculations;
-pub mod market;
-pub mod market_queries;
-pub mod paging;
-pub mod recovery;
+pub(crate) mod calculations;
+pub(crate) mod market;
+pub(crate) mod market_queries;
+pub(crate) mod paging;
+pub(crate) mod recovery;
 pub mod retention;
-pub mod saved_results;
-pub mod stats;
+pub(crate) mod saved_results;
+pub(crate) mod stats;

@@ -96,7 +96,6 @@ pub enum SavedOrder {
 pub struct SavedSummary {
     pub id: i64,
     pub result_id: Uuid,
-    pub user_id: i64,
     pub name: String,
     /// [`text_key`] of the name: the NAME_ASC / NAME_DESC sort key.
     pub name_key: String,
@@ -136,7 +135,6 @@ fn summary_of(m: &saved::Model) -> SavedSummary {
     SavedSummary {
         id: m.id,
         result_id: m.result_id,
-        user_id: m.user_id,
         name: m.name.clone(),
         name_key: m.name_key.clone(),
         description: m.description.clone(),

@@ -2,12 +2,12 @@
 //! tokens. Plain async functions over a connection; the GraphQL layer maps their errors.
 
 pub mod admin;
-pub mod api_tokens;
-pub mod invites;
-pub mod registration;
-pub mod sessions;
-pub mod throttle;
-pub mod validate;
+pub(crate) mod api_tokens;
+pub(crate) mod invites;
+pub(crate) mod registration;
+pub(crate) mod sessions;
+pub(crate) mod throttle;
+pub(crate) mod validate;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::{DbErr, SqlErr};

@@ -33,7 +33,6 @@ pub const TOUCH_INTERVAL: TimeDelta = TimeDelta::seconds(60);
 pub struct LoginOutcome {
     pub token: String,
     pub expires_at: DateTime<Utc>,
-    pub session_id: i64,
     pub user: UserRecord,
 }
 
@@ -117,7 +116,6 @@ pub async fn login(
     Ok(LoginOutcome {
         token,
         expires_at: session.expires_at,
-        session_id: session.id,
         user,
     })
 }
