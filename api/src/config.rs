@@ -244,15 +244,28 @@ impl Config {
             .unwrap_or_else(|| "sqlite://./var/margin.sqlite?mode=rwc".to_string())
     }
 
-    /// A configuration with every default, for tests and tools that build one in code.
+    /// A configuration with every default and nothing from the environment: what tests,
+    /// the SDL export and tools that build a configuration in code start from, so a
+    /// `MARGIN_*` variable in the shell cannot change a test or `schema.graphql`.
     pub fn defaults() -> Self {
-        use clap::Parser;
-        #[derive(Parser)]
-        struct Wrapper {
-            #[command(flatten)]
-            config: Config,
-        }
-        // No arguments and no environment lookups beyond what clap does for defaults.
-        Wrapper::parse_from(["margin-api"]).config
+        use clap::{CommandFactory, FromArgMatches};
+        let command = ConfigOnly::command().mut_args(|arg| arg.env(None));
+        let matches = command.get_matches_from(["margin-api"]);
+        ConfigOnly::from_arg_matches(&matches)
+            .expect("every setting has a default")
+            .config
     }
+
+    /// The configuration `margin-api serve` would run with: the defaults overridden by the
+    /// environment.
+    pub fn from_env() -> Self {
+        use clap::Parser;
+        ConfigOnly::parse_from(["margin-api"]).config
+    }
+}
+
+#[derive(clap::Parser)]
+struct ConfigOnly {
+    #[command(flatten)]
+    config: Config,
 }

@@ -2,6 +2,7 @@
 //! fresh PostgreSQL database (when `TEST_DATABASE_URL` is set), with Redis when
 //! `TEST_REDIS_URL` is set.
 
+pub mod socket;
 pub mod webdriver;
 
 use std::{future::Future, path::PathBuf, time::Duration};
@@ -174,6 +175,39 @@ impl TestApp {
         (status, body)
     }
 
+    /// The JSON body of a GraphQL request that the server answered as GraphQL (200, or 400
+    /// for a request refused before execution); any other status fails the test.
+    pub async fn gql(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
+        let (status, body) = self.post_graphql(query, variables, token).await;
+        assert!(
+            status == 200 || status == 400,
+            "unexpected status {status}: {body}"
+        );
+        body
+    }
+
+    /// `data` of a request that must succeed.
+    pub async fn ok(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
+        let body = self.gql(query, variables, token).await;
+        assert!(body.get("errors").is_none(), "expected success, got {body}");
+        body["data"].clone()
+    }
+
+    /// Signs in through the `login` mutation and returns the session token.
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let body = self
+            .gql(
+                "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }",
+                json!({"e": email, "p": password}),
+                None,
+            )
+            .await;
+        body["data"]["login"]["token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("login of {email} failed: {body}"))
+            .to_string()
+    }
+
     /// A query expected to succeed: returns `data`, panicking with the errors otherwise.
     pub async fn query(&self, query: &str, variables: Value) -> Value {
         let (status, body) = self.post_graphql(query, variables, None).await;
@@ -201,8 +235,17 @@ where
     F: Fn(TestApp) -> Fut,
     Fut: Future<Output = ()>,
 {
+    on_each_backend_with(|_| {}, test).await
+}
+
+/// [`on_each_backend`] with the configuration adjusted for each server.
+pub async fn on_each_backend_with<F, Fut>(adjust: impl Fn(&mut Config), test: F)
+where
+    F: Fn(TestApp) -> Fut,
+    Fut: Future<Output = ()>,
+{
     for backend in [Backend::Sqlite, Backend::Postgres] {
-        if let Some(app) = TestApp::spawn(backend).await {
+        if let Some(app) = TestApp::spawn_with(backend, &adjust).await {
             test(app).await;
         }
     }

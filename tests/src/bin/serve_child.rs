@@ -5,7 +5,7 @@
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let app = api::Application::build(api::Config::defaults()).await?;
+    let app = api::Application::build(api::Config::from_env()).await?;
     eprintln!("serving GraphQL on http://{}/graphql", app.local_addr());
     app.run_until_stopped().await
 }

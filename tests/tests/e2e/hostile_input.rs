@@ -4,9 +4,9 @@
 //! message may carry internal text; and afterwards the server is healthy and nothing stored
 //! before the matrix is lost.
 
-mod margin_support;
+use crate::margin_support;
 
-use margin_support::{PASSWORD, gql, login, ok, run, users};
+use margin_support::{PASSWORD, login, run, users};
 use serde_json::{Value, json};
 use tests::{Backend, TestApp};
 
@@ -520,9 +520,7 @@ async fn hostile_matrix(app: TestApp) {
         .as_str()
         .expect("a session id")
         .to_string();
-    let saved = ok(
-        &app,
-        SAVE,
+    let saved = app.ok(SAVE,
         json!({"input": {"sessionId": session_id, "name": "before the storm", "tags": ["keep"]}}),
         Some(&alice.token),
     )
@@ -531,7 +529,7 @@ async fn hostile_matrix(app: TestApp) {
         .as_str()
         .expect("a result id")
         .to_string();
-    let calculation = ok(&app, CALC, calc(json!({})), Some(&alice.token)).await;
+    let calculation = app.ok(CALC, calc(json!({})), Some(&alice.token)).await;
     let calculation_id = calculation["calculate"]["id"].clone();
 
     let cases = matrix(&session_id);
@@ -589,14 +587,14 @@ async fn hostile_matrix(app: TestApp) {
     assert_eq!(readyz.status(), 200);
     let data = app.query(TICKERS, json!({})).await;
     assert!(data["tickers"].as_array().is_some_and(|t| t.len() >= 3));
-    let data = ok(&app, "query($id: UUID!) { savedResult(resultId: $id) { name tags result { summary { finalEquity } } } }", json!({"id": saved_id}), Some(&alice.token)).await;
+    let data = app.ok("query($id: UUID!) { savedResult(resultId: $id) { name tags result { summary { finalEquity } } } }", json!({"id": saved_id}), Some(&alice.token)).await;
     assert_eq!(data["savedResult"]["name"], "before the storm");
     assert_eq!(data["savedResult"]["tags"], json!(["keep"]));
     assert_eq!(
         data["savedResult"]["result"]["summary"]["finalEquity"],
         session["result"]["summary"]["finalEquity"]
     );
-    let data = ok(&app, CALCS, json!({}), Some(&alice.token)).await;
+    let data = app.ok(CALCS, json!({}), Some(&alice.token)).await;
     let ids: Vec<&Value> = data["marginCalculations"]["nodes"]
         .as_array()
         .expect("nodes")
@@ -609,7 +607,7 @@ async fn hostile_matrix(app: TestApp) {
     );
     // Signing in still works (the failed logins of the matrix did not lock the account).
     let token = login(&app, &alice.email).await;
-    ok(&app, "{ me { email } }", json!({}), Some(&token)).await;
+    app.ok("{ me { email } }", json!({}), Some(&token)).await;
     app.stop().await;
 }
 
@@ -629,7 +627,7 @@ fn truncate(text: &str) -> String {
 async fn an_undecodable_calculation_does_not_break_the_listing(app: TestApp) {
     use sea_orm::{ActiveModelTrait, Set};
     let (alice, _) = users(&app).await;
-    let good = ok(&app, CALC, calc(json!({})), Some(&alice.token)).await;
+    let good = app.ok(CALC, calc(json!({})), Some(&alice.token)).await;
     let now = chrono::Utc::now();
     let broken = entity::margin_calculation::ActiveModel {
         user_id: Set(Some(alice.id)),
@@ -649,20 +647,20 @@ async fn an_undecodable_calculation_does_not_break_the_listing(app: TestApp) {
     .insert(&app.db)
     .await
     .expect("a row is inserted");
-    let body = gql(&app, CALCS, json!({}), Some(&alice.token)).await;
+    let body = app.gql(CALCS, json!({}), Some(&alice.token)).await;
     assert!(body.get("errors").is_none(), "the listing answers: {body}");
     let nodes = body["data"]["marginCalculations"]["nodes"]
         .as_array()
         .expect("nodes");
     assert_eq!(nodes.len(), 1, "{body}");
     assert_eq!(nodes[0]["id"], good["calculate"]["id"]);
-    let one = gql(
-        &app,
-        "query($id: ID!) { marginCalculation(id: $id) { id } }",
-        json!({"id": broken.id.to_string()}),
-        Some(&alice.token),
-    )
-    .await;
+    let one = app
+        .gql(
+            "query($id: ID!) { marginCalculation(id: $id) { id } }",
+            json!({"id": broken.id.to_string()}),
+            Some(&alice.token),
+        )
+        .await;
     let code = one["errors"][0]["extensions"]["code"]
         .as_str()
         .unwrap_or("");

@@ -2,69 +2,35 @@
 
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
-use serde_json::{Value, json};
+use futures_util::StreamExt;
+use serde_json::json;
+use tests::socket::{next_message, send};
 use tests::{Backend, TestApp};
-use tokio_tungstenite::{
-    MaybeTlsStream, WebSocketStream, connect_async,
-    tungstenite::{Message, client::IntoClientRequest, protocol::frame::coding::CloseCode},
-};
-
-type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn connect(app: &TestApp, protocol: &str) -> Socket {
-    let mut request = app.ws_url().into_client_request().unwrap();
-    request
-        .headers_mut()
-        .insert("sec-websocket-protocol", protocol.parse().unwrap());
-    let (socket, response) = connect_async(request).await.expect("websocket connects");
-    assert_eq!(response.headers()["sec-websocket-protocol"], protocol);
-    socket
-}
-
-async fn next_json(socket: &mut Socket) -> Value {
-    loop {
-        let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
-            .await
-            .expect("a message within 10 s")
-            .expect("socket open")
-            .expect("valid frame");
-        if let Message::Text(text) = message {
-            return serde_json::from_str(&text).expect("JSON message");
-        }
-    }
-}
-
-async fn send(socket: &mut Socket, value: Value) {
-    socket
-        .send(Message::Text(value.to_string().into()))
-        .await
-        .unwrap();
-}
+use tokio_tungstenite::tungstenite::{Message, protocol::frame::coding::CloseCode};
 
 #[tokio::test]
 async fn graphql_transport_ws_runs_an_operation() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
-    let mut socket = connect(&app, "graphql-transport-ws").await;
+    let mut socket = app.open_socket("graphql-transport-ws").await;
     send(
         &mut socket,
         json!({"type": "connection_init", "payload": {}}),
     )
     .await;
-    assert_eq!(next_json(&mut socket).await["type"], "connection_ack");
+    assert_eq!(next_message(&mut socket).await["type"], "connection_ack");
     send(
         &mut socket,
         json!({"id": "1", "type": "subscribe", "payload": {"query": "{ tickers { symbol } }"}}),
     )
     .await;
-    let next = next_json(&mut socket).await;
+    let next = next_message(&mut socket).await;
     assert_eq!(next["type"], "next");
     assert!(
         next["payload"]["data"]["tickers"]
             .as_array()
             .is_some_and(|t| t.iter().any(|x| x["symbol"] == "SPY"))
     );
-    assert_eq!(next_json(&mut socket).await["type"], "complete");
+    assert_eq!(next_message(&mut socket).await["type"], "complete");
     app.stop().await;
 }
 
@@ -73,13 +39,13 @@ async fn legacy_graphql_ws_runs_an_operation_and_keeps_alive() {
     let app = TestApp::spawn_with(Backend::Sqlite, |c| c.ws_keepalive_secs = 1)
         .await
         .unwrap();
-    let mut socket = connect(&app, "graphql-ws").await;
+    let mut socket = app.open_socket("graphql-ws").await;
     send(
         &mut socket,
         json!({"type": "connection_init", "payload": {}}),
     )
     .await;
-    assert_eq!(next_json(&mut socket).await["type"], "connection_ack");
+    assert_eq!(next_message(&mut socket).await["type"], "connection_ack");
     send(
         &mut socket,
         json!({"id": "1", "type": "start", "payload": {"query": "{ version { engine } }"}}),
@@ -88,7 +54,7 @@ async fn legacy_graphql_ws_runs_an_operation_and_keeps_alive() {
     let mut saw_data = false;
     let mut saw_keepalive = false;
     for _ in 0..6 {
-        let message = next_json(&mut socket).await;
+        let message = next_message(&mut socket).await;
         match message["type"].as_str() {
             Some("data") => saw_data = message["payload"]["data"]["version"]["engine"].is_string(),
             Some("ka") => saw_keepalive = true,
@@ -106,13 +72,13 @@ async fn legacy_graphql_ws_runs_an_operation_and_keeps_alive() {
 #[tokio::test]
 async fn shutdown_closes_sockets_with_going_away() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
-    let mut socket = connect(&app, "graphql-transport-ws").await;
+    let mut socket = app.open_socket("graphql-transport-ws").await;
     send(
         &mut socket,
         json!({"type": "connection_init", "payload": {}}),
     )
     .await;
-    assert_eq!(next_json(&mut socket).await["type"], "connection_ack");
+    assert_eq!(next_message(&mut socket).await["type"], "connection_ack");
     app.shutdown_handle().shutdown();
     let close = loop {
         let message = tokio::time::timeout(Duration::from_secs(10), socket.next())

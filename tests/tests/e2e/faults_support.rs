@@ -1,7 +1,6 @@
 //! Shared by the fault tests: a TCP proxy in front of PostgreSQL that the test switches
 //! between forwarding, dropping and refusing connections; a private `redis-server` the test
 //! may kill; polling with a deadline.
-#![allow(dead_code)]
 
 use std::{
     future::Future,

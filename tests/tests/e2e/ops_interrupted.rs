@@ -2,7 +2,7 @@
 //! pending or running sessions that no live process holds as ERROR "interrupted", tells
 //! their subscribers, and leaves sessions under another replica's live lease alone.
 
-mod margin_support;
+use crate::margin_support;
 
 use std::time::Duration;
 
@@ -233,7 +233,7 @@ async fn a_subscriber_is_told(backend: Backend) {
     )
     .await;
     let protocol = "graphql-transport-ws";
-    let mut socket = margin_support::connect(&app, protocol, None).await;
+    let mut socket = app.connect_socket(protocol, None).await;
     margin_support::send(
         &mut socket,
         json!({"id": "p1", "type": "subscribe", "payload": {"query": margin_support::PROGRESS, "variables": {"id": session}}}),

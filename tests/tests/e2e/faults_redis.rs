@@ -2,8 +2,8 @@
 //! backtests and calculations, then restarted on the same port. No request fails, `/readyz`
 //! goes ok → degraded → ok, and the cache writes reach Redis again afterwards.
 
-mod faults_support;
-mod margin_support;
+use crate::faults_support;
+use crate::margin_support;
 
 use std::{
     sync::{Arc, Mutex},

@@ -1,10 +1,10 @@
 //! backtestProgress over both WebSocket protocols: snapshot → progress/events → terminal,
 //! owner-only, and across two server processes sharing PostgreSQL and Redis.
 
-mod margin_support;
+use crate::margin_support;
 
 use margin_support::{
-    PROGRESS, backtest_input, connect, follow, next_json, run_nowait, send, unique_amount, users,
+    PROGRESS, backtest_input, follow, next_json, run_nowait, send, unique_amount, users,
 };
 use serde_json::{Value, json};
 
@@ -55,7 +55,7 @@ async fn snapshot_progress_completed_over_both_protocols() {
     for protocol in ["graphql-transport-ws", "graphql-ws"] {
         let started = run_nowait(&app, eventful(), Some(&alice.token)).await;
         let id = started["sessionId"].as_str().unwrap().to_string();
-        let mut socket = connect(&app, protocol, Some(&alice.token)).await;
+        let mut socket = app.connect_socket(protocol, Some(&alice.token)).await;
         let messages = follow(&mut socket, protocol, &id).await;
         check_sequence(&messages);
 
@@ -67,7 +67,7 @@ async fn snapshot_progress_completed_over_both_protocols() {
         assert_eq!(again[1]["kind"], "COMPLETED");
 
         // Bob may not follow Alice's run: NOT_FOUND, as for a missing session.
-        let mut other = connect(&app, protocol, Some(&bob.token)).await;
+        let mut other = app.connect_socket(protocol, Some(&bob.token)).await;
         let refused = follow(&mut other, protocol, &id).await;
         assert_eq!(refused.len(), 1, "{refused:?}");
         let errors = &refused[0]["errors"];
@@ -76,7 +76,7 @@ async fn snapshot_progress_completed_over_both_protocols() {
             .or(errors["errors"][0]["extensions"]["code"].as_str());
         assert_eq!(code, Some("NOT_FOUND"), "{refused:?}");
         // Nor can an anonymous connection.
-        let mut anonymous = connect(&app, protocol, None).await;
+        let mut anonymous = app.connect_socket(protocol, None).await;
         let refused = follow(&mut anonymous, protocol, &id).await;
         assert!(refused[0].get("errors").is_some(), "{refused:?}");
     }
@@ -84,7 +84,7 @@ async fn snapshot_progress_completed_over_both_protocols() {
     // An anonymous run is followed by whoever holds its id.
     let started = run_nowait(&app, eventful(), None).await;
     let id = started["sessionId"].as_str().unwrap().to_string();
-    let mut socket = connect(&app, "graphql-transport-ws", None).await;
+    let mut socket = app.connect_socket("graphql-transport-ws", None).await;
     check_sequence(&follow(&mut socket, "graphql-transport-ws", &id).await);
     app.stop().await;
 }
@@ -99,7 +99,9 @@ async fn cancelling_ends_the_stream_with_cancelled() {
     let (alice, _) = users(&app).await;
     let started = run_nowait(&app, backtest_input(unique_amount()), Some(&alice.token)).await;
     let id = started["sessionId"].as_str().unwrap().to_string();
-    let mut socket = connect(&app, "graphql-transport-ws", Some(&alice.token)).await;
+    let mut socket = app
+        .connect_socket("graphql-transport-ws", Some(&alice.token))
+        .await;
     send(&mut socket, json!({"id": "p1", "type": "subscribe", "payload": {"query": PROGRESS, "variables": {"id": id}}})).await;
     let mut messages = Vec::new();
     let mut cancelled = false;
@@ -110,13 +112,13 @@ async fn cancelling_ends_the_stream_with_cancelled() {
                 let progress = message["payload"]["data"]["backtestProgress"].clone();
                 if progress["kind"] == "PROGRESS" && !cancelled {
                     cancelled = true;
-                    let data = margin_support::ok(
-                        &app,
-                        "mutation($id: UUID!) { cancelBacktest(sessionId: $id) { status } }",
-                        json!({"id": id}),
-                        Some(&alice.token),
-                    )
-                    .await;
+                    let data = app
+                        .ok(
+                            "mutation($id: UUID!) { cancelBacktest(sessionId: $id) { status } }",
+                            json!({"id": id}),
+                            Some(&alice.token),
+                        )
+                        .await;
                     assert_eq!(data["cancelBacktest"]["status"], "CANCELLED");
                 }
                 messages.push(progress);
@@ -156,7 +158,9 @@ async fn a_subscriber_on_one_process_follows_a_run_on_another() {
     .await;
     let started = run_nowait(&a, eventful(), Some(&alice.token)).await;
     let id = started["sessionId"].as_str().unwrap().to_string();
-    let mut socket = connect(&b, "graphql-transport-ws", Some(&alice.token)).await;
+    let mut socket = b
+        .connect_socket("graphql-transport-ws", Some(&alice.token))
+        .await;
     let messages = follow(&mut socket, "graphql-transport-ws", &id).await;
     check_sequence(&messages);
     a.stop().await;

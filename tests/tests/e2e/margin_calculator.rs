@@ -1,8 +1,8 @@
 //! Margin calculator and history, and the market-data queries, over HTTP on both databases.
 
-mod margin_support;
+use crate::margin_support;
 
-use margin_support::{gql, ok, users};
+use margin_support::users;
 use serde_json::{Value, json};
 use tests::{TestApp, error_code, on_each_backend};
 
@@ -34,7 +34,9 @@ fn reference(ticker: &str, leverage: f64) -> Value {
 async fn calculate_then_page_through_history() {
     on_each_backend(|app: TestApp| async move {
         let (alice, bob) = users(&app).await;
-        let data = ok(&app, CALCULATE, reference("SPY", 2.0), Some(&alice.token)).await;
+        let data = app
+            .ok(CALCULATE, reference("SPY", 2.0), Some(&alice.token))
+            .await;
         let r = &data["calculate"]["result"];
         assert_eq!(r["cashRequired"], 50000.0);
         assert_eq!(r["marginLoan"], 50000.0);
@@ -49,15 +51,16 @@ async fn calculate_then_page_through_history() {
 
         // 5 more, two of them for QQQ: 6 in all, newest first, pages of 4.
         for (i, ticker) in ["SPY", "QQQ", "SPY", "QQQ", "VTI"].iter().enumerate() {
-            ok(
-                &app,
+            app.ok(
                 CALCULATE,
                 reference(ticker, 1.0 + 0.1 * (i as f64 + 1.0)),
                 Some(&alice.token),
             )
             .await;
         }
-        let page1 = ok(&app, HISTORY, json!({"first": 4}), Some(&alice.token)).await;
+        let page1 = app
+            .ok(HISTORY, json!({"first": 4}), Some(&alice.token))
+            .await;
         let edges = page1["marginCalculations"]["edges"]
             .as_array()
             .unwrap()
@@ -66,13 +69,13 @@ async fn calculate_then_page_through_history() {
         assert_eq!(edges[0]["node"]["ticker"], "VTI", "newest first");
         assert_eq!(page1["marginCalculations"]["pageInfo"]["hasNextPage"], true);
         let after = page1["marginCalculations"]["pageInfo"]["endCursor"].clone();
-        let page2 = ok(
-            &app,
-            HISTORY,
-            json!({"first": 4, "after": after}),
-            Some(&alice.token),
-        )
-        .await;
+        let page2 = app
+            .ok(
+                HISTORY,
+                json!({"first": 4, "after": after}),
+                Some(&alice.token),
+            )
+            .await;
         let edges2 = page2["marginCalculations"]["edges"]
             .as_array()
             .unwrap()
@@ -83,14 +86,16 @@ async fn calculate_then_page_through_history() {
             false
         );
         assert_eq!(edges2[1]["node"]["leverage"], 2.0, "the first one is last");
-        let qqq = ok(&app, HISTORY, json!({"ticker": "qqq"}), Some(&alice.token)).await;
+        let qqq = app
+            .ok(HISTORY, json!({"ticker": "qqq"}), Some(&alice.token))
+            .await;
         assert_eq!(
             qqq["marginCalculations"]["edges"].as_array().unwrap().len(),
             2
         );
 
         // Bob sees none of it; Alice's calculation is NOT_FOUND for him, like a missing one.
-        let bobs = ok(&app, HISTORY, json!({}), Some(&bob.token)).await;
+        let bobs = app.ok(HISTORY, json!({}), Some(&bob.token)).await;
         assert_eq!(
             bobs["marginCalculations"]["edges"]
                 .as_array()
@@ -101,9 +106,11 @@ async fn calculate_then_page_through_history() {
         let id = edges[0]["node"]["id"].clone();
         let one =
             "query($id: ID!) { marginCalculation(id: $id) { id result { marginCallPrice } } }";
-        ok(&app, one, json!({"id": id}), Some(&alice.token)).await;
-        let foreign = gql(&app, one, json!({"id": id}), Some(&bob.token)).await;
-        let missing = gql(&app, one, json!({"id": "999999"}), Some(&bob.token)).await;
+        app.ok(one, json!({"id": id}), Some(&alice.token)).await;
+        let foreign = app.gql(one, json!({"id": id}), Some(&bob.token)).await;
+        let missing = app
+            .gql(one, json!({"id": "999999"}), Some(&bob.token))
+            .await;
         assert_eq!(error_code(&foreign), "NOT_FOUND");
         assert_eq!(
             foreign["errors"][0]["message"],
@@ -112,22 +119,20 @@ async fn calculate_then_page_through_history() {
 
         // Paging bounds.
         for first in [0, 101] {
-            let body = gql(&app, HISTORY, json!({"first": first}), Some(&alice.token)).await;
+            let body = app
+                .gql(HISTORY, json!({"first": first}), Some(&alice.token))
+                .await;
             assert_eq!(error_code(&body), "BAD_USER_INPUT");
             assert_eq!(body["errors"][0]["extensions"]["field"], "first");
         }
-        let body = gql(
-            &app,
-            HISTORY,
-            json!({"after": "garbage"}),
-            Some(&alice.token),
-        )
-        .await;
+        let body = app
+            .gql(HISTORY, json!({"after": "garbage"}), Some(&alice.token))
+            .await;
         assert_eq!(body["errors"][0]["extensions"]["field"], "after");
 
         // History needs a signed-in user.
         assert_eq!(
-            error_code(&gql(&app, HISTORY, json!({}), None).await),
+            error_code(&app.gql(HISTORY, json!({}), None).await),
             "UNAUTHENTICATED"
         );
         app.stop().await;
@@ -138,7 +143,7 @@ async fn calculate_then_page_through_history() {
 #[tokio::test]
 async fn anonymous_calculation_is_stored_without_a_user_and_input_errors_name_the_field() {
     let app = TestApp::spawn(tests::Backend::Sqlite).await.unwrap();
-    let data = ok(&app, CALCULATE, reference("SPY", 2.0), None).await;
+    let data = app.ok(CALCULATE, reference("SPY", 2.0), None).await;
     let id: i64 = data["calculate"]["id"].as_str().unwrap().parse().unwrap();
     use sea_orm::EntityTrait;
     let row = entity::margin_calculation::Entity::find_by_id(id)
@@ -151,14 +156,14 @@ async fn anonymous_calculation_is_stored_without_a_user_and_input_errors_name_th
 
     let mut bad = reference("SPY", 7.0);
     bad["input"]["accountType"] = json!("PORTFOLIO");
-    let body = gql(&app, CALCULATE, bad, None).await;
+    let body = app.gql(CALCULATE, bad, None).await;
     assert_eq!(error_code(&body), "BAD_USER_INPUT");
     assert_eq!(body["errors"][0]["extensions"]["field"], "leverage");
-    let body = gql(&app, CALCULATE, reference("NOPE", 2.0), None).await;
+    let body = app.gql(CALCULATE, reference("NOPE", 2.0), None).await;
     assert_eq!(body["errors"][0]["extensions"]["field"], "ticker");
     let mut bad = reference("SPY", 2.0);
     bad["input"]["holdingPeriodMonths"] = json!(-3);
-    let body = gql(&app, CALCULATE, bad, None).await;
+    let body = app.gql(CALCULATE, bad, None).await;
     assert_eq!(
         body["errors"][0]["extensions"]["field"],
         "holdingPeriodMonths"
@@ -168,7 +173,7 @@ async fn anonymous_calculation_is_stored_without_a_user_and_input_errors_name_th
     let app = TestApp::spawn_with(tests::Backend::Sqlite, |c| c.anonymous_calculate = false)
         .await
         .unwrap();
-    let body = gql(&app, CALCULATE, reference("SPY", 2.0), None).await;
+    let body = app.gql(CALCULATE, reference("SPY", 2.0), None).await;
     assert_eq!(error_code(&body), "UNAUTHENTICATED");
     app.stop().await;
 }
@@ -179,26 +184,26 @@ async fn market_data_is_column_wise_bounded_and_errors_are_clear() {
     let q = "query($t: String!, $from: Date, $to: Date, $every: Int) {
       prices(ticker: $t, from: $from, to: $to, every: $every) { ticker every dates close adjClose volume }
     }";
-    let data = ok(
-        &app,
-        q,
-        json!({"t": "spy", "from": "2024-01-01", "to": "2024-01-31"}),
-        None,
-    )
-    .await;
+    let data = app
+        .ok(
+            q,
+            json!({"t": "spy", "from": "2024-01-01", "to": "2024-01-31"}),
+            None,
+        )
+        .await;
     let p = &data["prices"];
     assert_eq!(p["ticker"], "SPY");
     let n = p["dates"].as_array().unwrap().len();
     assert!((19..=22).contains(&n), "{n} trading days in January 2024");
     assert_eq!(p["close"].as_array().unwrap().len(), n);
     assert_eq!(p["dates"][0], "2024-01-02");
-    let weekly = ok(
-        &app,
-        q,
-        json!({"t": "SPY", "from": "2024-01-01", "to": "2024-01-31", "every": 5}),
-        None,
-    )
-    .await;
+    let weekly = app
+        .ok(
+            q,
+            json!({"t": "SPY", "from": "2024-01-01", "to": "2024-01-31", "every": 5}),
+            None,
+        )
+        .await;
     let dates = weekly["prices"]["dates"].as_array().unwrap();
     assert_eq!(
         dates.last(),
@@ -206,7 +211,7 @@ async fn market_data_is_column_wise_bounded_and_errors_are_clear() {
         "the last row is kept"
     );
 
-    let body = gql(&app, q, json!({"t": "XYZ"}), None).await;
+    let body = app.gql(q, json!({"t": "XYZ"}), None).await;
     assert_eq!(error_code(&body), "BAD_USER_INPUT");
     assert_eq!(body["errors"][0]["extensions"]["field"], "ticker");
     assert!(
@@ -215,13 +220,13 @@ async fn market_data_is_column_wise_bounded_and_errors_are_clear() {
             .unwrap()
             .contains("SPY")
     );
-    let body = gql(
-        &app,
-        q,
-        json!({"t": "SPY", "from": "1800-01-01", "to": "1800-12-31"}),
-        None,
-    )
-    .await;
+    let body = app
+        .gql(
+            q,
+            json!({"t": "SPY", "from": "1800-01-01", "to": "1800-12-31"}),
+            None,
+        )
+        .await;
     assert_eq!(body["errors"][0]["extensions"]["field"], "to");
     assert!(
         body["errors"][0]["message"]
@@ -229,23 +234,23 @@ async fn market_data_is_column_wise_bounded_and_errors_are_clear() {
             .unwrap()
             .contains("spans")
     );
-    let body = gql(
-        &app,
-        q,
-        json!({"t": "SPY", "from": "2024-02-01", "to": "2024-01-01"}),
-        None,
-    )
-    .await;
+    let body = app
+        .gql(
+            q,
+            json!({"t": "SPY", "from": "2024-02-01", "to": "2024-01-01"}),
+            None,
+        )
+        .await;
     assert_eq!(body["errors"][0]["extensions"]["field"], "to");
-    let body = gql(&app, q, json!({"t": "SPY", "every": 0}), None).await;
+    let body = app.gql(q, json!({"t": "SPY", "every": 0}), None).await;
     assert_eq!(body["errors"][0]["extensions"]["field"], "every");
 
-    let d = ok(&app, "{ dividends(ticker: \"SPY\", from: \"2023-01-01\", to: \"2023-12-31\") { exDate amount } }", json!({}), None).await;
+    let d = app.ok("{ dividends(ticker: \"SPY\", from: \"2023-01-01\", to: \"2023-12-31\") { exDate amount } }", json!({}), None).await;
     let divs = d["dividends"].as_array().unwrap();
     assert_eq!(divs.len(), 4, "SPY pays quarterly: {divs:?}");
     assert!(divs.iter().all(|x| x["amount"].as_f64().unwrap() > 1.0));
 
-    let r = ok(&app, "{ rates(series: FED_FUNDS, from: \"2024-01-01\", to: \"2024-01-10\") { series dates ratePct } }", json!({}), None).await;
+    let r = app.ok("{ rates(series: FED_FUNDS, from: \"2024-01-01\", to: \"2024-01-10\") { series dates ratePct } }", json!({}), None).await;
     assert_eq!(r["rates"]["series"], "DFF");
     assert!(
         r["rates"]["ratePct"]
@@ -254,13 +259,9 @@ async fn market_data_is_column_wise_bounded_and_errors_are_clear() {
             .iter()
             .all(|v| (v.as_f64().unwrap() - 5.33).abs() < 0.1)
     );
-    let body = gql(
-        &app,
-        "{ rates(series: TBILL_3M) { dates } }",
-        json!({}),
-        None,
-    )
-    .await;
+    let body = app
+        .gql("{ rates(series: TBILL_3M) { dates } }", json!({}), None)
+        .await;
     assert_eq!(
         error_code(&body),
         "BAD_USER_INPUT",

@@ -1,11 +1,11 @@
 //! runBacktest end to end: sessions, the cache layers (identical numbers from every layer),
 //! the typed result, cancellation, Redis failures, the cache sweep, single-flight.
 
-mod margin_support;
+use crate::margin_support;
 
 use std::{sync::Arc, time::Duration};
 
-use margin_support::{backtest_input, gql, ok, run, run_nowait, users};
+use margin_support::{backtest_input, run, run_nowait, users};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use tests::{Backend, TestApp, error_code, on_each_backend, test_config};
@@ -28,7 +28,7 @@ const FULL: &str = "query($id: UUID!) {
 }";
 
 async fn full(app: &TestApp, session: &str, token: Option<&str>) -> Value {
-    ok(app, FULL, json!({"id": session}), token).await["backtestSession"].clone()
+    app.ok(FULL, json!({"id": session}), token).await["backtestSession"].clone()
 }
 
 #[tokio::test]
@@ -128,7 +128,7 @@ async fn sessions_typed_result_figures_raw_and_ownership() {
         assert!(!result["rounds"].as_array().unwrap().is_empty());
         assert!(result["monthlyReturns"][0]["months"].as_array().unwrap().len() == 12);
 
-        let extras = ok(&app, "query($id: UUID!) { backtestSession(sessionId: $id) { result {
+        let extras = app.ok("query($id: UUID!) { backtestSession(sessionId: $id) { result {
             figures(names: [WEALTH, DRAWDOWN]) { name figure } raw } } }", json!({"id": id}), Some(&alice.token)).await;
         let figures = extras["backtestSession"]["result"]["figures"].as_array().unwrap();
         assert_eq!(figures.len(), 2);
@@ -147,29 +147,29 @@ async fn sessions_typed_result_figures_raw_and_ownership() {
 
         // Lists: the caller's own, newest first, filtered by status.
         let second = run(&app, backtest_input(60_000.0), Some(&alice.token)).await;
-        let list = ok(&app, "{ backtestSessions(status: COMPLETED, first: 1) { edges { node { sessionId result { summary { finalEquity } } } } pageInfo { hasNextPage endCursor } } }", json!({}), Some(&alice.token)).await;
+        let list = app.ok("{ backtestSessions(status: COMPLETED, first: 1) { edges { node { sessionId result { summary { finalEquity } } } } pageInfo { hasNextPage endCursor } } }", json!({}), Some(&alice.token)).await;
         assert_eq!(list["backtestSessions"]["edges"][0]["node"]["sessionId"], second["sessionId"]);
         assert_eq!(list["backtestSessions"]["pageInfo"]["hasNextPage"], true);
-        let bobs = ok(&app, "{ backtestSessions { edges { node { sessionId } } } }", json!({}), Some(&bob.token)).await;
+        let bobs = app.ok("{ backtestSessions { edges { node { sessionId } } } }", json!({}), Some(&bob.token)).await;
         assert_eq!(bobs["backtestSessions"]["edges"].as_array().unwrap().len(), 0);
 
         // Bob: NOT_FOUND for read and cancel, exactly like a missing session.
         let missing = uuid::Uuid::new_v4().to_string();
         let q = "query($id: UUID!) { backtestSession(sessionId: $id) { status } }";
-        let foreign = gql(&app, q, json!({"id": id}), Some(&bob.token)).await;
-        let absent = gql(&app, q, json!({"id": missing}), Some(&bob.token)).await;
+        let foreign = app.gql(q, json!({"id": id}), Some(&bob.token)).await;
+        let absent = app.gql(q, json!({"id": missing}), Some(&bob.token)).await;
         assert_eq!(error_code(&foreign), "NOT_FOUND");
         assert_eq!(foreign["errors"][0]["message"], absent["errors"][0]["message"]);
-        let anon = gql(&app, q, json!({"id": id}), None).await;
+        let anon = app.gql(q, json!({"id": id}), None).await;
         assert_eq!(error_code(&anon), "NOT_FOUND");
         let cancel = "mutation($id: UUID!) { cancelBacktest(sessionId: $id) { status } }";
-        assert_eq!(error_code(&gql(&app, cancel, json!({"id": id}), Some(&bob.token)).await), "NOT_FOUND");
+        assert_eq!(error_code(&app.gql(cancel, json!({"id": id}), Some(&bob.token)).await), "NOT_FOUND");
 
         // An anonymous run belongs to whoever holds its id.
         let anonymous = run(&app, backtest_input(70_000.0), None).await;
         let anon_id = anonymous["sessionId"].as_str().unwrap();
-        ok(&app, q, json!({"id": anon_id}), None).await;
-        ok(&app, q, json!({"id": anon_id}), Some(&bob.token)).await;
+        app.ok(q, json!({"id": anon_id}), None).await;
+        app.ok(q, json!({"id": anon_id}), Some(&bob.token)).await;
         let row = entity::backtest_session::Entity::find()
             .filter(entity::backtest_session::Column::SessionId.eq(uuid::Uuid::parse_str(anon_id).unwrap()))
             .one(&app.db).await.unwrap().unwrap();
@@ -179,11 +179,11 @@ async fn sessions_typed_result_figures_raw_and_ownership() {
         // Input errors name the field.
         let mut bad = backtest_input(10_000.0);
         bad["leverage"] = json!(3.0);
-        let body = gql(&app, margin_support::RUN, json!({"input": bad}), Some(&alice.token)).await;
+        let body = app.gql(margin_support::RUN, json!({"input": bad}), Some(&alice.token)).await;
         assert_eq!(body["errors"][0]["extensions"]["field"], "leverage");
         let mut bad = backtest_input(10_000.0);
         bad["startDate"] = json!("1950-01-01");
-        let body = gql(&app, margin_support::RUN, json!({"input": bad}), Some(&alice.token)).await;
+        let body = app.gql(margin_support::RUN, json!({"input": bad}), Some(&alice.token)).await;
         assert_eq!(body["errors"][0]["extensions"]["field"], "startDate");
         assert!(body["errors"][0]["message"].as_str().unwrap().contains("span"));
         app.stop().await;
@@ -209,7 +209,7 @@ async fn cancel_a_running_backtest() {
     );
     assert!(started["result"].is_null());
     let id = started["sessionId"].as_str().unwrap();
-    let cancelled = ok(&app, "mutation($id: UUID!) { cancelBacktest(sessionId: $id) { status completedAt result { summary { finalEquity } } } }",
+    let cancelled = app.ok("mutation($id: UUID!) { cancelBacktest(sessionId: $id) { status completedAt result { summary { finalEquity } } } }",
         json!({"id": id}), Some(&alice.token)).await;
     assert_eq!(cancelled["cancelBacktest"]["status"], "CANCELLED");
     assert!(cancelled["cancelBacktest"]["result"].is_null());
@@ -219,13 +219,13 @@ async fn cancel_a_running_backtest() {
         app.state.backtests.flights_in_progress() == 0
     })
     .await;
-    let later = ok(
-        &app,
-        "query($id: UUID!) { backtestSession(sessionId: $id) { status } }",
-        json!({"id": id}),
-        Some(&alice.token),
-    )
-    .await;
+    let later = app
+        .ok(
+            "query($id: UUID!) { backtestSession(sessionId: $id) { status } }",
+            json!({"id": id}),
+            Some(&alice.token),
+        )
+        .await;
     assert_eq!(
         later["backtestSession"]["status"], "CANCELLED",
         "stays cancelled"
@@ -260,31 +260,28 @@ async fn redis_on_a_closed_port_never_fails_a_request() {
         assert_eq!(hot["result"], cold["result"]);
         let id = cold["sessionId"].as_str().unwrap();
         full(&app, id, Some(&alice.token)).await;
-        let saved = ok(
-            &app,
-            "mutation($s: UUID!) { saveResult(input: {sessionId: $s, name: \"x\"}) { resultId } }",
+        let saved = app.ok("mutation($s: UUID!) { saveResult(input: {sessionId: $s, name: \"x\"}) { resultId } }",
             json!({"s": id}),
             Some(&alice.token),
         )
         .await;
         let rid = saved["saveResult"]["resultId"].clone();
-        ok(
-            &app,
+        app.ok(
             "query($r: UUID!) { savedResult(resultId: $r) { result { summary { finalEquity } } } }",
             json!({"r": rid}),
             Some(&alice.token),
         )
         .await;
-        ok(
-            &app,
+        app.ok(
             "{ savedResults { edges { node { name } } } stats { savedCount } }",
             json!({}),
             Some(&alice.token),
         )
         .await;
-        ok(&app, "mutation { calculate(input: {ticker: \"SPY\", investmentAmount: 1000, leverage: 2, interestRate: 5, holdingPeriodMonths: 1}) { id } }", json!({}), Some(&alice.token)).await;
-        let mut socket =
-            margin_support::connect(&app, "graphql-transport-ws", Some(&alice.token)).await;
+        app.ok("mutation { calculate(input: {ticker: \"SPY\", investmentAmount: 1000, leverage: 2, interestRate: 5, holdingPeriodMonths: 1}) { id } }", json!({}), Some(&alice.token)).await;
+        let mut socket = app
+            .connect_socket("graphql-transport-ws", Some(&alice.token))
+            .await;
         let messages = margin_support::follow(&mut socket, "graphql-transport-ws", id).await;
         assert_eq!(messages.first().unwrap()["kind"], "SNAPSHOT");
         assert_eq!(messages.last().unwrap()["kind"], "COMPLETED");

@@ -3,10 +3,7 @@
 //! revocation, legacy Django hashes, admin-only fields, API tokens and their scopes, the
 //! WebSocket `connection_init`, cookie mode, and bad input.
 
-use std::{
-    future::Future,
-    time::{Duration, Instant, SystemTime},
-};
+use std::time::{Duration, Instant, SystemTime};
 
 use api::{Config, services::accounts::admin};
 use entity::{api_token, login_attempt, user, user_session};
@@ -16,7 +13,7 @@ use sea_orm::{
     sea_query::Expr,
 };
 use serde_json::{Value, json};
-use tests::{Backend, TestApp, error_code};
+use tests::{Backend, TestApp, error_code, on_each_backend_with};
 use tokio_tungstenite::{
     connect_async,
     tungstenite::{Message, client::IntoClientRequest},
@@ -37,53 +34,11 @@ const CREATE_INVITE: &str = "mutation($email: String!, $role: Role) {
   createInvite(email: $email, inviteType: $role) { token invite { id email inviteType status expiresAt } }
 }";
 
-/// Runs `test` on a fresh server per backend, with the configuration adjusted.
-async fn each_backend<F, Fut>(adjust: impl Fn(&mut Config), test: F)
-where
-    F: Fn(TestApp) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    for backend in [Backend::Sqlite, Backend::Postgres] {
-        if let Some(app) = TestApp::spawn_with(backend, |config| adjust(config)).await {
-            test(app).await;
-        }
-    }
-}
-
 fn defaults(_: &mut Config) {}
 
-async fn gql(app: &TestApp, query: &str, variables: Value, token: Option<&str>) -> Value {
-    let (status, body) = app.post_graphql(query, variables, token).await;
-    assert!(
-        status == 200 || status == 400,
-        "unexpected status {status}: {body}"
-    );
-    body
-}
-
-/// `data` of a request that must succeed.
-async fn ok(app: &TestApp, query: &str, variables: Value, token: Option<&str>) -> Value {
-    let body = gql(app, query, variables, token).await;
-    assert!(body.get("errors").is_none(), "expected success, got {body}");
-    body["data"].clone()
-}
-
 async fn login_body(app: &TestApp, email: &str, password: &str) -> Value {
-    gql(
-        app,
-        LOGIN,
-        json!({"email": email, "password": password}),
-        None,
-    )
-    .await
-}
-
-async fn login(app: &TestApp, email: &str, password: &str) -> String {
-    let body = login_body(app, email, password).await;
-    body["data"]["login"]["token"]
-        .as_str()
-        .unwrap_or_else(|| panic!("login of {email} failed: {body}"))
-        .to_string()
+    app.gql(LOGIN, json!({"email": email, "password": password}), None)
+        .await
 }
 
 /// Creates the admin with the service the `create-admin` command uses, and signs in.
@@ -91,17 +46,17 @@ async fn admin_token(app: &TestApp) -> String {
     admin::create_admin(&app.db, ADMIN_EMAIL, "admin", ADMIN_PASSWORD.to_string())
         .await
         .expect("admin is created");
-    login(app, ADMIN_EMAIL, ADMIN_PASSWORD).await
+    app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await
 }
 
 async fn invite(app: &TestApp, admin: &str, email: &str, role: &str) -> String {
-    let data = ok(
-        app,
-        CREATE_INVITE,
-        json!({"email": email, "role": role}),
-        Some(admin),
-    )
-    .await;
+    let data = app
+        .ok(
+            CREATE_INVITE,
+            json!({"email": email, "role": role}),
+            Some(admin),
+        )
+        .await;
     data["createInvite"]["token"]
         .as_str()
         .expect("an invite token")
@@ -119,15 +74,11 @@ fn registration(email: &str, username: &str, invite: Option<&str>) -> Value {
 async fn member(app: &TestApp, admin: &str, name: &str, role: &str) -> (String, String) {
     let email = format!("{name}@example.com");
     let invite = invite(app, admin, &email, role).await;
-    let data = ok(
-        app,
-        REGISTER,
-        registration(&email, name, Some(&invite)),
-        None,
-    )
-    .await;
+    let data = app
+        .ok(REGISTER, registration(&email, name, Some(&invite)), None)
+        .await;
     let id = data["register"]["id"].as_str().unwrap().to_string();
-    (id, login(app, &email, PASSWORD).await)
+    (id, app.login(&email, PASSWORD).await)
 }
 
 async fn user_count(app: &TestApp) -> u64 {
@@ -140,28 +91,28 @@ fn ago(secs: u64) -> ChronoDateTimeUtc {
 
 #[tokio::test]
 async fn invite_register_login_me_logout_and_the_token_no_longer_works() {
-    each_backend(defaults, |app| async move {
+    on_each_backend_with(defaults, |app| async move {
         let admin = admin_token(&app).await;
-        let created = ok(
-            &app,
-            CREATE_INVITE,
-            json!({"email": "Ann@Example.com", "role": "ANALYST"}),
-            Some(&admin),
-        )
-        .await;
+        let created = app
+            .ok(
+                CREATE_INVITE,
+                json!({"email": "Ann@Example.com", "role": "ANALYST"}),
+                Some(&admin),
+            )
+            .await;
         let invite = &created["createInvite"];
         assert_eq!(invite["invite"]["email"], "ann@example.com");
         assert_eq!(invite["invite"]["inviteType"], "ANALYST");
         assert_eq!(invite["invite"]["status"], "PENDING");
         let token = invite["token"].as_str().unwrap();
 
-        let registered = ok(
-            &app,
-            REGISTER,
-            registration("ann@example.com", "ann", Some(token)),
-            None,
-        )
-        .await;
+        let registered = app
+            .ok(
+                REGISTER,
+                registration("ann@example.com", "ann", Some(token)),
+                None,
+            )
+            .await;
         assert_eq!(registered["register"]["status"], "APPROVED");
         assert_eq!(registered["register"]["role"], "ANALYST");
 
@@ -173,7 +124,7 @@ async fn invite_register_login_me_logout_and_the_token_no_longer_works() {
         assert_eq!(session.len(), 43, "32 random bytes in base64url");
         assert!(body["data"]["login"]["expiresAt"].is_string());
 
-        let me = ok(&app, ME, json!({}), Some(&session)).await;
+        let me = app.ok(ME, json!({}), Some(&session)).await;
         assert_eq!(me["me"]["username"], "ann");
         assert_eq!(me["me"]["role"], "ANALYST");
         assert_eq!(me["me"]["firstName"], "Ann");
@@ -186,21 +137,23 @@ async fn invite_register_login_me_logout_and_the_token_no_longer_works() {
                 .all(|s| s.session_key_hash.len() == 64 && s.session_key_hash != session)
         );
 
-        let out = ok(&app, "mutation { logout }", json!({}), Some(&session)).await;
+        let out = app
+            .ok("mutation { logout }", json!({}), Some(&session))
+            .await;
         assert_eq!(out["logout"], true);
-        let after = gql(&app, ME, json!({}), Some(&session)).await;
+        let after = app.gql(ME, json!({}), Some(&session)).await;
         assert_eq!(error_code(&after), "UNAUTHENTICATED");
-        let anonymous = gql(&app, ME, json!({}), None).await;
+        let anonymous = app.gql(ME, json!({}), None).await;
         assert_eq!(error_code(&anonymous), "UNAUTHENTICATED");
 
         // The invite is spent.
-        let again = gql(
-            &app,
-            REGISTER,
-            registration("ann@example.com", "ann2", Some(token)),
-            None,
-        )
-        .await;
+        let again = app
+            .gql(
+                REGISTER,
+                registration("ann@example.com", "ann2", Some(token)),
+                None,
+            )
+            .await;
         assert_eq!(error_code(&again), "BAD_USER_INPUT");
         assert_eq!(again["errors"][0]["extensions"]["field"], "inviteToken");
         app.stop().await;
@@ -210,17 +163,13 @@ async fn invite_register_login_me_logout_and_the_token_no_longer_works() {
 
 #[tokio::test]
 async fn a_pending_user_cannot_act_until_approved() {
-    each_backend(
+    on_each_backend_with(
         |c| c.open_registration = true,
         |app| async move {
             let admin = admin_token(&app).await;
-            let registered = ok(
-                &app,
-                REGISTER,
-                registration("pat@example.com", "pat", None),
-                None,
-            )
-            .await;
+            let registered = app
+                .ok(REGISTER, registration("pat@example.com", "pat", None), None)
+                .await;
             assert_eq!(registered["register"]["status"], "PENDING");
             let id = registered["register"]["id"].as_str().unwrap().to_string();
 
@@ -229,12 +178,12 @@ async fn a_pending_user_cannot_act_until_approved() {
             assert_eq!(body["data"]["login"]["user"]["status"], "PENDING");
             let token = body["data"]["login"]["token"].as_str().unwrap().to_string();
             assert_eq!(
-                ok(&app, ME, json!({}), Some(&token)).await["me"]["isApproved"],
+                app.ok(ME, json!({}), Some(&token)).await["me"]["isApproved"],
                 false
             );
 
             let create = "mutation { createApiToken(name: \"ci\", scopes: [READ]) { token } }";
-            let refused = gql(&app, create, json!({}), Some(&token)).await;
+            let refused = app.gql(create, json!({}), Some(&token)).await;
             assert_eq!(error_code(&refused), "FORBIDDEN");
             assert!(
                 refused["errors"][0]["message"]
@@ -243,40 +192,40 @@ async fn a_pending_user_cannot_act_until_approved() {
                     .contains("pending approval")
             );
 
-            let pending = ok(
-                &app,
-                "{ users(status: PENDING) { edges { node { id username status } } } }",
-                json!({}),
-                Some(&admin),
-            )
-            .await;
+            let pending = app
+                .ok(
+                    "{ users(status: PENDING) { edges { node { id username status } } } }",
+                    json!({}),
+                    Some(&admin),
+                )
+                .await;
             let edges = pending["users"]["edges"].as_array().unwrap();
             assert_eq!(edges.len(), 1);
             assert_eq!(edges[0]["node"]["username"], "pat");
 
-            let approved = ok(
-                &app,
-                "mutation($id: ID!) { approveUser(id: $id) { status approvalDate } }",
-                json!({"id": id}),
-                Some(&admin),
-            )
-            .await;
+            let approved = app
+                .ok(
+                    "mutation($id: ID!) { approveUser(id: $id) { status approvalDate } }",
+                    json!({"id": id}),
+                    Some(&admin),
+                )
+                .await;
             assert_eq!(approved["approveUser"]["status"], "APPROVED");
             // The same session now can act.
-            let created = ok(&app, create, json!({}), Some(&token)).await;
+            let created = app.ok(create, json!({}), Some(&token)).await;
             assert!(
                 created["createApiToken"]["token"]
                     .as_str()
                     .unwrap()
                     .starts_with("mapi_")
             );
-            let none_pending = ok(
-                &app,
-                "{ users(status: PENDING) { edges { node { id } } } }",
-                json!({}),
-                Some(&admin),
-            )
-            .await;
+            let none_pending = app
+                .ok(
+                    "{ users(status: PENDING) { edges { node { id } } } }",
+                    json!({}),
+                    Some(&admin),
+                )
+                .await;
             assert_eq!(none_pending["users"]["edges"].as_array().unwrap().len(), 0);
             app.stop().await;
         },
@@ -286,13 +235,13 @@ async fn a_pending_user_cannot_act_until_approved() {
 
 #[tokio::test]
 async fn the_four_login_failures_are_indistinguishable() {
-    each_backend(defaults, |app| async move {
+    on_each_backend_with(defaults, |app| async move {
         let admin = admin_token(&app).await;
         let (inactive_id, _) = member(&app, &admin, "ina", "VIEWER").await;
         let (rejected_id, _) = member(&app, &admin, "rej", "VIEWER").await;
         member(&app, &admin, "val", "VIEWER").await;
-        ok(&app, "mutation($id: ID!) { setUserActive(id: $id, active: false) { isActive } }", json!({"id": inactive_id}), Some(&admin)).await;
-        ok(&app, "mutation($id: ID!) { rejectUser(id: $id, reason: \"spam\") { status } }", json!({"id": rejected_id}), Some(&admin)).await;
+        app.ok("mutation($id: ID!) { setUserActive(id: $id, active: false) { isActive } }", json!({"id": inactive_id}), Some(&admin)).await;
+        app.ok("mutation($id: ID!) { rejectUser(id: $id, reason: \"spam\") { status } }", json!({"id": rejected_id}), Some(&admin)).await;
 
         let failures = [
             login_body(&app, "nobody@example.com", PASSWORD).await,
@@ -326,9 +275,7 @@ async fn the_four_login_failures_are_indistinguishable() {
         );
 
         // Every attempt is in the audit, with its reason; admins read it.
-        let audit = ok(
-            &app,
-            "{ loginAttempts(filter: {success: false}, first: 100) { edges { node { email success failureReason ipAddress userId } } } }",
+        let audit = app.ok("{ loginAttempts(filter: {success: false}, first: 100) { edges { node { email success failureReason ipAddress userId } } } }",
             json!({}),
             Some(&admin),
         )
@@ -357,7 +304,7 @@ async fn the_four_login_failures_are_indistinguishable() {
 
 #[tokio::test]
 async fn throttling_after_repeated_failures_and_recovery_after_the_window() {
-    each_backend(
+    on_each_backend_with(
         |c| {
             c.login_max_failures_per_account = 3;
             c.login_max_failures_per_ip = 6;
@@ -378,7 +325,7 @@ async fn throttling_after_repeated_failures_and_recovery_after_the_window() {
                 .unwrap();
             assert!((1..=61).contains(&retry), "retryAfter {retry}");
             // Other accounts from this address are not locked yet.
-            login(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+            app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
 
             // Per IP: failures on any emails add up.
             for n in 0..3 {
@@ -397,8 +344,8 @@ async fn throttling_after_repeated_failures_and_recovery_after_the_window() {
                 .exec(&app.db)
                 .await
                 .unwrap();
-            login(&app, "tom@example.com", PASSWORD).await;
-            login(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+            app.login("tom@example.com", PASSWORD).await;
+            app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
             let throttled = login_attempt::Entity::find()
                 .filter(login_attempt::Column::FailureReason.eq("throttled"))
                 .count(&app.db)
@@ -416,7 +363,7 @@ async fn concurrent_guesses_never_get_more_than_the_limit_verified() {
     // 60 wrong passwords at once for one account (limit 5), then 80 at once from one address
     // over many emails (limit 20): the attempt is admitted and recorded before its password
     // is verified, so no more than the limit are verified.
-    each_backend(defaults, |app| async move {
+    on_each_backend_with(defaults, |app| async move {
         let admin = admin_token(&app).await;
         member(&app, &admin, "tom", "VIEWER").await;
         let guesses = (0..60).map(|_| login_body(&app, "tom@example.com", "wrong password"));
@@ -471,14 +418,14 @@ async fn concurrent_guesses_never_get_more_than_the_limit_verified() {
 
 #[tokio::test]
 async fn an_admins_write_token_reaches_no_admin_mutation() {
-    each_backend(defaults, |app| async move {
+    on_each_backend_with(defaults, |app| async move {
         let admin = admin_token(&app).await;
         let (tom_id, _) = member(&app, &admin, "tom", "VIEWER").await;
-        let created = ok(&app, "mutation { createApiToken(name: \"bot\", scopes: [READ, WRITE]) { token } }", json!({}), Some(&admin)).await;
+        let created = app.ok("mutation { createApiToken(name: \"bot\", scopes: [READ, WRITE]) { token } }", json!({}), Some(&admin)).await;
         let bot = created["createApiToken"]["token"].as_str().unwrap().to_string();
-        let invite = ok(&app, CREATE_INVITE, json!({"email": "later@example.com", "role": "VIEWER"}), Some(&admin)).await;
+        let invite = app.ok(CREATE_INVITE, json!({"email": "later@example.com", "role": "VIEWER"}), Some(&admin)).await;
         let invite_id = invite["createInvite"]["invite"]["id"].clone();
-        let template = ok(&app, "mutation { createInviteTemplate(input: {name: \"t\", subject: \"s\", messageTemplate: \"m\"}) { id } }", json!({}), Some(&admin)).await;
+        let template = app.ok("mutation { createInviteTemplate(input: {name: \"t\", subject: \"s\", messageTemplate: \"m\"}) { id } }", json!({}), Some(&admin)).await;
         let template_id = template["createInviteTemplate"]["id"].clone();
         let attempts = [
             (CREATE_INVITE, json!({"email": "mallory@example.com", "role": "ADMIN"})),
@@ -494,11 +441,11 @@ async fn an_admins_write_token_reaches_no_admin_mutation() {
         ];
         let invites_before = invite_count(&app).await;
         for (mutation, variables) in attempts {
-            let body = gql(&app, mutation, variables, Some(&bot)).await;
+            let body = app.gql(mutation, variables, Some(&bot)).await;
             assert_eq!(error_code(&body), "FORBIDDEN", "{mutation}: {body}");
         }
         assert_eq!(invite_count(&app).await, invites_before, "no invite was created");
-        let me = ok(&app, ME, json!({}), Some(&bot)).await;
+        let me = app.ok(ME, json!({}), Some(&bot)).await;
         assert_eq!(me["me"]["role"], "ADMIN", "the token still reads");
         app.stop().await;
     })
@@ -507,7 +454,7 @@ async fn an_admins_write_token_reaches_no_admin_mutation() {
 
 #[tokio::test]
 async fn sessions_end_after_the_idle_timeout_and_at_the_absolute_expiry() {
-    each_backend(
+    on_each_backend_with(
         |c| {
             c.session_idle_secs = 600;
             c.session_absolute_secs = 3600;
@@ -541,7 +488,7 @@ async fn sessions_end_after_the_idle_timeout_and_at_the_absolute_expiry() {
                     .exec(&app.db)
             };
             set_idle(540).await.unwrap();
-            ok(&app, ME, json!({}), Some(&token)).await;
+            app.ok(ME, json!({}), Some(&token)).await;
             let touched = session().await.unwrap().unwrap();
             assert!(
                 touched.last_activity > ago(60),
@@ -550,20 +497,20 @@ async fn sessions_end_after_the_idle_timeout_and_at_the_absolute_expiry() {
 
             // 11 minutes idle: over.
             set_idle(660).await.unwrap();
-            let idle = gql(&app, ME, json!({}), Some(&token)).await;
+            let idle = app.gql(ME, json!({}), Some(&token)).await;
             assert_eq!(error_code(&idle), "UNAUTHENTICATED");
             assert!(!session().await.unwrap().unwrap().is_active);
 
             // A busy session still ends at its absolute expiry.
-            let token = login(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
-            ok(&app, ME, json!({}), Some(&token)).await;
+            let token = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+            app.ok(ME, json!({}), Some(&token)).await;
             user_session::Entity::update_many()
                 .col_expr(user_session::Column::ExpiresAt, Expr::value(ago(1)))
                 .filter(user_session::Column::IsActive.eq(true))
                 .exec(&app.db)
                 .await
                 .unwrap();
-            let expired = gql(&app, ME, json!({}), Some(&token)).await;
+            let expired = app.gql(ME, json!({}), Some(&token)).await;
             assert_eq!(error_code(&expired), "UNAUTHENTICATED");
             app.stop().await;
         },
@@ -573,18 +520,18 @@ async fn sessions_end_after_the_idle_timeout_and_at_the_absolute_expiry() {
 
 #[tokio::test]
 async fn disabling_or_rejecting_a_user_revokes_their_sessions_and_tokens() {
-    each_backend(defaults, |app| async move {
+    on_each_backend_with(defaults, |app| async move {
         let admin = admin_token(&app).await;
         let (id, first) = member(&app, &admin, "dan", "ANALYST").await;
-        let second = login(&app, "dan@example.com", PASSWORD).await;
-        let created = ok(&app, "mutation { createApiToken(name: \"bot\", scopes: [READ, WRITE]) { token } }", json!({}), Some(&first)).await;
+        let second = app.login("dan@example.com", PASSWORD).await;
+        let created = app.ok("mutation { createApiToken(name: \"bot\", scopes: [READ, WRITE]) { token } }", json!({}), Some(&first)).await;
         let api = created["createApiToken"]["token"].as_str().unwrap().to_string();
-        ok(&app, ME, json!({}), Some(&api)).await;
+        app.ok(ME, json!({}), Some(&api)).await;
 
-        let disabled = ok(&app, "mutation($id: ID!) { setUserActive(id: $id, active: false) { isActive } }", json!({"id": id}), Some(&admin)).await;
+        let disabled = app.ok("mutation($id: ID!) { setUserActive(id: $id, active: false) { isActive } }", json!({"id": id}), Some(&admin)).await;
         assert_eq!(disabled["setUserActive"]["isActive"], false);
         for token in [&first, &second, &api] {
-            assert_eq!(error_code(&gql(&app, ME, json!({}), Some(token)).await), "UNAUTHENTICATED");
+            assert_eq!(error_code(&app.gql(ME, json!({}), Some(token)).await), "UNAUTHENTICATED");
         }
         let live = user_session::Entity::find()
             .filter(user_session::Column::UserId.eq(id.parse::<i64>().unwrap()))
@@ -595,21 +542,21 @@ async fn disabling_or_rejecting_a_user_revokes_their_sessions_and_tokens() {
         assert_eq!(live, 0, "sessions are revoked in the database");
 
         // Enabled again: old sessions stay dead, a new login works.
-        ok(&app, "mutation($id: ID!) { setUserActive(id: $id, active: true) { isActive } }", json!({"id": id}), Some(&admin)).await;
-        assert_eq!(error_code(&gql(&app, ME, json!({}), Some(&first)).await), "UNAUTHENTICATED");
-        let third = login(&app, "dan@example.com", PASSWORD).await;
+        app.ok("mutation($id: ID!) { setUserActive(id: $id, active: true) { isActive } }", json!({"id": id}), Some(&admin)).await;
+        assert_eq!(error_code(&app.gql(ME, json!({}), Some(&first)).await), "UNAUTHENTICATED");
+        let third = app.login("dan@example.com", PASSWORD).await;
 
         // Rejection ends sessions too, and the account can no longer sign in.
-        let rejected = ok(&app, "mutation($id: ID!) { rejectUser(id: $id, reason: \"left the company\") { status rejectionReason } }", json!({"id": id}), Some(&admin)).await;
+        let rejected = app.ok("mutation($id: ID!) { rejectUser(id: $id, reason: \"left the company\") { status rejectionReason } }", json!({"id": id}), Some(&admin)).await;
         assert_eq!(rejected["rejectUser"]["status"], "REJECTED");
-        assert_eq!(error_code(&gql(&app, ME, json!({}), Some(&third)).await), "UNAUTHENTICATED");
+        assert_eq!(error_code(&app.gql(ME, json!({}), Some(&third)).await), "UNAUTHENTICATED");
         assert_eq!(error_code(&login_body(&app, "dan@example.com", PASSWORD).await), "UNAUTHENTICATED");
 
         // An admin cannot lock themselves out.
-        let me = ok(&app, ME, json!({}), Some(&admin)).await;
-        let own = gql(&app, "mutation($id: ID!) { setUserActive(id: $id, active: false) { id } }", json!({"id": me["me"]["id"]}), Some(&admin)).await;
+        let me = app.ok(ME, json!({}), Some(&admin)).await;
+        let own = app.gql("mutation($id: ID!) { setUserActive(id: $id, active: false) { id } }", json!({"id": me["me"]["id"]}), Some(&admin)).await;
         assert_eq!(error_code(&own), "BAD_USER_INPUT");
-        let missing = gql(&app, "mutation { approveUser(id: \"999999\") { id } }", json!({}), Some(&admin)).await;
+        let missing = app.gql("mutation { approveUser(id: \"999999\") { id } }", json!({}), Some(&admin)).await;
         assert_eq!(error_code(&missing), "NOT_FOUND");
         app.stop().await;
     })
@@ -623,7 +570,7 @@ const DJANGO_HASH: &str =
 
 #[tokio::test]
 async fn a_django_pbkdf2_hash_logs_in_and_is_upgraded_to_argon2id() {
-    each_backend(defaults, |app| async move {
+    on_each_backend_with(defaults, |app| async move {
         let now = ChronoDateTimeUtc::from(SystemTime::now());
         let imported = user::ActiveModel {
             username: sea_orm::Set("legacy".into()),
@@ -661,8 +608,8 @@ async fn a_django_pbkdf2_hash_logs_in_and_is_upgraded_to_argon2id() {
             "a failed login changes nothing"
         );
 
-        let token = login(&app, "legacy@example.com", "legacy django pass").await;
-        let me = ok(&app, ME, json!({}), Some(&token)).await;
+        let token = app.login("legacy@example.com", "legacy django pass").await;
+        let me = app.ok(ME, json!({}), Some(&token)).await;
         assert_eq!(me["me"]["role"], "MANAGER");
         let upgraded = user::Entity::find_by_id(imported.id)
             .one(&app.db)
@@ -679,7 +626,7 @@ async fn a_django_pbkdf2_hash_logs_in_and_is_upgraded_to_argon2id() {
         assert_eq!(upgraded.login_count, 8);
         assert!(upgraded.last_login.is_some());
         // The new hash works, the old password still is the password.
-        login(&app, "legacy@example.com", "legacy django pass").await;
+        app.login("legacy@example.com", "legacy django pass").await;
         assert_eq!(
             error_code(&login_body(&app, "legacy@example.com", "wrong").await),
             "UNAUTHENTICATED"
@@ -729,30 +676,25 @@ fn admin_operations() -> Vec<(&'static str, Value)> {
 
 #[tokio::test]
 async fn every_admin_field_is_forbidden_to_non_admins() {
-    each_backend(
+    on_each_backend_with(
         |c| c.open_registration = true,
         |app| async move {
             let admin = admin_token(&app).await;
             let (_, viewer) = member(&app, &admin, "vic", "VIEWER").await;
             let (_, manager) = member(&app, &admin, "max", "MANAGER").await;
-            ok(
-                &app,
-                REGISTER,
-                registration("pen@example.com", "pen", None),
-                None,
-            )
-            .await;
-            let pending = login(&app, "pen@example.com", PASSWORD).await;
+            app.ok(REGISTER, registration("pen@example.com", "pen", None), None)
+                .await;
+            let pending = app.login("pen@example.com", PASSWORD).await;
             for (query, variables) in admin_operations() {
                 for (who, token) in [
                     ("viewer", &viewer),
                     ("manager", &manager),
                     ("pending", &pending),
                 ] {
-                    let body = gql(&app, query, variables.clone(), Some(token)).await;
+                    let body = app.gql(query, variables.clone(), Some(token)).await;
                     assert_eq!(error_code(&body), "FORBIDDEN", "{who}: {query}: {body}");
                 }
-                let anonymous = gql(&app, query, variables.clone(), None).await;
+                let anonymous = app.gql(query, variables.clone(), None).await;
                 assert_eq!(
                     error_code(&anonymous),
                     "UNAUTHENTICATED",
@@ -761,7 +703,7 @@ async fn every_admin_field_is_forbidden_to_non_admins() {
             }
             // The admin passes the guard on each (some then fail on the made-up ids).
             for (query, variables) in admin_operations() {
-                let body = gql(&app, query, variables, Some(&admin)).await;
+                let body = app.gql(query, variables, Some(&admin)).await;
                 assert_ne!(error_code(&body), "FORBIDDEN", "admin: {query}: {body}");
                 assert_ne!(
                     error_code(&body),
@@ -777,7 +719,7 @@ async fn every_admin_field_is_forbidden_to_non_admins() {
 
 #[tokio::test]
 async fn two_concurrent_redemptions_of_one_invite_make_exactly_one_account() {
-    each_backend(defaults, |app| async move {
+    on_each_backend_with(defaults, |app| async move {
         let admin = admin_token(&app).await;
         for round in 0..3 {
             let email = format!("twin{round}@example.com");
@@ -818,12 +760,12 @@ async fn two_concurrent_redemptions_of_one_invite_make_exactly_one_account() {
 
 #[tokio::test]
 async fn an_api_token_with_read_cannot_call_a_mutation() {
-    each_backend(defaults, |app| async move {
+    on_each_backend_with(defaults, |app| async move {
         let admin = admin_token(&app).await;
         let create = "mutation($name: String!, $scopes: [ApiScope!]!) {
           createApiToken(name: $name, scopes: $scopes) { token apiToken { id name prefix scopes } }
         }";
-        let read = ok(&app, create, json!({"name": "dashboard", "scopes": ["READ"]}), Some(&admin)).await;
+        let read = app.ok(create, json!({"name": "dashboard", "scopes": ["READ"]}), Some(&admin)).await;
         let read_token = read["createApiToken"]["token"].as_str().unwrap().to_string();
         assert!(read_token.starts_with("mapi_"));
         assert_eq!(read["createApiToken"]["apiToken"]["prefix"], &read_token[..9]);
@@ -832,8 +774,8 @@ async fn an_api_token_with_read_cannot_call_a_mutation() {
         assert!(stored.iter().all(|t| t.token_hash.len() == 64 && !t.token_hash.contains("mapi_")));
 
         // Queries work, admin queries included.
-        assert_eq!(ok(&app, ME, json!({}), Some(&read_token)).await["me"]["username"], "admin");
-        ok(&app, "{ users { edges { node { id } } } }", json!({}), Some(&read_token)).await;
+        assert_eq!(app.ok(ME, json!({}), Some(&read_token)).await["me"]["username"], "admin");
+        app.ok("{ users { edges { node { id } } } }", json!({}), Some(&read_token)).await;
         // Every mutation is refused.
         for mutation in [
             "mutation { createInvite(email: \"r@example.com\") { token } }",
@@ -842,7 +784,7 @@ async fn an_api_token_with_read_cannot_call_a_mutation() {
             "mutation { logout }",
             "mutation { ...Invite } fragment Invite on MutationRoot { createInvite(email: \"f@example.com\") { token } }",
         ] {
-            let body = gql(&app, mutation, json!({}), Some(&read_token)).await;
+            let body = app.gql(mutation, json!({}), Some(&read_token)).await;
             assert_eq!(error_code(&body), "FORBIDDEN", "{mutation}: {body}");
             assert!(body["errors"][0]["message"].as_str().unwrap().contains("WRITE"));
         }
@@ -854,39 +796,37 @@ async fn an_api_token_with_read_cannot_call_a_mutation() {
 
         // WRITE may mutate, but neither manage credentials nor use admin powers (those need
         // a session).
-        let write = ok(&app, create, json!({"name": "sync", "scopes": ["READ", "WRITE"]}), Some(&admin)).await;
+        let write = app.ok(create, json!({"name": "sync", "scopes": ["READ", "WRITE"]}), Some(&admin)).await;
         let write_token = write["createApiToken"]["token"].as_str().unwrap().to_string();
-        ok(&app, "mutation { calculate(input: {ticker: \"SPY\", investmentAmount: 1000, leverage: 1.5, currentPrice: 400, accountType: REG_T, positionType: LONG, interestRate: 5, holdingPeriodMonths: 1}) { id } }", json!({}), Some(&write_token)).await;
-        let invite = gql(&app, "mutation { createInvite(email: \"w@example.com\") { token } }", json!({}), Some(&write_token)).await;
+        app.ok("mutation { calculate(input: {ticker: \"SPY\", investmentAmount: 1000, leverage: 1.5, currentPrice: 400, accountType: REG_T, positionType: LONG, interestRate: 5, holdingPeriodMonths: 1}) { id } }", json!({}), Some(&write_token)).await;
+        let invite = app.gql("mutation { createInvite(email: \"w@example.com\") { token } }", json!({}), Some(&write_token)).await;
         assert_eq!(error_code(&invite), "FORBIDDEN");
-        let mint = gql(&app, create, json!({"name": "more", "scopes": ["WRITE"]}), Some(&write_token)).await;
+        let mint = app.gql(create, json!({"name": "more", "scopes": ["WRITE"]}), Some(&write_token)).await;
         assert_eq!(error_code(&mint), "FORBIDDEN");
 
         // Listing and revocation.
-        let listed = ok(&app, "{ apiTokens { id name scopes lastUsedAt } }", json!({}), Some(&admin)).await;
+        let listed = app.ok("{ apiTokens { id name scopes lastUsedAt } }", json!({}), Some(&admin)).await;
         let tokens = listed["apiTokens"].as_array().unwrap();
         assert_eq!(tokens.len(), 2);
         let read_id = read["createApiToken"]["apiToken"]["id"].clone();
-        ok(&app, "mutation($id: ID!) { revokeApiToken(id: $id) }", json!({"id": read_id}), Some(&admin)).await;
-        assert_eq!(error_code(&gql(&app, ME, json!({}), Some(&read_token)).await), "UNAUTHENTICATED");
-        let twice = gql(&app, "mutation($id: ID!) { revokeApiToken(id: $id) }", json!({"id": read_id}), Some(&admin)).await;
+        app.ok("mutation($id: ID!) { revokeApiToken(id: $id) }", json!({"id": read_id}), Some(&admin)).await;
+        assert_eq!(error_code(&app.gql(ME, json!({}), Some(&read_token)).await), "UNAUTHENTICATED");
+        let twice = app.gql("mutation($id: ID!) { revokeApiToken(id: $id) }", json!({"id": read_id}), Some(&admin)).await;
         assert_eq!(error_code(&twice), "NOT_FOUND");
 
         // Another user's token looks missing; expired tokens stop working.
         let (_, other) = member(&app, &admin, "oli", "VIEWER").await;
         let write_id = write["createApiToken"]["apiToken"]["id"].clone();
-        let foreign = gql(&app, "mutation($id: ID!) { revokeApiToken(id: $id) }", json!({"id": write_id}), Some(&other)).await;
+        let foreign = app.gql("mutation($id: ID!) { revokeApiToken(id: $id) }", json!({"id": write_id}), Some(&other)).await;
         assert_eq!(error_code(&foreign), "NOT_FOUND");
         api_token::Entity::update_many()
             .col_expr(api_token::Column::ExpiresAt, Expr::value(Some(ago(1))))
             .exec(&app.db)
             .await
             .unwrap();
-        assert_eq!(error_code(&gql(&app, ME, json!({}), Some(&write_token)).await), "UNAUTHENTICATED");
+        assert_eq!(error_code(&app.gql(ME, json!({}), Some(&write_token)).await), "UNAUTHENTICATED");
 
-        let past = gql(
-            &app,
-            "mutation { createApiToken(name: \"x\", scopes: [READ], expiresAt: \"2001-01-01T00:00:00Z\") { token } }",
+        let past = app.gql("mutation { createApiToken(name: \"x\", scopes: [READ], expiresAt: \"2001-01-01T00:00:00Z\") { token } }",
             json!({}),
             Some(&admin),
         )
@@ -941,7 +881,7 @@ async fn ws_send(socket: &mut Socket, value: Value) {
 
 #[tokio::test]
 async fn websocket_connection_init_authenticates_like_http() {
-    each_backend(defaults, |app| async move {
+    on_each_backend_with(defaults, |app| async move {
         let admin = admin_token(&app).await;
 
         let mut socket = ws_connect(&app).await;
@@ -968,7 +908,7 @@ async fn websocket_connection_init_authenticates_like_http() {
         );
 
         // Logging out over HTTP kills the token for new connections too.
-        ok(&app, "mutation { logout }", json!({}), Some(&admin)).await;
+        app.ok("mutation { logout }", json!({}), Some(&admin)).await;
         let mut late = ws_connect(&app).await;
         ws_send(&mut late, json!({"type": "connection_init", "payload": {"authorization": format!("Bearer {admin}")}})).await;
         let answer = ws_next(&mut late).await;
@@ -980,7 +920,7 @@ async fn websocket_connection_init_authenticates_like_http() {
 
 #[tokio::test]
 async fn cookie_mode_sets_a_host_cookie_and_refuses_cross_site_use() {
-    each_backend(
+    on_each_backend_with(
         |c| {
             c.session_cookie = true;
             c.cors_origins = vec!["https://app.example.com".into()];
@@ -1054,44 +994,45 @@ async fn cookie_mode_sets_a_host_cookie_and_refuses_cross_site_use() {
 
 #[tokio::test]
 async fn sessions_are_listed_and_revoked_by_their_owner_only() {
-    each_backend(defaults, |app| async move {
+    on_each_backend_with(defaults, |app| async move {
         let admin = admin_token(&app).await;
-        let other = login(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
-        let listed = ok(
-            &app,
-            "{ mySessions { id current ipAddress userAgent lastActivity expiresAt } }",
-            json!({}),
-            Some(&admin),
-        )
-        .await;
+        let other = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        let listed = app
+            .ok(
+                "{ mySessions { id current ipAddress userAgent lastActivity expiresAt } }",
+                json!({}),
+                Some(&admin),
+            )
+            .await;
         let sessions = listed["mySessions"].as_array().unwrap();
         assert_eq!(sessions.len(), 2);
         assert_eq!(sessions.iter().filter(|s| s["current"] == true).count(), 1);
         let other_id = sessions.iter().find(|s| s["current"] == false).unwrap()["id"].clone();
 
         let (_, stranger) = member(&app, &admin, "sam", "VIEWER").await;
-        let foreign = gql(
-            &app,
-            "mutation($id: ID!) { revokeSession(id: $id) }",
-            json!({"id": other_id}),
-            Some(&stranger),
-        )
-        .await;
+        let foreign = app
+            .gql(
+                "mutation($id: ID!) { revokeSession(id: $id) }",
+                json!({"id": other_id}),
+                Some(&stranger),
+            )
+            .await;
         assert_eq!(error_code(&foreign), "NOT_FOUND");
-        ok(&app, ME, json!({}), Some(&other)).await;
+        app.ok(ME, json!({}), Some(&other)).await;
 
-        ok(
-            &app,
+        app.ok(
             "mutation($id: ID!) { revokeSession(id: $id) }",
             json!({"id": other_id}),
             Some(&admin),
         )
         .await;
         assert_eq!(
-            error_code(&gql(&app, ME, json!({}), Some(&other)).await),
+            error_code(&app.gql(ME, json!({}), Some(&other)).await),
             "UNAUTHENTICATED"
         );
-        let listed = ok(&app, "{ mySessions { id } }", json!({}), Some(&admin)).await;
+        let listed = app
+            .ok("{ mySessions { id } }", json!({}), Some(&admin))
+            .await;
         assert_eq!(listed["mySessions"].as_array().unwrap().len(), 1);
         app.stop().await;
     })
@@ -1100,7 +1041,7 @@ async fn sessions_are_listed_and_revoked_by_their_owner_only() {
 
 #[tokio::test]
 async fn users_and_login_attempts_are_relay_connections() {
-    each_backend(defaults, |app| async move {
+    on_each_backend_with(defaults, |app| async move {
         let admin = admin_token(&app).await;
         for name in ["ua", "ub", "uc"] {
             member(&app, &admin, name, "VIEWER").await;
@@ -1113,7 +1054,7 @@ async fn users_and_login_attempts_are_relay_connections() {
         let mut seen = Vec::new();
         let mut after = Value::Null;
         loop {
-            let data = ok(&app, page, json!({"first": 2, "after": after}), Some(&admin)).await;
+            let data = app.ok(page, json!({"first": 2, "after": after}), Some(&admin)).await;
             let users = &data["users"];
             for edge in users["edges"].as_array().unwrap() {
                 seen.push(edge["node"]["username"].as_str().unwrap().to_string());
@@ -1126,16 +1067,14 @@ async fn users_and_login_attempts_are_relay_connections() {
         assert_eq!(seen, ["uc", "ub", "ua", "admin"], "newest first, each once");
 
         for first in [0, 101, -1] {
-            let body = gql(&app, page, json!({"first": first}), Some(&admin)).await;
+            let body = app.gql(page, json!({"first": first}), Some(&admin)).await;
             assert_eq!(error_code(&body), "BAD_USER_INPUT", "first = {first}");
             assert_eq!(body["errors"][0]["extensions"]["field"], "first");
         }
-        let bad_cursor = gql(&app, page, json!({"after": "not a cursor"}), Some(&admin)).await;
+        let bad_cursor = app.gql(page, json!({"after": "not a cursor"}), Some(&admin)).await;
         assert_eq!(error_code(&bad_cursor), "BAD_USER_INPUT");
 
-        let attempts = ok(
-            &app,
-            "{ loginAttempts(filter: {email: \"UA@example.com\"}, first: 10) { edges { node { email success } } } }",
+        let attempts = app.ok("{ loginAttempts(filter: {email: \"UA@example.com\"}, first: 10) { edges { node { email success } } } }",
             json!({}),
             Some(&admin),
         )
@@ -1150,11 +1089,9 @@ async fn users_and_login_attempts_are_relay_connections() {
 
 #[tokio::test]
 async fn invite_templates_and_invite_management() {
-    each_backend(defaults, |app| async move {
+    on_each_backend_with(defaults, |app| async move {
         let admin = admin_token(&app).await;
-        let created = ok(
-            &app,
-            "mutation { createInviteTemplate(input: {name: \"analysts\", inviteType: ANALYST, subject: \"Join\", messageTemplate: \"Welcome aboard\"}) { id name inviteType isActive } }",
+        let created = app.ok("mutation { createInviteTemplate(input: {name: \"analysts\", inviteType: ANALYST, subject: \"Join\", messageTemplate: \"Welcome aboard\"}) { id name inviteType isActive } }",
             json!({}),
             Some(&admin),
         )
@@ -1162,9 +1099,7 @@ async fn invite_templates_and_invite_management() {
         let template = &created["createInviteTemplate"];
         assert_eq!(template["inviteType"], "ANALYST");
         let id = template["id"].clone();
-        let duplicate = gql(
-            &app,
-            "mutation { createInviteTemplate(input: {name: \"analysts\", subject: \"s\", messageTemplate: \"m\"}) { id } }",
+        let duplicate = app.gql("mutation { createInviteTemplate(input: {name: \"analysts\", subject: \"s\", messageTemplate: \"m\"}) { id } }",
             json!({}),
             Some(&admin),
         )
@@ -1172,9 +1107,7 @@ async fn invite_templates_and_invite_management() {
         assert_eq!(error_code(&duplicate), "BAD_USER_INPUT");
         assert_eq!(duplicate["errors"][0]["extensions"]["field"], "name");
 
-        let invite = ok(
-            &app,
-            "mutation($t: ID) { createInvite(email: \"tia@example.com\", templateId: $t) { token invite { inviteType customMessage } } }",
+        let invite = app.ok("mutation($t: ID) { createInvite(email: \"tia@example.com\", templateId: $t) { token invite { inviteType customMessage } } }",
             json!({"t": id}),
             Some(&admin),
         )
@@ -1182,32 +1115,30 @@ async fn invite_templates_and_invite_management() {
         assert_eq!(invite["createInvite"]["invite"]["inviteType"], "ANALYST");
         assert_eq!(invite["createInvite"]["invite"]["customMessage"], "Welcome aboard");
 
-        let updated = ok(
-            &app,
-            "mutation($id: ID!) { updateInviteTemplate(id: $id, input: {subject: \"Hello\", isActive: false}) { subject isActive name } }",
+        let updated = app.ok("mutation($id: ID!) { updateInviteTemplate(id: $id, input: {subject: \"Hello\", isActive: false}) { subject isActive name } }",
             json!({"id": id}),
             Some(&admin),
         )
         .await;
         assert_eq!(updated["updateInviteTemplate"]["subject"], "Hello");
         assert_eq!(updated["updateInviteTemplate"]["isActive"], false);
-        let listed = ok(&app, "{ inviteTemplates { name } invites { email status } }", json!({}), Some(&admin)).await;
+        let listed = app.ok("{ inviteTemplates { name } invites { email status } }", json!({}), Some(&admin)).await;
         assert_eq!(listed["inviteTemplates"].as_array().unwrap().len(), 1);
         assert_eq!(listed["invites"][0]["status"], "PENDING");
 
         // Revoking an invite makes its token useless.
-        let revocable = ok(&app, CREATE_INVITE, json!({"email": "rex@example.com", "role": "VIEWER"}), Some(&admin)).await;
+        let revocable = app.ok(CREATE_INVITE, json!({"email": "rex@example.com", "role": "VIEWER"}), Some(&admin)).await;
         let invite_id = revocable["createInvite"]["invite"]["id"].clone();
         let token = revocable["createInvite"]["token"].as_str().unwrap().to_string();
-        let revoked = ok(&app, "mutation($id: ID!) { revokeInvite(id: $id) { status } }", json!({"id": invite_id}), Some(&admin)).await;
+        let revoked = app.ok("mutation($id: ID!) { revokeInvite(id: $id) { status } }", json!({"id": invite_id}), Some(&admin)).await;
         assert_eq!(revoked["revokeInvite"]["status"], "EXPIRED");
-        let refused = gql(&app, REGISTER, registration("rex@example.com", "rex", Some(&token)), None).await;
+        let refused = app.gql(REGISTER, registration("rex@example.com", "rex", Some(&token)), None).await;
         assert_eq!(error_code(&refused), "BAD_USER_INPUT");
         assert_eq!(refused["errors"][0]["extensions"]["field"], "inviteToken");
 
-        let deleted = ok(&app, "mutation($id: ID!) { deleteInviteTemplate(id: $id) }", json!({"id": id}), Some(&admin)).await;
+        let deleted = app.ok("mutation($id: ID!) { deleteInviteTemplate(id: $id) }", json!({"id": id}), Some(&admin)).await;
         assert_eq!(deleted["deleteInviteTemplate"], true);
-        let again = gql(&app, "mutation($id: ID!) { deleteInviteTemplate(id: $id) }", json!({"id": id}), Some(&admin)).await;
+        let again = app.gql("mutation($id: ID!) { deleteInviteTemplate(id: $id) }", json!({"id": id}), Some(&admin)).await;
         assert_eq!(error_code(&again), "NOT_FOUND");
         app.stop().await;
     })
@@ -1216,7 +1147,7 @@ async fn invite_templates_and_invite_management() {
 
 #[tokio::test]
 async fn bad_input_is_refused_with_clear_codes_and_nothing_is_stored() {
-    each_backend(defaults, |app| async move {
+    on_each_backend_with(defaults, |app| async move {
         let admin = admin_token(&app).await;
         let email = "bea@example.com";
         let token = invite(&app, &admin, email, "VIEWER").await;
@@ -1248,7 +1179,7 @@ async fn bad_input_is_refused_with_clear_codes_and_nothing_is_stored() {
         ];
         let users_before = user_count(&app).await;
         for (field, value) in cases {
-            let body = gql(&app, REGISTER, with(field, value.clone()), None).await;
+            let body = app.gql(REGISTER, with(field, value.clone()), None).await;
             assert_eq!(
                 error_code(&body),
                 "BAD_USER_INPUT",
@@ -1261,23 +1192,19 @@ async fn bad_input_is_refused_with_clear_codes_and_nothing_is_stored() {
         let longest = invite(&app, &admin, "max.len@example.com", "VIEWER").await;
         let mut input = registration("max.len@example.com", "maxlen", Some(&longest));
         input["input"]["password"] = json!("é".repeat(512));
-        ok(&app, REGISTER, input, None).await;
-        login(&app, "max.len@example.com", &"é".repeat(512)).await;
+        app.ok(REGISTER, input, None).await;
+        app.login("max.len@example.com", &"é".repeat(512)).await;
 
         // No invite and open registration off.
         let mut no_invite = base();
         no_invite["inviteToken"] = Value::Null;
-        let body = gql(&app, REGISTER, json!({"input": no_invite}), None).await;
+        let body = app.gql(REGISTER, json!({"input": no_invite}), None).await;
         assert_eq!(body["errors"][0]["extensions"]["field"], "inviteToken");
 
         // An invite for someone else.
-        let body = gql(
-            &app,
-            REGISTER,
-            with("email", json!("other@example.com")),
-            None,
-        )
-        .await;
+        let body = app
+            .gql(REGISTER, with("email", json!("other@example.com")), None)
+            .await;
         assert_eq!(body["errors"][0]["extensions"]["field"], "email");
 
         // Duplicates are revealed only once the invite is valid.
@@ -1286,20 +1213,23 @@ async fn bad_input_is_refused_with_clear_codes_and_nothing_is_stored() {
         let mut dup_bad_invite = base();
         dup_bad_invite["username"] = json!("TAKEN");
         dup_bad_invite["inviteToken"] = json!("forged-invite-token");
-        let body = gql(&app, REGISTER, json!({"input": dup_bad_invite}), None).await;
+        let body = app
+            .gql(REGISTER, json!({"input": dup_bad_invite}), None)
+            .await;
         assert_eq!(
             body["errors"][0]["extensions"]["field"], "inviteToken",
             "{body}"
         );
-        let body = gql(&app, REGISTER, with("username", json!("Taken")), None).await;
+        let body = app
+            .gql(REGISTER, with("username", json!("Taken")), None)
+            .await;
         assert_eq!(error_code(&body), "BAD_USER_INPUT");
         assert_eq!(
             body["errors"][0]["extensions"]["field"], "username",
             "{body}"
         );
         let taken_email = invite(&app, &admin, "dupe@example.com", "VIEWER").await;
-        ok(
-            &app,
+        app.ok(
             REGISTER,
             registration("dupe@example.com", "dupe", Some(&taken_email)),
             None,
@@ -1307,32 +1237,31 @@ async fn bad_input_is_refused_with_clear_codes_and_nothing_is_stored() {
         .await;
         let users_after_dupe = user_count(&app).await;
         let second = invite(&app, &admin, "dupe2@example.com", "VIEWER").await;
-        let body = gql(
-            &app,
-            REGISTER,
-            registration("dupe2@example.com", "dupe", Some(&second)),
-            None,
-        )
-        .await;
+        let body = app
+            .gql(
+                REGISTER,
+                registration("dupe2@example.com", "dupe", Some(&second)),
+                None,
+            )
+            .await;
         assert_eq!(body["errors"][0]["extensions"]["field"], "username");
         assert_eq!(user_count(&app).await, users_after_dupe);
         assert_eq!(users_before + 1, users_after_dupe);
         // A failed registration does not spend the invite.
-        ok(
-            &app,
+        app.ok(
             REGISTER,
             registration("dupe2@example.com", "dupe2", Some(&second)),
             None,
         )
         .await;
         // An invite for an existing account is refused at creation.
-        let body = gql(
-            &app,
-            CREATE_INVITE,
-            json!({"email": "dupe@example.com", "role": "VIEWER"}),
-            Some(&admin),
-        )
-        .await;
+        let body = app
+            .gql(
+                CREATE_INVITE,
+                json!({"email": "dupe@example.com", "role": "VIEWER"}),
+                Some(&admin),
+            )
+            .await;
         assert_eq!(body["errors"][0]["extensions"]["field"], "email");
 
         // An expired invite.
@@ -1343,13 +1272,13 @@ async fn bad_input_is_refused_with_clear_codes_and_nothing_is_stored() {
             .exec(&app.db)
             .await
             .unwrap();
-        let body = gql(
-            &app,
-            REGISTER,
-            registration("late@example.com", "late", Some(&expiring)),
-            None,
-        )
-        .await;
+        let body = app
+            .gql(
+                REGISTER,
+                registration("late@example.com", "late", Some(&expiring)),
+                None,
+            )
+            .await;
         assert_eq!(body["errors"][0]["extensions"]["field"], "inviteToken");
         assert!(
             body["errors"][0]["message"]
@@ -1367,7 +1296,7 @@ async fn bad_input_is_refused_with_clear_codes_and_nothing_is_stored() {
         // A 10 KB bearer token, a non-bearer scheme and garbage are plain UNAUTHENTICATED.
         let huge = "a".repeat(10 * 1024);
         assert_eq!(
-            error_code(&gql(&app, ME, json!({}), Some(&huge)).await),
+            error_code(&app.gql(ME, json!({}), Some(&huge)).await),
             "UNAUTHENTICATED"
         );
         let basic: Value = app
@@ -1383,30 +1312,32 @@ async fn bad_input_is_refused_with_clear_codes_and_nothing_is_stored() {
             .unwrap();
         assert_eq!(error_code(&basic), "UNAUTHENTICATED");
         assert_eq!(
-            error_code(&gql(&app, ME, json!({}), Some("bad token!%")).await),
+            error_code(&app.gql(ME, json!({}), Some("bad token!%")).await),
             "UNAUTHENTICATED"
         );
         // Public fields still answer with a bad token.
-        let public = gql(&app, "{ version { service } }", json!({}), Some(&huge)).await;
+        let public = app
+            .gql("{ version { service } }", json!({}), Some(&huge))
+            .await;
         assert!(public.get("errors").is_none(), "{public}");
 
         // Ids that are not ids.
-        let body = gql(
-            &app,
-            "mutation { approveUser(id: \"abc\") { id } }",
-            json!({}),
-            Some(&admin),
-        )
-        .await;
+        let body = app
+            .gql(
+                "mutation { approveUser(id: \"abc\") { id } }",
+                json!({}),
+                Some(&admin),
+            )
+            .await;
         assert_eq!(error_code(&body), "BAD_USER_INPUT");
         // A rejection needs a reason.
-        let body = gql(
-            &app,
-            "mutation { rejectUser(id: \"2\", reason: \"  \") { id } }",
-            json!({}),
-            Some(&admin),
-        )
-        .await;
+        let body = app
+            .gql(
+                "mutation { rejectUser(id: \"2\", reason: \"  \") { id } }",
+                json!({}),
+                Some(&admin),
+            )
+            .await;
         assert_eq!(body["errors"][0]["extensions"]["field"], "reason");
         app.stop().await;
     })
@@ -1415,7 +1346,7 @@ async fn bad_input_is_refused_with_clear_codes_and_nothing_is_stored() {
 
 #[tokio::test]
 async fn create_admin_bootstraps_the_first_admin() {
-    each_backend(defaults, |app| async move {
+    on_each_backend_with(defaults, |app| async move {
         let mut config = tests::test_config(app.database_url.clone());
         config.migrate = true;
         api::cli::create_admin(
@@ -1426,12 +1357,11 @@ async fn create_admin_bootstraps_the_first_admin() {
         )
         .await
         .expect("the admin is created");
-        let token = login(&app, "root@example.com", "root password 1").await;
-        let me = ok(&app, ME, json!({}), Some(&token)).await;
+        let token = app.login("root@example.com", "root password 1").await;
+        let me = app.ok(ME, json!({}), Some(&token)).await;
         assert_eq!(me["me"]["role"], "ADMIN");
         assert_eq!(me["me"]["status"], "APPROVED");
-        ok(
-            &app,
+        app.ok(
             "{ users { edges { node { id } } } }",
             json!({}),
             Some(&token),
@@ -1455,11 +1385,9 @@ async fn create_admin_bootstraps_the_first_admin() {
 
 #[tokio::test]
 async fn mutations_over_the_websocket_need_write_scope_too() {
-    each_backend(defaults, |app| async move {
+    on_each_backend_with(defaults, |app| async move {
         let admin = admin_token(&app).await;
-        let created = ok(
-            &app,
-            "mutation { createApiToken(name: \"ws\", scopes: [READ]) { token } }",
+        let created = app.ok("mutation { createApiToken(name: \"ws\", scopes: [READ]) { token } }",
             json!({}),
             Some(&admin),
         )
@@ -1488,7 +1416,7 @@ async fn mutations_over_the_websocket_need_write_scope_too() {
 #[tokio::test]
 async fn the_client_address_comes_from_trusted_proxies_only() {
     for trusted in [false, true] {
-        each_backend(
+        on_each_backend_with(
             |c| {
                 if trusted {
                     c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
@@ -1532,7 +1460,7 @@ async fn an_idle_timeout_is_kept_alive_by_activity_and_ends_without_it() {
         .await
         .expect("SQLite is always available");
     admin_token(&app).await;
-    let token = login(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let token = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let set_last_activity = |ago: i64| {
         let db = app.db.clone();
         async move {
@@ -1561,7 +1489,7 @@ async fn an_idle_timeout_is_kept_alive_by_activity_and_ends_without_it() {
     };
     // 59 minutes of silence: still signed in, and the request counts as activity.
     set_last_activity(3540).await;
-    ok(&app, ME, json!({}), Some(&token)).await;
+    app.ok(ME, json!({}), Some(&token)).await;
     assert!(
         last_activity_ago().await < 60,
         "the request refreshed last_activity"
@@ -1569,7 +1497,7 @@ async fn an_idle_timeout_is_kept_alive_by_activity_and_ends_without_it() {
     // Silence beyond the idle timeout ends it.
     set_last_activity(3601).await;
     assert_eq!(
-        error_code(&gql(&app, ME, json!({}), Some(&token)).await),
+        error_code(&app.gql(ME, json!({}), Some(&token)).await),
         "UNAUTHENTICATED"
     );
     app.stop().await;

@@ -2,14 +2,14 @@
 //! server is never touched) answers SERVICE_UNAVAILABLE quickly, loses nothing and recovers
 //! without a restart; and a burst of saves for one user all succeed on either database.
 
-mod faults_support;
-mod margin_support;
+use crate::faults_support;
+use crate::margin_support;
 
 use std::time::{Duration, Instant};
 
 use entity::{saved_backtest_result as saved, user};
 use faults_support::{Mode, Proxy, postgres_address, through_port};
-use margin_support::{gql, ok, run, users};
+use margin_support::{run, users};
 use sea_orm::{ColumnTrait, Database, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait};
 use serde_json::{Value, json};
 use tests::{Backend, TestApp, error_code, fresh_database, test_config};
@@ -109,8 +109,7 @@ async fn unreachable_postgres_answers_service_unavailable_fast_loses_nothing_and
     let (alice, _) = users(&app).await;
     let session = run(&app, short_input(), Some(&alice.token)).await["sessionId"].clone();
     for i in 0..3 {
-        ok(
-            &app,
+        app.ok(
             SAVE,
             save_vars(&session, &format!("before {i}")),
             Some(&alice.token),
@@ -167,7 +166,7 @@ async fn unreachable_postgres_answers_service_unavailable_fast_loses_nothing_and
     proxy.switch(Mode::Forward).await;
     // The same process serves again at once: the first request after the database is back
     // succeeds (connections that died with it are not handed out again).
-    let data = ok(&app, SAVED, json!({}), Some(&alice.token)).await;
+    let data = app.ok(SAVED, json!({}), Some(&alice.token)).await;
     let names: Vec<&str> = data["savedResults"]["nodes"]
         .as_array()
         .expect("nodes")
@@ -176,7 +175,8 @@ async fn unreachable_postgres_answers_service_unavailable_fast_loses_nothing_and
         .collect();
     assert_eq!(names.len(), 3, "{names:?}");
     assert!(names.iter().all(|n| n.starts_with("before")), "{names:?}");
-    ok(&app, SAVE, save_vars(&session, "after"), Some(&alice.token)).await;
+    app.ok(SAVE, save_vars(&session, "after"), Some(&alice.token))
+        .await;
     assert_eq!(readyz(&app).await.0, 200);
 
     let direct = Database::connect(&direct_url)
@@ -212,8 +212,7 @@ async fn fifty_concurrent_saves_for_one_user_all_succeed(backend: Backend) {
         let token = alice.token.clone();
         let session = session.clone();
         async move {
-            gql(
-                app,
+            app.gql(
                 SAVE,
                 save_vars(&session, &format!("burst {i}")),
                 Some(&token),
@@ -238,13 +237,13 @@ async fn fifty_concurrent_saves_for_one_user_all_succeed(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(rows, 50);
-    let over = gql(
-        &app,
-        SAVE,
-        save_vars(&session, "one too many"),
-        Some(&alice.token),
-    )
-    .await;
+    let over = app
+        .gql(
+            SAVE,
+            save_vars(&session, "one too many"),
+            Some(&alice.token),
+        )
+        .await;
     assert_eq!(error_code(&over), "QUOTA_EXCEEDED", "{over}");
     app.stop().await;
 }

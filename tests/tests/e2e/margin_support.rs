@@ -1,18 +1,11 @@
 //! Shared by the margin tests: signed-in users through the real accounts flow (the
 //! `create-admin` service, an invite, `register`, `login`), GraphQL helpers and a backtest
 //! input.
-#![allow(dead_code)]
-
-use std::time::Duration;
 
 use api::services::accounts::admin;
-use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tests::TestApp;
-use tokio_tungstenite::{
-    MaybeTlsStream, WebSocketStream, connect_async,
-    tungstenite::{Message, client::IntoClientRequest},
-};
+pub use tests::socket::{Socket, next_json, send};
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
@@ -22,29 +15,8 @@ pub struct User {
     pub token: String,
 }
 
-pub async fn gql(app: &TestApp, query: &str, variables: Value, token: Option<&str>) -> Value {
-    app.post_graphql(query, variables, token).await.1
-}
-
-/// `data` of a request that must succeed.
-pub async fn ok(app: &TestApp, query: &str, variables: Value, token: Option<&str>) -> Value {
-    let body = gql(app, query, variables, token).await;
-    assert!(body.get("errors").is_none(), "expected success, got {body}");
-    body["data"].clone()
-}
-
 pub async fn login(app: &TestApp, email: &str) -> String {
-    let body = gql(
-        app,
-        "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }",
-        json!({"e": email, "p": PASSWORD}),
-        None,
-    )
-    .await;
-    body["data"]["login"]["token"]
-        .as_str()
-        .unwrap_or_else(|| panic!("login of {email} failed: {body}"))
-        .to_string()
+    app.login(email, PASSWORD).await
 }
 
 /// The admin (created as `margin-api create-admin` does) and two approved members.
@@ -62,9 +34,7 @@ pub async fn users(app: &TestApp) -> (User, User) {
 
 pub async fn member(app: &TestApp, admin_token: &str, name: &str) -> User {
     let email = format!("{name}@example.com");
-    let data = ok(
-        app,
-        "mutation($email: String!) { createInvite(email: $email, inviteType: ANALYST) { token } }",
+    let data = app.ok("mutation($email: String!) { createInvite(email: $email, inviteType: ANALYST) { token } }",
         json!({"email": email}),
         Some(admin_token),
     )
@@ -73,14 +43,14 @@ pub async fn member(app: &TestApp, admin_token: &str, name: &str) -> User {
         .as_str()
         .expect("invite token")
         .to_string();
-    let data = ok(
-        app,
-        "mutation($input: RegisterInput!) { register(input: $input) { id } }",
-        json!({"input": {"email": email, "username": name, "password": PASSWORD,
+    let data = app
+        .ok(
+            "mutation($input: RegisterInput!) { register(input: $input) { id } }",
+            json!({"input": {"email": email, "username": name, "password": PASSWORD,
                          "firstName": name, "lastName": "Test", "inviteToken": invite}}),
-        None,
-    )
-    .await;
+            None,
+        )
+        .await;
     let id = data["register"]["id"]
         .as_str()
         .expect("id")
@@ -112,59 +82,15 @@ pub const RUN: &str = "mutation($input: BacktestInput!, $wait: Boolean) {
 }";
 
 pub async fn run(app: &TestApp, input: Value, token: Option<&str>) -> Value {
-    let data = ok(app, RUN, json!({"input": input}), token).await;
+    let data = app.ok(RUN, json!({"input": input}), token).await;
     data["runBacktest"].clone()
 }
 
 pub async fn run_nowait(app: &TestApp, input: Value, token: Option<&str>) -> Value {
-    let data = ok(app, RUN, json!({"input": input, "wait": false}), token).await;
+    let data = app
+        .ok(RUN, json!({"input": input, "wait": false}), token)
+        .await;
     data["runBacktest"].clone()
-}
-
-pub type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
-
-pub async fn connect(app: &TestApp, protocol: &str, token: Option<&str>) -> Socket {
-    let mut request = app.ws_url().into_client_request().unwrap();
-    request
-        .headers_mut()
-        .insert("sec-websocket-protocol", protocol.parse().unwrap());
-    let (mut socket, _) = connect_async(request).await.expect("websocket connects");
-    let payload = match token {
-        Some(t) => json!({"authorization": format!("Bearer {t}")}),
-        None => json!({}),
-    };
-    send(
-        &mut socket,
-        json!({"type": "connection_init", "payload": payload}),
-    )
-    .await;
-    assert_eq!(next_json(&mut socket).await["type"], "connection_ack");
-    socket
-}
-
-pub async fn send(socket: &mut Socket, value: Value) {
-    socket
-        .send(Message::Text(value.to_string().into()))
-        .await
-        .unwrap();
-}
-
-/// The next JSON message that is not a keep-alive.
-pub async fn next_json(socket: &mut Socket) -> Value {
-    loop {
-        let message = tokio::time::timeout(Duration::from_secs(20), socket.next())
-            .await
-            .expect("a message within 20 s")
-            .expect("socket open")
-            .expect("valid frame");
-        if let Message::Text(text) = message {
-            let value: Value = serde_json::from_str(&text).expect("JSON message");
-            if matches!(value["type"].as_str(), Some("ka" | "ping" | "pong")) {
-                continue;
-            }
-            return value;
-        }
-    }
 }
 
 pub const PROGRESS: &str = "subscription($id: UUID!) {

@@ -4,7 +4,7 @@
 //! No answer may be a 5xx, every error carries a code other than INTERNAL_SERVER_ERROR, no
 //! message leaks internals, and the server is healthy afterwards.
 
-mod margin_support;
+use crate::margin_support;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};

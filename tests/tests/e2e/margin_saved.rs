@@ -1,9 +1,9 @@
 //! Saved results: the atomic quota under concurrency, filters, ordering, paging, metadata,
 //! deletion, cross-user NOT_FOUND; and stats.
 
-mod margin_support;
+use crate::margin_support;
 
-use margin_support::{gql, ok, run, run_nowait, users};
+use margin_support::{run, run_nowait, users};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde_json::{Value, json};
 use tests::{TestApp, error_code, on_each_backend};
@@ -20,7 +20,7 @@ fn short_input(initial: f64, ticker: &str, mode: &str) -> Value {
 }
 
 async fn save(app: &TestApp, token: &str, session: &Value, name: &str, tags: Value) -> Value {
-    gql(app, SAVE, json!({"input": {"sessionId": session, "name": name, "description": format!("about {name}"), "tags": tags}}), Some(token)).await
+    app.gql(SAVE, json!({"input": {"sessionId": session, "name": name, "description": format!("about {name}"), "tags": tags}}), Some(token)).await
 }
 
 #[tokio::test]
@@ -85,9 +85,9 @@ async fn twenty_concurrent_saves_at_45_of_50_exactly_five_succeed() {
         // Deleting frees a slot, once.
         let victim = bodies.iter().find(|b| b.get("errors").is_none()).unwrap()["data"]["saveResult"]["resultId"].clone();
         let delete = "mutation($id: UUID!) { deleteResult(resultId: $id) }";
-        assert_eq!(ok(&app, delete, json!({"id": victim}), Some(&alice.token)).await["deleteResult"], true);
-        assert_eq!(error_code(&gql(&app, delete, json!({"id": victim}), Some(&alice.token)).await), "NOT_FOUND");
-        let stats = ok(&app, "{ stats { savedCount savedQuota } }", json!({}), Some(&alice.token)).await;
+        assert_eq!(app.ok(delete, json!({"id": victim}), Some(&alice.token)).await["deleteResult"], true);
+        assert_eq!(error_code(&app.gql(delete, json!({"id": victim}), Some(&alice.token)).await), "NOT_FOUND");
+        let stats = app.ok("{ stats { savedCount savedQuota } }", json!({}), Some(&alice.token)).await;
         assert_eq!(stats["stats"]["savedCount"], 49);
         assert_eq!(stats["stats"]["savedQuota"], 50);
         let again = save(&app, &alice.token, &session, "fits again", json!([])).await;
@@ -108,7 +108,7 @@ const LIST: &str =
 }";
 
 async fn names(app: &TestApp, token: &str, variables: Value) -> Vec<String> {
-    let data = ok(app, LIST, variables, Some(token)).await;
+    let data = app.ok(LIST, variables, Some(token)).await;
     data["savedResults"]["edges"]
         .as_array()
         .unwrap()
@@ -166,7 +166,7 @@ async fn filters_ordering_paging_metadata_and_ownership() {
         let mut seen = Vec::new();
         let mut after = Value::Null;
         loop {
-            let data = ok(&app, LIST, json!({"order": "NAME_ASC", "first": 2, "after": after}), Some(&alice.token)).await;
+            let data = app.ok(LIST, json!({"order": "NAME_ASC", "first": 2, "after": after}), Some(&alice.token)).await;
             let conn = &data["savedResults"];
             seen.extend(conn["edges"].as_array().unwrap().iter().map(|e| e["node"]["name"].as_str().unwrap().to_string()));
             if conn["pageInfo"]["hasNextPage"] != true {
@@ -181,13 +181,13 @@ async fn filters_ordering_paging_metadata_and_ownership() {
 
         // The full result of one saved result.
         let one = "query($id: UUID!) { savedResult(resultId: $id) { name result { summary { finalEquity ticker } metrics { sharpe } daily(columns: [WEALTH], every: 50) { dates } } } }";
-        let data = ok(&app, one, json!({"id": ids[0]}), Some(&alice.token)).await;
+        let data = app.ok(one, json!({"id": ids[0]}), Some(&alice.token)).await;
         assert_eq!(data["savedResult"]["result"]["summary"]["ticker"], "SPY");
         assert!(data["savedResult"]["result"]["daily"]["dates"].as_array().unwrap().len() >= 5);
 
         // Metadata.
         let update = "mutation($id: UUID!, $input: MetadataInput!) { updateMetadata(resultId: $id, input: $input) { name description tags } }";
-        let data = ok(&app, update, json!({"id": ids[0], "input": {"name": "Bravo 2", "tags": ["renamed"]}}), Some(&alice.token)).await;
+        let data = app.ok(update, json!({"id": ids[0], "input": {"name": "Bravo 2", "tags": ["renamed"]}}), Some(&alice.token)).await;
         assert_eq!(data["updateMetadata"]["name"], "Bravo 2");
         assert_eq!(data["updateMetadata"]["description"], "about Bravo", "omitted fields are kept");
         assert_eq!(data["updateMetadata"]["tags"], json!(["renamed"]));
@@ -199,25 +199,25 @@ async fn filters_ordering_paging_metadata_and_ownership() {
             (json!({"tags": (0..21).map(|i| i.to_string()).collect::<Vec<_>>()}), "tags"),
             (json!({"tags": ["x".repeat(51)]}), "tags"),
         ] {
-            let body = gql(&app, update, json!({"id": ids[0], "input": input}), Some(&alice.token)).await;
+            let body = app.gql(update, json!({"id": ids[0], "input": input}), Some(&alice.token)).await;
             assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
             assert_eq!(body["errors"][0]["extensions"]["field"], field);
         }
 
         // Bob: NOT_FOUND for every read, update, delete, and for saving Alice's session.
         let missing = uuid::Uuid::new_v4();
-        let foreign = gql(&app, one, json!({"id": ids[0]}), Some(&bob.token)).await;
-        let absent = gql(&app, one, json!({"id": missing}), Some(&bob.token)).await;
+        let foreign = app.gql(one, json!({"id": ids[0]}), Some(&bob.token)).await;
+        let absent = app.gql(one, json!({"id": missing}), Some(&bob.token)).await;
         assert_eq!(error_code(&foreign), "NOT_FOUND");
         assert_eq!(foreign["errors"][0]["message"], absent["errors"][0]["message"]);
-        let body = gql(&app, update, json!({"id": ids[0], "input": {"name": "mine now"}}), Some(&bob.token)).await;
+        let body = app.gql(update, json!({"id": ids[0], "input": {"name": "mine now"}}), Some(&bob.token)).await;
         assert_eq!(error_code(&body), "NOT_FOUND");
-        let body = gql(&app, "mutation($id: UUID!) { deleteResult(resultId: $id) }", json!({"id": ids[0]}), Some(&bob.token)).await;
+        let body = app.gql("mutation($id: UUID!) { deleteResult(resultId: $id) }", json!({"id": ids[0]}), Some(&bob.token)).await;
         assert_eq!(error_code(&body), "NOT_FOUND");
         let body = save(&app, &bob.token, &spy, "stolen", json!([])).await;
         assert_eq!(error_code(&body), "NOT_FOUND");
         assert!(names(&app, &bob.token, json!({})).await.is_empty());
-        let still = ok(&app, one, json!({"id": ids[0]}), Some(&alice.token)).await;
+        let still = app.ok(one, json!({"id": ids[0]}), Some(&alice.token)).await;
         assert_eq!(still["savedResult"]["name"], "Bravo 2");
 
         // Only completed sessions are saved; anonymous callers save nothing.
@@ -229,20 +229,20 @@ async fn filters_ordering_paging_metadata_and_ownership() {
         assert!(matches!(pending["status"].as_str(), Some("PENDING" | "RUNNING")), "{pending}");
         let body = save(&app, &alice.token, &pending["sessionId"], "too early", json!([])).await;
         assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
-        ok(&held, "mutation($id: UUID!) { cancelBacktest(sessionId: $id) { status } }", json!({"id": pending["sessionId"]}), Some(&alice.token)).await;
+        held.ok("mutation($id: UUID!) { cancelBacktest(sessionId: $id) { status } }", json!({"id": pending["sessionId"]}), Some(&alice.token)).await;
         held.stop().await;
         let body = save(&app, "", &spy, "anon", json!([])).await;
         assert!(matches!(error_code(&body), "UNAUTHENTICATED"), "{body}");
 
         // Stats.
-        let stats = ok(&app, "{ stats(days: 7) { days byMode { mode totalRuns completed cacheHits cacheHitRate avgExecutionMs p95ExecutionMs maxExecutionMs } mine { mode totalRuns } savedCount savedQuota } }", json!({}), Some(&alice.token)).await;
+        let stats = app.ok("{ stats(days: 7) { days byMode { mode totalRuns completed cacheHits cacheHitRate avgExecutionMs p95ExecutionMs maxExecutionMs } mine { mode totalRuns } savedCount savedQuota } }", json!({}), Some(&alice.token)).await;
         let by_mode = stats["stats"]["byMode"].as_array().unwrap();
         assert_eq!(by_mode.len(), 3);
         let lr = by_mode.iter().find(|m| m["mode"] == "LIQUIDATION_REENTRY").unwrap();
         assert!(lr["totalRuns"].as_u64().unwrap() >= 1);
         assert!(lr["maxExecutionMs"].as_f64().unwrap() >= lr["p95ExecutionMs"].as_f64().unwrap());
         assert_eq!(stats["stats"]["savedCount"], 5);
-        let body = gql(&app, "{ stats(days: 0) { days } }", json!({}), Some(&alice.token)).await;
+        let body = app.gql("{ stats(days: 0) { days } }", json!({}), Some(&alice.token)).await;
         assert_eq!(body["errors"][0]["extensions"]["field"], "days");
         app.stop().await;
     })

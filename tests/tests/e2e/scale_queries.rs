@@ -3,10 +3,10 @@
 //! aggregated by the database with the same numbers as the in-memory definition, and
 //! migration 6 backfills the new keys.
 
-mod margin_support;
+use crate::margin_support;
 
 use chrono::{Duration, Utc};
-use margin_support::{gql, ok, run, users};
+use margin_support::{run, users};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, Database, EntityTrait, PaginatorTrait,
@@ -52,8 +52,7 @@ async fn sixty_concurrent_token_creates(app: TestApp) {
             let app = &app;
             let token = alice.token.clone();
             async move {
-                gql(
-                    app,
+                app.gql(
                     CREATE_TOKEN,
                     json!({"name": format!("bot {i}")}),
                     Some(&token),
@@ -86,27 +85,28 @@ async fn sixty_concurrent_token_creates(app: TestApp) {
             .await
             .unwrap();
         assert_eq!(live, 50);
-        let listed = ok(&app, "{ apiTokens { id } }", json!({}), Some(&alice.token)).await;
+        let listed = app
+            .ok("{ apiTokens { id } }", json!({}), Some(&alice.token))
+            .await;
         assert_eq!(listed["apiTokens"].as_array().unwrap().len(), 50);
 
         // Revoking frees one slot, once.
         let id = listed["apiTokens"][0]["id"].clone();
         let revoke = "mutation($id: ID!) { revokeApiToken(id: $id) }";
-        ok(&app, revoke, json!({"id": id}), Some(&alice.token)).await;
-        ok(
-            &app,
+        app.ok(revoke, json!({"id": id}), Some(&alice.token)).await;
+        app.ok(
             CREATE_TOKEN,
             json!({"name": "fits again"}),
             Some(&alice.token),
         )
         .await;
-        let full = gql(
-            &app,
-            CREATE_TOKEN,
-            json!({"name": "one too many"}),
-            Some(&alice.token),
-        )
-        .await;
+        let full = app
+            .gql(
+                CREATE_TOKEN,
+                json!({"name": "one too many"}),
+                Some(&alice.token),
+            )
+            .await;
         assert_eq!(error_code(&full), "BAD_USER_INPUT");
         app.stop().await;
     }
@@ -131,7 +131,7 @@ fn short_input() -> Value {
 }
 
 async fn names(app: &TestApp, token: &str, variables: Value) -> Vec<String> {
-    let data = ok(app, LIST, variables, Some(token)).await;
+    let data = app.ok(LIST, variables, Some(token)).await;
     data["savedResults"]["edges"]
         .as_array()
         .unwrap()
@@ -156,13 +156,13 @@ async fn paged(app: &TestApp, token: &str, order: &str, first: i32) -> Vec<Strin
     let mut seen = Vec::new();
     let mut after = Value::Null;
     loop {
-        let data = ok(
-            app,
-            LIST,
-            json!({"order": order, "first": first, "after": after}),
-            Some(token),
-        )
-        .await;
+        let data = app
+            .ok(
+                LIST,
+                json!({"order": order, "first": first, "after": after}),
+                Some(token),
+            )
+            .await;
         let conn = &data["savedResults"];
         let edges = conn["edges"].as_array().unwrap();
         assert!(edges.len() <= first as usize);
@@ -197,13 +197,13 @@ async fn tags_and_names(app: TestApp) {
             ("Éclair", json!(["a_c", "Été"])),
             ("APPLE", json!(["Alpha", "alpha"])),
         ] {
-            let body = gql(
-                &app,
-                SAVE,
-                json!({"input": {"sessionId": session, "name": name, "tags": tags}}),
-                Some(&alice.token),
-            )
-            .await;
+            let body = app
+                .gql(
+                    SAVE,
+                    json!({"input": {"sessionId": session, "name": name, "tags": tags}}),
+                    Some(&alice.token),
+                )
+                .await;
             assert!(body.get("errors").is_none(), "{body}");
             assert_eq!(
                 body["data"]["saveResult"]["tags"], tags,
@@ -213,8 +213,7 @@ async fn tags_and_names(app: TestApp) {
         }
         // Bob's result tagged alpha is never Alice's.
         let bobs = run(&app, short_input(), Some(&bob.token)).await["sessionId"].clone();
-        ok(
-            &app,
+        app.ok(
             SAVE,
             json!({"input": {"sessionId": bobs, "name": "bob's", "tags": ["alpha"]}}),
             Some(&bob.token),
@@ -286,15 +285,13 @@ async fn tags_and_names(app: TestApp) {
 
         // updateMetadata moves both keys; deleteResult drops the tags.
         let update = "mutation($id: UUID!, $input: MetadataInput!) { updateMetadata(resultId: $id, input: $input) { name tags } }";
-        ok(
-            &app,
+        app.ok(
             update,
             json!({"id": ids["cherry"], "input": {"name": "Aardvark", "tags": ["ALPHA"]}}),
             Some(&alice.token),
         )
         .await;
-        ok(
-            &app,
+        app.ok(
             update,
             json!({"id": ids["banana"], "input": {"description": "tags kept"}}),
             Some(&alice.token),
@@ -313,8 +310,7 @@ async fn tags_and_names(app: TestApp) {
             paged(&app, &alice.token, "NAME_ASC", 2).await,
             ["Aardvark", "Apple", "APPLE", "apple 2", "banana", "Éclair"]
         );
-        ok(
-            &app,
+        app.ok(
             "mutation($id: UUID!) { deleteResult(resultId: $id) }",
             json!({"id": ids["banana"]}),
             Some(&alice.token),
@@ -549,7 +545,9 @@ async fn stats_numbers(app: TestApp) {
         }
 
         for days in [30, 60] {
-            let data = ok(&app, STATS, json!({"days": days}), Some(&alice.token)).await;
+            let data = app
+                .ok(STATS, json!({"days": days}), Some(&alice.token))
+                .await;
             let within: Vec<&Session> = sessions.iter().filter(|s| s.days_ago < days).collect();
             check(
                 data["stats"]["byMode"].as_array().unwrap(),
@@ -567,12 +565,14 @@ async fn stats_numbers(app: TestApp) {
                 app.backend,
             );
         }
-        let data = ok(&app, STATS, json!({"days": 30}), Some(&alice.token)).await;
+        let data = app.ok(STATS, json!({"days": 30}), Some(&alice.token)).await;
         let pt = &data["stats"]["byMode"].as_array().unwrap()[2];
         assert_eq!(pt["mode"], "PROFIT_THRESHOLD");
         assert_eq!(pt["totalRuns"], 0);
         assert!(pt["p95ExecutionMs"].is_null() && pt["avgExecutionMs"].is_null());
-        let body = gql(&app, STATS, json!({"days": 3651}), Some(&alice.token)).await;
+        let body = app
+            .gql(STATS, json!({"days": 3651}), Some(&alice.token))
+            .await;
         assert_eq!(body["errors"][0]["extensions"]["field"], "days");
         app.stop().await;
     }
