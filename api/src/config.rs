@@ -120,7 +120,7 @@ pub struct Config {
     #[arg(long, env = "MARGIN_SAVED_RESULTS_QUOTA", default_value_t = 50)]
     pub saved_results_quota: u32,
 
-    /// Margin: seconds a backtest result stays cached (Redis and the cache table).
+    /// Margin: seconds a backtest result stays cached (memory, Redis and the cache table).
     #[arg(long, env = "MARGIN_CACHE_TTL_SECS", default_value_t = 24 * 60 * 60)]
     pub cache_ttl_secs: u64,
 
