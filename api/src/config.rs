@@ -205,7 +205,8 @@ pub struct Config {
     #[arg(long, env = "MARGIN_RETAIN_INVITES_DAYS", default_value_t = 30)]
     pub retain_invites_days: u64,
 
-    /// Operations: rows deleted per statement by the purge, so no table is locked for long.
+    /// Operations: rows deleted per statement by the purge, so no table is locked for long
+    /// (the expired cache-table rows are deleted in one statement regardless).
     #[arg(long, env = "MARGIN_PURGE_BATCH", default_value_t = 1000)]
     pub purge_batch: u64,
 }
