@@ -120,7 +120,7 @@ pub struct Config {
     #[arg(long, env = "MARGIN_SAVED_RESULTS_QUOTA", default_value_t = 50)]
     pub saved_results_quota: u32,
 
-    /// Margin: seconds a backtest result stays cached (Redis and the cache table).
+    /// Margin: seconds a backtest result stays cached (memory, Redis and the cache table).
     #[arg(long, env = "MARGIN_CACHE_TTL_SECS", default_value_t = 24 * 60 * 60)]
     pub cache_ttl_secs: u64,
 
@@ -205,7 +205,8 @@ pub struct Config {
     #[arg(long, env = "MARGIN_RETAIN_INVITES_DAYS", default_value_t = 30)]
     pub retain_invites_days: u64,
 
-    /// Operations: rows deleted per statement by the purge, so no table is locked for long.
+    /// Operations: rows deleted per statement by the purge, so no table is locked for long
+    /// (the expired cache-table rows are deleted in one statement regardless).
     #[arg(long, env = "MARGIN_PURGE_BATCH", default_value_t = 1000)]
     pub purge_batch: u64,
 }

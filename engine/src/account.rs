@@ -1,4 +1,4 @@
-//! Account profiles (ENGINE.md §1): margin fractions and the leverage they allow.
+//! Account profiles (SPEC.md §1): margin fractions and the leverage they allow.
 
 use serde::{Deserialize, Serialize};
 

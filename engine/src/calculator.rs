@@ -1,4 +1,4 @@
-//! Margin calculator (ENGINE.md §2): one position, no history.
+//! Margin calculator (SPEC.md §2): one position, no history.
 
 use serde::{Deserialize, Serialize};
 
@@ -65,7 +65,7 @@ pub struct Scenario {
     pub status: ScenarioStatus,
 }
 
-/// Every figure of ENGINE.md §2. Percent fields end in `Pct` and are in percent; money is
+/// Every figure of SPEC.md §2. Percent fields end in `Pct` and are in percent; money is
 /// unrounded f64 (presentation rounds).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -1,4 +1,4 @@
-//! Cushion analysis (ENGINE.md §3): how far each in-position day was from a margin call,
+//! Cushion analysis (SPEC.md §3): how far each in-position day was from a margin call,
 //! measured with the account's own maintenance fraction.
 
 use chrono::NaiveDate;

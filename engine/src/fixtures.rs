@@ -1,4 +1,4 @@
-//! Synthetic reference data from ENGINE.md §3 (case A), public so tests, examples, benches and
+//! Synthetic reference data from SPEC.md §3 (case A), public so tests, examples, benches and
 //! the golden-fixture exporter build exactly the same market.
 
 use chrono::{Datelike, Duration, NaiveDate, Weekday};

@@ -12,7 +12,10 @@
 //!   the periodic [`ResultCache::sweep`].
 //!
 //! Stores go to memory at once and to Redis and the table through a bounded queue drained by
-//! one background writer, so a request never waits for (or fails on) a cache write.
+//! one background writer, so storing a computed result never makes a request wait (or fail).
+//! Lookups do write on the way: a table hit is copied into Redis (when configured) before
+//! [`ResultCache::get`] returns, and an expired or unreadable table row is deleted before the
+//! lookup reports a miss; neither can fail the request.
 
 pub(crate) mod breaker;
 

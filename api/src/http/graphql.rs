@@ -309,7 +309,8 @@ pub(crate) async fn execute(
         return bad_input_response(&message, &name);
     }
     let request_id = meta.request_id.clone();
-    // The caller is resolved once per request; resolvers read it with `auth::require_*`.
+    // The caller is resolved once per request; resolvers read it through
+    // `graphql::guards::require_*`.
     let auth = crate::http::authenticate::authenticate(&state.app, &meta.presented()).await;
     let refused = crate::graphql::write_scope::refuse_without_write(&mut request, &auth);
     let request = request.data(state.app.clone()).data(meta).data(auth);

@@ -136,7 +136,7 @@ pub fn prices(
 }
 
 /// Cash dividends per share on their ex-dates, derived from the close and adjusted-close
-/// columns as ENGINE.md §3 says.
+/// columns as engine/SPEC.md §3 says.
 pub fn dividends(
     market: &MarketData,
     ticker: &str,

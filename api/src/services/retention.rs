@@ -1,5 +1,6 @@
 //! Retention: deletes rows nobody needs any more, in bounded batches (each statement deletes
-//! at most `batch` rows, so a large backlog never holds a long lock).
+//! at most `batch` rows, so a large backlog never holds a long lock; the cache table is the
+//! exception, see the last item).
 //!
 //! - user sessions that ended (past `expires_at`, idle past the idle timeout, or logged out /
 //!   revoked) more than the grace period ago; the grace keeps recently ended sessions
@@ -10,7 +11,7 @@
 //!   No saved result references a session: saving copies the server's result into the
 //!   saved row, so a saved result survives its session;
 //! - invites used, or expired (revoking expires them), longer ago than their retention;
-//! - expired rows of the backtest cache table ([`crate::cache::sweep`]).
+//! - expired rows of the backtest cache table ([`crate::cache::sweep`], one unbatched statement).
 //!
 //! A retention of `None` keeps that kind forever.
 

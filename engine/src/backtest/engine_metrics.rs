@@ -1,4 +1,4 @@
-//! Engine metrics (ENGINE.md §4.3): what the leverage machinery did, as opposed to the
+//! Engine metrics (SPEC.md §4.3): what the leverage machinery did, as opposed to the
 //! return-series statistics.
 
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,4 @@
-//! Backtest input, defaults and validation/normalisation (ENGINE.md §3).
+//! Backtest input, defaults and validation/normalisation (SPEC.md §3).
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -78,7 +78,7 @@ fn d_relever_band() -> f64 {
     0.95
 }
 
-/// Engine options; every field has ENGINE.md's default so `{}` deserialises.
+/// Engine options; every field has SPEC.md's default so `{}` deserialises.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct BacktestOptions {

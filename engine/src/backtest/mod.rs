@@ -1,4 +1,4 @@
-//! Leveraged backtest (ENGINE.md §3): validation, the daily state machine, and everything
+//! Leveraged backtest (SPEC.md §3): validation, the daily state machine, and everything
 //! derived from it (rounds, events, cushion, metrics, tables).
 
 mod engine_metrics;

@@ -1,4 +1,4 @@
-//! The daily state machine of ENGINE.md §3 (steps A–G). Everything else in a result is derived
+//! The daily state machine of SPEC.md §3 (steps A–G). Everything else in a result is derived
 //! from what this loop records.
 
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -1,4 +1,4 @@
-//! Return-series metrics (ENGINE.md §4), matching quantstats 0.0.86 / empyrical-reloaded 0.7.1.
+//! Return-series metrics (SPEC.md §4), matching quantstats 0.0.86 / empyrical-reloaded 0.7.1.
 //! Usable on any daily returns series. Undefined values are `None` with a reason in
 //! `undefined`, never NaN.
 

@@ -1,4 +1,4 @@
-//! The margin calculator's input and its full typed result (ENGINE.md §2).
+//! The margin calculator's input and its full typed result (engine/SPEC.md §2).
 
 use async_graphql::{ID, InputObject, SimpleObject};
 use chrono::{DateTime, Utc};
