@@ -3,7 +3,7 @@
     clippy::excessive_precision,
     clippy::unreadable_literal
 )]
-//! ENGINE.md §3 reference cases A and B, to the printed digits.
+//! SPEC.md §3 reference cases A and B, to the printed digits.
 mod common;
 
 use std::sync::atomic::AtomicBool;
