@@ -24,5 +24,6 @@ mod ops_retention;
 mod playground_browser;
 mod scale_queries;
 mod schema_snapshot;
+mod snapshots;
 mod trust_sockets;
 mod websocket;
