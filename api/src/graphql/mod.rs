@@ -7,6 +7,7 @@ pub(crate) mod loaders;
 pub(crate) mod mutation;
 pub(crate) mod nesting;
 pub(crate) mod operation;
+pub(crate) mod pagination;
 pub(crate) mod query;
 pub(crate) mod subscription;
 pub(crate) mod types;

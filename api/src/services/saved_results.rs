@@ -25,14 +25,14 @@ use engine::backtest::BacktestResult;
 use entity::{saved_backtest_result as saved, saved_result_tag as tag, user};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    FromQueryResult, QueryFilter, QuerySelect, Set, TransactionTrait,
     sea_query::{Expr, ExprTrait, Func, LikeExpr, Query},
 };
 use uuid::Uuid;
 
 use super::{
     backtests::{Backtests, SessionStatus},
-    paging::{Cursor, Page},
+    pagination::{Cursor, Direction, Keyset, Page, PageRequest},
 };
 use crate::error::{ApiError, ApiResult};
 
@@ -89,6 +89,52 @@ pub enum SavedOrder {
     CreatedAsc,
     NameAsc,
     NameDesc,
+}
+
+/// What an ordering sorts by before the id (the tie-breaker).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SortKey {
+    /// The id alone: ids grow with creation, so this is the order of `created_at`, without
+    /// its ties.
+    Id,
+    /// The stored `name_key`.
+    Name,
+}
+
+impl SortKey {
+    fn column(self) -> Option<saved::Column> {
+        match self {
+            Self::Id => None,
+            Self::Name => Some(saved::Column::NameKey),
+        }
+    }
+
+    fn value_of(self, summary: &SavedSummary) -> Option<String> {
+        match self {
+            Self::Id => None,
+            Self::Name => Some(summary.name_key.clone()),
+        }
+    }
+}
+
+impl SavedOrder {
+    fn sort(self) -> (SortKey, Direction) {
+        match self {
+            Self::CreatedDesc => (SortKey::Id, Direction::Descending),
+            Self::CreatedAsc => (SortKey::Id, Direction::Ascending),
+            Self::NameAsc => (SortKey::Name, Direction::Ascending),
+            Self::NameDesc => (SortKey::Name, Direction::Descending),
+        }
+    }
+
+    fn keyset(self) -> Keyset<saved::Column> {
+        let (key, direction) = self.sort();
+        Keyset {
+            key: key.column(),
+            id: saved::Column::Id,
+            direction,
+        }
+    }
 }
 
 /// A saved result without its payload.
@@ -432,8 +478,7 @@ pub async fn list(
     user_id: i64,
     filter: &SavedFilter,
     order: SavedOrder,
-    first: u64,
-    after: Option<Cursor>,
+    page: &PageRequest,
 ) -> ApiResult<Page<SavedSummary>> {
     let mut query = summaries().filter(saved::Column::UserId.eq(user_id));
     if let Some(search) = filter
@@ -519,68 +564,21 @@ pub async fn list(
             );
         }
     }
-    query = match order {
-        SavedOrder::CreatedDesc => {
-            if let Some(after) = &after {
-                query = query.filter(saved::Column::Id.lt(after.id));
-            }
-            query.order_by_desc(saved::Column::Id)
-        }
-        SavedOrder::CreatedAsc => {
-            if let Some(after) = &after {
-                query = query.filter(saved::Column::Id.gt(after.id));
-            }
-            query.order_by_asc(saved::Column::Id)
-        }
-        SavedOrder::NameAsc => {
-            if let Some(after) = &after {
-                query = query.filter(
-                    Condition::any()
-                        .add(saved::Column::NameKey.gt(after.key.as_str()))
-                        .add(
-                            Condition::all()
-                                .add(saved::Column::NameKey.eq(after.key.as_str()))
-                                .add(saved::Column::Id.gt(after.id)),
-                        ),
-                );
-            }
-            query
-                .order_by_asc(saved::Column::NameKey)
-                .order_by_asc(saved::Column::Id)
-        }
-        SavedOrder::NameDesc => {
-            if let Some(after) = &after {
-                query = query.filter(
-                    Condition::any()
-                        .add(saved::Column::NameKey.lt(after.key.as_str()))
-                        .add(
-                            Condition::all()
-                                .add(saved::Column::NameKey.eq(after.key.as_str()))
-                                .add(saved::Column::Id.lt(after.id)),
-                        ),
-                );
-            }
-            query
-                .order_by_desc(saved::Column::NameKey)
-                .order_by_desc(saved::Column::Id)
-        }
-    };
-    let rows = query
-        .limit(first + 1)
+    let rows = order
+        .keyset()
+        .select(query, page)?
         .into_model::<SavedSummary>()
         .all(db)
         .await?;
-    Ok(Page::from_rows(rows, first))
+    Ok(Page::from_rows(rows, page.first))
 }
 
 /// The cursor of a summary under an ordering.
 pub fn cursor_of(summary: &SavedSummary, order: SavedOrder) -> Cursor {
-    match order {
-        SavedOrder::NameAsc | SavedOrder::NameDesc => Cursor {
-            key: summary.name_key.clone(),
-            id: summary.id,
-        },
-        _ => Cursor::id(summary.id),
+    let (key, _) = order.sort();
+    Cursor {
+        id: summary.id,
+        key: key.value_of(summary),
     }
 }
 
