@@ -3,6 +3,7 @@
 
 mod error;
 pub(crate) mod guards;
+pub(crate) mod ids;
 pub(crate) mod loaders;
 pub(crate) mod mutation;
 pub(crate) mod nesting;

@@ -2,12 +2,12 @@
 
 use crate::graphql::app_state;
 use crate::graphql::guards;
-use crate::graphql::pagination::connection;
+use crate::graphql::{ids::parse_id, pagination::connection};
 use async_graphql::{Context, ID, Object, connection::Connection};
 use uuid::Uuid;
 
 use crate::{
-    error::{ApiError, ApiResult},
+    error::ApiResult,
     graphql::types::{
         backtest::BacktestSession,
         calculation::MarginCalculation,
@@ -23,10 +23,6 @@ use crate::{
         saved_results, stats,
     },
 };
-
-fn parse_id(id: &ID, what: &'static str) -> ApiResult<i64> {
-    id.parse::<i64>().map_err(|_| ApiError::NotFound(what))
-}
 
 #[derive(Default)]
 pub struct MarginQuery;

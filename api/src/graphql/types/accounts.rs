@@ -5,7 +5,6 @@ use chrono::{DateTime, Utc};
 
 use crate::{
     auth,
-    error::{ApiError, ApiResult},
     services::accounts::{
         self as svc, ApiTokenRecord, InviteRecord, InviteTemplateRecord, LoginAttemptRecord,
         SessionRecord, UserRecord, invites::InviteStatus as SvcInviteStatus,
@@ -308,12 +307,4 @@ pub struct RegisterInput {
     /// The token of an invite; without one, registration is possible only when open
     /// registration is enabled, and the account then waits for approval.
     pub invite_token: Option<String>,
-}
-
-/// A numeric ID argument; anything else is BAD_USER_INPUT naming `field`.
-pub fn parse_id(field: &str, id: &ID) -> ApiResult<i64> {
-    id.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| ApiError::input(field, "not a valid ID"))
 }
