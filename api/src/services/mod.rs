@@ -11,3 +11,5 @@ pub(crate) mod recovery;
 pub mod retention;
 pub(crate) mod saved_results;
 pub(crate) mod stats;
+#[cfg(test)]
+pub(crate) mod test_db;
