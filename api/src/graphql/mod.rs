@@ -3,10 +3,12 @@
 
 mod error;
 pub(crate) mod guards;
+pub(crate) mod ids;
 pub(crate) mod loaders;
 pub(crate) mod mutation;
 pub(crate) mod nesting;
 pub(crate) mod operation;
+pub(crate) mod pagination;
 pub(crate) mod query;
 pub(crate) mod subscription;
 pub(crate) mod types;

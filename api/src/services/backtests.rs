@@ -28,13 +28,13 @@ use engine::{
 };
 use entity::backtest_session;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
+    sea_query::Expr,
 };
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use uuid::Uuid;
 
-use super::paging::{Cursor, Page};
+use super::pagination::{Keyset, Page, PageRequest};
 use crate::{
     bus::{BusEvent, BusKind, ProgressBus},
     cache::ResultCache,
@@ -636,20 +636,15 @@ impl Backtests {
         &self,
         user_id: i64,
         status: Option<SessionStatus>,
-        first: u64,
-        after: Option<Cursor>,
+        page: &PageRequest,
     ) -> ApiResult<Page<SessionRecord>> {
-        let mut query = backtest_session::Entity::find()
-            .filter(backtest_session::Column::UserId.eq(user_id))
-            .order_by_desc(backtest_session::Column::Id)
-            .limit(first + 1);
+        let mut query =
+            backtest_session::Entity::find().filter(backtest_session::Column::UserId.eq(user_id));
         if let Some(status) = status {
             query = query.filter(backtest_session::Column::Status.eq(status.as_str()));
         }
-        if let Some(after) = after {
-            query = query.filter(backtest_session::Column::Id.lt(after.id));
-        }
-        Ok(Page::from_rows(query.all(&self.db).await?, first))
+        let query = Keyset::newest_first(backtest_session::Column::Id).select(query, page)?;
+        Ok(Page::from_rows(query.all(&self.db).await?, page.first))
     }
 
     /// The result of a completed session: from the cache, or recomputed from the stored

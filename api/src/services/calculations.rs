@@ -9,12 +9,9 @@ use engine::{
     market::MarketData,
 };
 use entity::margin_calculation;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
-use super::paging::{Cursor, Page};
+use super::pagination::{Keyset, Page, PageRequest};
 use crate::error::{ApiError, ApiResult};
 
 pub type CalculationRecord = margin_calculation::Model;
@@ -86,13 +83,10 @@ pub async fn list(
     db: &DatabaseConnection,
     user_id: i64,
     ticker: Option<&str>,
-    first: u64,
-    after: Option<Cursor>,
+    page: &PageRequest,
 ) -> ApiResult<Page<CalculationRecord>> {
-    let mut query = margin_calculation::Entity::find()
-        .filter(margin_calculation::Column::UserId.eq(user_id))
-        .order_by_desc(margin_calculation::Column::Id)
-        .limit(first + 1);
+    let mut query =
+        margin_calculation::Entity::find().filter(margin_calculation::Column::UserId.eq(user_id));
     if let Some(ticker) = ticker.map(str::trim).filter(|t| !t.is_empty()) {
         // PostgreSQL refuses NUL in text outright; no ticker has a control character.
         if ticker.chars().any(char::is_control) {
@@ -103,10 +97,8 @@ pub async fn list(
         }
         query = query.filter(margin_calculation::Column::Ticker.eq(ticker.to_ascii_uppercase()));
     }
-    if let Some(after) = after {
-        query = query.filter(margin_calculation::Column::Id.lt(after.id));
-    }
-    Ok(Page::from_rows(query.all(db).await?, first))
+    let query = Keyset::newest_first(margin_calculation::Column::Id).select(query, page)?;
+    Ok(Page::from_rows(query.all(db).await?, page.first))
 }
 
 /// One of the caller's calculations; another user's is NOT_FOUND like a missing one.

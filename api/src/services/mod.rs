@@ -6,8 +6,10 @@ pub mod backtests;
 pub(crate) mod calculations;
 pub(crate) mod market;
 pub(crate) mod market_queries;
-pub(crate) mod paging;
+pub(crate) mod pagination;
 pub(crate) mod recovery;
 pub mod retention;
 pub(crate) mod saved_results;
 pub(crate) mod stats;
+#[cfg(test)]
+pub(crate) mod test_db;

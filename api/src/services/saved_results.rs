@@ -25,14 +25,14 @@ use engine::backtest::BacktestResult;
 use entity::{saved_backtest_result as saved, saved_result_tag as tag, user};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    FromQueryResult, QueryFilter, QuerySelect, Set, TransactionTrait,
     sea_query::{Expr, ExprTrait, Func, LikeExpr, Query},
 };
 use uuid::Uuid;
 
 use super::{
     backtests::{Backtests, SessionStatus},
-    paging::{Cursor, Page},
+    pagination::{Cursor, Direction, Keyset, Page, PageRequest},
 };
 use crate::error::{ApiError, ApiResult};
 
@@ -89,6 +89,52 @@ pub enum SavedOrder {
     CreatedAsc,
     NameAsc,
     NameDesc,
+}
+
+/// What an ordering sorts by before the id (the tie-breaker).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SortKey {
+    /// The id alone: ids grow with creation, so this is the order of `created_at`, without
+    /// its ties.
+    Id,
+    /// The stored `name_key`.
+    Name,
+}
+
+impl SortKey {
+    fn column(self) -> Option<saved::Column> {
+        match self {
+            Self::Id => None,
+            Self::Name => Some(saved::Column::NameKey),
+        }
+    }
+
+    fn value_of(self, summary: &SavedSummary) -> Option<String> {
+        match self {
+            Self::Id => None,
+            Self::Name => Some(summary.name_key.clone()),
+        }
+    }
+}
+
+impl SavedOrder {
+    fn sort(self) -> (SortKey, Direction) {
+        match self {
+            Self::CreatedDesc => (SortKey::Id, Direction::Descending),
+            Self::CreatedAsc => (SortKey::Id, Direction::Ascending),
+            Self::NameAsc => (SortKey::Name, Direction::Ascending),
+            Self::NameDesc => (SortKey::Name, Direction::Descending),
+        }
+    }
+
+    fn keyset(self) -> Keyset<saved::Column> {
+        let (key, direction) = self.sort();
+        Keyset {
+            key: key.column(),
+            id: saved::Column::Id,
+            direction,
+        }
+    }
 }
 
 /// A saved result without its payload.
@@ -432,8 +478,7 @@ pub async fn list(
     user_id: i64,
     filter: &SavedFilter,
     order: SavedOrder,
-    first: u64,
-    after: Option<Cursor>,
+    page: &PageRequest,
 ) -> ApiResult<Page<SavedSummary>> {
     let mut query = summaries().filter(saved::Column::UserId.eq(user_id));
     if let Some(search) = filter
@@ -519,68 +564,21 @@ pub async fn list(
             );
         }
     }
-    query = match order {
-        SavedOrder::CreatedDesc => {
-            if let Some(after) = &after {
-                query = query.filter(saved::Column::Id.lt(after.id));
-            }
-            query.order_by_desc(saved::Column::Id)
-        }
-        SavedOrder::CreatedAsc => {
-            if let Some(after) = &after {
-                query = query.filter(saved::Column::Id.gt(after.id));
-            }
-            query.order_by_asc(saved::Column::Id)
-        }
-        SavedOrder::NameAsc => {
-            if let Some(after) = &after {
-                query = query.filter(
-                    Condition::any()
-                        .add(saved::Column::NameKey.gt(after.key.as_str()))
-                        .add(
-                            Condition::all()
-                                .add(saved::Column::NameKey.eq(after.key.as_str()))
-                                .add(saved::Column::Id.gt(after.id)),
-                        ),
-                );
-            }
-            query
-                .order_by_asc(saved::Column::NameKey)
-                .order_by_asc(saved::Column::Id)
-        }
-        SavedOrder::NameDesc => {
-            if let Some(after) = &after {
-                query = query.filter(
-                    Condition::any()
-                        .add(saved::Column::NameKey.lt(after.key.as_str()))
-                        .add(
-                            Condition::all()
-                                .add(saved::Column::NameKey.eq(after.key.as_str()))
-                                .add(saved::Column::Id.lt(after.id)),
-                        ),
-                );
-            }
-            query
-                .order_by_desc(saved::Column::NameKey)
-                .order_by_desc(saved::Column::Id)
-        }
-    };
-    let rows = query
-        .limit(first + 1)
+    let rows = order
+        .keyset()
+        .select(query, page)?
         .into_model::<SavedSummary>()
         .all(db)
         .await?;
-    Ok(Page::from_rows(rows, first))
+    Ok(Page::from_rows(rows, page.first))
 }
 
 /// The cursor of a summary under an ordering.
 pub fn cursor_of(summary: &SavedSummary, order: SavedOrder) -> Cursor {
-    match order {
-        SavedOrder::NameAsc | SavedOrder::NameDesc => Cursor {
-            key: summary.name_key.clone(),
-            id: summary.id,
-        },
-        _ => Cursor::id(summary.id),
+    let (key, _) = order.sort();
+    Cursor {
+        id: summary.id,
+        key: key.value_of(summary),
     }
 }
 
@@ -669,6 +667,7 @@ pub async fn saved_count(db: &DatabaseConnection, user_id: i64) -> ApiResult<i32
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::services::test_db;
 
     #[test]
     fn metadata_is_validated() {
@@ -682,5 +681,158 @@ mod tests {
         assert!(validate_tags(&["x".repeat(51)]).is_err());
         assert_eq!(validate_tags(&["a".into(), "a".into()]).unwrap(), vec!["a"]);
         assert_eq!(like_pattern("50%_"), "%50\\%\\_%");
+    }
+
+    /// Saves a row as `save` would, without running a backtest: the listing reads only the
+    /// summary columns and the tag keys.
+    async fn saved_row(
+        db: &DatabaseConnection,
+        user_id: i64,
+        name: &str,
+        ticker: &str,
+        tags: &[&str],
+    ) -> i64 {
+        let now = Utc::now();
+        let date = NaiveDate::from_ymd_opt(2020, 1, 2).unwrap();
+        let tags: Vec<String> = tags.iter().map(|t| t.to_string()).collect();
+        let model = saved::ActiveModel {
+            result_id: Set(Uuid::new_v4()),
+            user_id: Set(user_id),
+            user_email: Set("owner@example.com".into()),
+            name_key: Set(text_key(name)),
+            name: Set(name.into()),
+            description: Set(String::new()),
+            tags: Set(serde_json::json!(tags)),
+            mode: Set("FRESH_CAPITAL".into()),
+            ticker: Set(ticker.into()),
+            start_date: Set(date),
+            end_date: Set(date),
+            leverage: Set(2.0),
+            account_type: Set("MARGIN".into()),
+            initial_investment: Set(10_000.0),
+            profit_threshold: Set(None),
+            results_data: Set(serde_json::json!({})),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+        .unwrap();
+        insert_tags(db, model.id, &tags).await.unwrap();
+        model.id
+    }
+
+    /// Every page of a listing, `first` rows at a time, each asked for with the end cursor
+    /// of the one before (as a client does, through the encoded text).
+    async fn all_pages(
+        db: &DatabaseConnection,
+        user_id: i64,
+        filter: &SavedFilter,
+        order: SavedOrder,
+        first: i32,
+    ) -> Vec<i64> {
+        let mut seen = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let request = PageRequest::new(Some(first), after.as_deref()).unwrap();
+            let page = list(db, user_id, filter, order, &request).await.unwrap();
+            assert!(page.items.len() <= request.first as usize);
+            seen.extend(page.items.iter().map(|s| s.id));
+            match page.items.last() {
+                Some(last) if page.has_next_page => {
+                    after = Some(cursor_of(last, order).encode());
+                }
+                _ => return seen,
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn pages_follow_each_other_without_gap_or_duplicate_in_every_order() {
+        let db = test_db::memory().await;
+        let alice = test_db::user(&db, "alice").await;
+        let bob = test_db::user(&db, "bob").await;
+        // Names whose keys tie ("Beta", " beta", "BETA"), so the id must break ties.
+        let names = [
+            "Beta",
+            "alpha",
+            " beta",
+            "Gamma",
+            "BETA",
+            "delta",
+            "Alpha two",
+            "épsilon",
+            "Zeta",
+        ];
+        let mut rows = Vec::new();
+        for name in names {
+            rows.push((
+                saved_row(&db, alice, name, "SPY", &[]).await,
+                text_key(name),
+            ));
+        }
+        saved_row(&db, bob, "alpha", "SPY", &[]).await;
+
+        let by_id: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
+        let mut by_name = rows.clone();
+        by_name.sort_by(|a, b| a.1.as_bytes().cmp(b.1.as_bytes()).then(a.0.cmp(&b.0)));
+        let by_name: Vec<i64> = by_name.into_iter().map(|(id, _)| id).collect();
+        let reversed = |ids: &[i64]| ids.iter().rev().copied().collect::<Vec<_>>();
+        let expected = [
+            (SavedOrder::CreatedAsc, by_id.clone()),
+            (SavedOrder::CreatedDesc, reversed(&by_id)),
+            (SavedOrder::NameAsc, by_name.clone()),
+            (SavedOrder::NameDesc, reversed(&by_name)),
+        ];
+        let filter = SavedFilter::default();
+        for (order, want) in expected {
+            for first in [1, 2, 3, 4, 9, 10, 100] {
+                assert_eq!(
+                    all_pages(&db, alice, &filter, order, first).await,
+                    want,
+                    "{order:?}, first {first}"
+                );
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn filters_apply_to_every_page_and_cursors_are_checked() {
+        let db = test_db::memory().await;
+        let alice = test_db::user(&db, "alice").await;
+        let mut tagged = Vec::new();
+        for i in 0..7 {
+            let ticker = if i % 2 == 0 { "SPY" } else { "QQQ" };
+            let tags: &[&str] = if i % 3 == 0 { &["Keep", "x"] } else { &["x"] };
+            let id = saved_row(&db, alice, &format!("run {i}"), ticker, tags).await;
+            if ticker == "SPY" && i % 3 == 0 {
+                tagged.push(id);
+            }
+        }
+        let filter = SavedFilter {
+            ticker: Some("spy".into()),
+            tags: vec![" keep ".into()],
+            ..Default::default()
+        };
+        for order in [SavedOrder::CreatedAsc, SavedOrder::NameAsc] {
+            assert_eq!(all_pages(&db, alice, &filter, order, 1).await, tagged);
+        }
+        let search = SavedFilter {
+            search: Some("RUN 1".into()),
+            ..Default::default()
+        };
+        let found = all_pages(&db, alice, &search, SavedOrder::NameDesc, 1).await;
+        assert_eq!(found.len(), 1);
+
+        // A cursor of an id ordering has no name key: a name ordering cannot place it.
+        let request = PageRequest::new(Some(2), Some(&Cursor::id(tagged[0]).encode())).unwrap();
+        let refused = list(&db, alice, &filter, SavedOrder::NameAsc, &request)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&refused, ApiError::BadUserInput { field, .. } if field == "after"),
+            "{refused:?}"
+        );
     }
 }

@@ -3,6 +3,7 @@
 use crate::error::ApiResult;
 use crate::graphql::app_state;
 use crate::graphql::guards;
+use crate::graphql::{ids::parse_id_input, pagination::connection};
 use async_graphql::{Context, ID, Object, connection::Connection};
 
 use crate::{
@@ -10,9 +11,12 @@ use crate::{
     error::ApiError,
     graphql::types::accounts::{
         ApiToken, Invite, InviteTemplate, LoginAttempt, LoginAttemptFilter, Session, User,
-        UserStatusFilter, connection, page_request, parse_id,
+        UserStatusFilter,
     },
-    services::accounts::{self as svc, AccountSettings, admin, api_tokens, invites, sessions},
+    services::{
+        accounts::{AccountSettings, admin, api_tokens, invites, sessions},
+        pagination::{Cursor, PageRequest},
+    },
 };
 
 #[derive(Default)]
@@ -60,17 +64,16 @@ impl AccountsQuery {
         after: Option<String>,
     ) -> ApiResult<Connection<String, User>> {
         guards::require_role(ctx, Role::Admin)?;
-        let had_cursor = after.is_some();
-        let page = page_request(first, after)?;
+        let request = PageRequest::new(first, after.as_deref())?;
         let state = app_state(ctx);
-        let rows = admin::users(&state.db, status.into(), page).await?;
-        Ok(connection(rows, had_cursor, |u: &svc::UserRecord| u.id))
+        let page = admin::users(&state.db, status.into(), &request).await?;
+        Ok(connection(&request, page, |u| Cursor::id(u.id), User::from))
     }
 
     /// Admin: one user by id.
     async fn user(&self, ctx: &Context<'_>, id: ID) -> ApiResult<User> {
         guards::require_role(ctx, Role::Admin)?;
-        let id = parse_id("id", &id)?;
+        let id = parse_id_input(&id, "id")?;
         let state = app_state(ctx);
         let user = admin::user_by_id(&state.db, id).await?;
         Ok(user.into())
@@ -101,13 +104,12 @@ impl AccountsQuery {
         after: Option<String>,
     ) -> ApiResult<Connection<String, LoginAttempt>> {
         guards::require_role(ctx, Role::Admin)?;
-        let had_cursor = after.is_some();
-        let page = page_request(first, after)?;
+        let request = PageRequest::new(first, after.as_deref())?;
         let filter = filter.unwrap_or_default();
         let user_id = filter
             .user_id
             .as_ref()
-            .map(|id| parse_id("userId", id))
+            .map(|id| parse_id_input(id, "userId"))
             .transpose()?;
         let filter = admin::AttemptFilter {
             email: filter.email,
@@ -118,11 +120,12 @@ impl AccountsQuery {
             until: filter.until,
         };
         let state = app_state(ctx);
-        let rows = admin::login_attempts(&state.db, filter, page).await?;
+        let page = admin::login_attempts(&state.db, filter, &request).await?;
         Ok(connection(
-            rows,
-            had_cursor,
-            |a: &svc::LoginAttemptRecord| a.id,
+            &request,
+            page,
+            |a| Cursor::id(a.id),
+            LoginAttempt::from,
         ))
     }
 }

@@ -2,14 +2,12 @@
 
 use crate::graphql::app_state;
 use crate::graphql::guards;
-use async_graphql::{
-    Context, ID, Object,
-    connection::{Connection, Edge},
-};
+use crate::graphql::{ids::parse_id, pagination::connection};
+use async_graphql::{Context, ID, Object, connection::Connection};
 use uuid::Uuid;
 
 use crate::{
-    error::{ApiError, ApiResult},
+    error::ApiResult,
     graphql::types::{
         backtest::BacktestSession,
         calculation::MarginCalculation,
@@ -19,13 +17,12 @@ use crate::{
         scalars::Date,
     },
     services::{
-        backtests::SessionView, calculations, market_queries, paging, saved_results, stats,
+        backtests::SessionView,
+        calculations, market_queries,
+        pagination::{Cursor, Page, PageRequest},
+        saved_results, stats,
     },
 };
-
-fn parse_id(id: &ID, what: &'static str) -> ApiResult<i64> {
-    id.parse::<i64>().map_err(|_| ApiError::NotFound(what))
-}
 
 #[derive(Default)]
 pub struct MarginQuery;
@@ -41,25 +38,20 @@ impl MarginQuery {
         after: Option<String>,
     ) -> ApiResult<Connection<String, MarginCalculation>> {
         let caller = guards::require_approved(ctx)?;
-        let first = paging::first(first)?;
-        let cursor = paging::after(after.as_deref())?;
+        let request = PageRequest::new(first, after.as_deref())?;
         let state = app_state(ctx);
-        let page = calculations::list(
-            &state.db,
-            caller.user_id,
-            ticker.as_deref(),
-            first,
-            cursor.clone(),
-        )
-        .await?;
-        let mut connection = Connection::new(cursor.is_some(), page.has_next_page);
-        for (record, result) in calculations::decodable(page.items) {
-            connection.edges.push(Edge::new(
-                paging::Cursor::id(record.id).encode(),
-                MarginCalculation::new(&record, &result),
-            ));
-        }
-        Ok(connection)
+        let page =
+            calculations::list(&state.db, caller.user_id, ticker.as_deref(), &request).await?;
+        let page = Page {
+            items: calculations::decodable(page.items),
+            has_next_page: page.has_next_page,
+        };
+        Ok(connection(
+            &request,
+            page,
+            |(record, _)| Cursor::id(record.id),
+            |(record, result)| MarginCalculation::new(&record, &result),
+        ))
     }
 
     /// One of your calculations.
@@ -97,31 +89,23 @@ impl MarginQuery {
         after: Option<String>,
     ) -> ApiResult<Connection<String, BacktestSession>> {
         let caller = guards::require_approved(ctx)?;
-        let first = paging::first(first)?;
-        let cursor = paging::after(after.as_deref())?;
+        let request = PageRequest::new(first, after.as_deref())?;
         let state = app_state(ctx);
         let page = state
             .backtests
-            .list(
-                caller.user_id,
-                status.map(Into::into),
-                first,
-                cursor.clone(),
-            )
+            .list(caller.user_id, status.map(Into::into), &request)
             .await?;
-        let mut connection = Connection::new(cursor.is_some(), page.has_next_page);
-        connection
-            .edges
-            .extend(page.items.into_iter().map(|record| {
-                Edge::new(
-                    paging::Cursor::id(record.id).encode(),
-                    BacktestSession::from(SessionView {
-                        record,
-                        result: None,
-                    }),
-                )
-            }));
-        Ok(connection)
+        Ok(connection(
+            &request,
+            page,
+            |record| Cursor::id(record.id),
+            |record| {
+                BacktestSession::from(SessionView {
+                    record,
+                    result: None,
+                })
+            },
+        ))
     }
 
     /// Your saved results: summaries only (the payload is `savedResult(resultId).result`).
@@ -134,8 +118,7 @@ impl MarginQuery {
         after: Option<String>,
     ) -> ApiResult<Connection<String, SavedResult>> {
         let caller = guards::require_approved(ctx)?;
-        let first = paging::first(first)?;
-        let cursor = paging::after(after.as_deref())?;
+        let request = PageRequest::new(first, after.as_deref())?;
         let filter = filter.unwrap_or_default();
         let filter = saved_results::SavedFilter {
             search: filter.search,
@@ -148,25 +131,13 @@ impl MarginQuery {
         };
         let order = order_by.unwrap_or_default().into();
         let state = app_state(ctx);
-        let page = saved_results::list(
-            &state.db,
-            caller.user_id,
-            &filter,
-            order,
-            first,
-            cursor.clone(),
-        )
-        .await?;
-        let mut connection = Connection::new(cursor.is_some(), page.has_next_page);
-        connection
-            .edges
-            .extend(page.items.into_iter().map(|summary| {
-                Edge::new(
-                    saved_results::cursor_of(&summary, order).encode(),
-                    SavedResult::from(summary),
-                )
-            }));
-        Ok(connection)
+        let page = saved_results::list(&state.db, caller.user_id, &filter, order, &request).await?;
+        Ok(connection(
+            &request,
+            page,
+            |summary| saved_results::cursor_of(summary, order),
+            SavedResult::from,
+        ))
     }
 
     /// One of your saved results, with its typed result.

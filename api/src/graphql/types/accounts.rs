@@ -1,18 +1,13 @@
 //! GraphQL types of the accounts domain, built from the services' plain records.
 
-use async_graphql::{
-    Enum, ID, InputObject, SimpleObject,
-    connection::{Connection, Edge},
-};
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use async_graphql::{Enum, ID, InputObject, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use crate::{
     auth,
-    error::{ApiError, ApiResult},
     services::accounts::{
-        self as svc, ApiTokenRecord, InviteRecord, InviteTemplateRecord, LoginAttemptRecord, Page,
-        PageRequest, SessionRecord, UserRecord, invites::InviteStatus as SvcInviteStatus,
+        self as svc, ApiTokenRecord, InviteRecord, InviteTemplateRecord, LoginAttemptRecord,
+        SessionRecord, UserRecord, invites::InviteStatus as SvcInviteStatus,
     },
 };
 
@@ -312,88 +307,4 @@ pub struct RegisterInput {
     /// The token of an invite; without one, registration is possible only when open
     /// registration is enabled, and the account then waits for approval.
     pub invite_token: Option<String>,
-}
-
-/// A numeric ID argument; anything else is BAD_USER_INPUT naming `field`.
-pub fn parse_id(field: &str, id: &ID) -> ApiResult<i64> {
-    id.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| ApiError::input(field, "not a valid ID"))
-}
-
-pub const DEFAULT_PAGE_SIZE: i32 = 20;
-pub const MAX_PAGE_SIZE: i32 = 100;
-
-/// `first` (1..=100, default 20) and an opaque `after` cursor.
-pub fn page_request(first: Option<i32>, after: Option<String>) -> ApiResult<PageRequest> {
-    let first = first.unwrap_or(DEFAULT_PAGE_SIZE);
-    if !(1..=MAX_PAGE_SIZE).contains(&first) {
-        return Err(ApiError::input(
-            "first",
-            format!("must be between 1 and {MAX_PAGE_SIZE}"),
-        ));
-    }
-    let after = after
-        .map(|cursor| {
-            decode_cursor(&cursor).ok_or_else(|| ApiError::input("after", "not a valid cursor"))
-        })
-        .transpose()?;
-    Ok(PageRequest {
-        first: u64::try_from(first).unwrap_or(20),
-        after,
-    })
-}
-
-pub fn encode_cursor(id: i64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("id:{id}"))
-}
-
-fn decode_cursor(cursor: &str) -> Option<i64> {
-    if cursor.len() > 64 {
-        return None;
-    }
-    let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
-    let text = String::from_utf8(bytes).ok()?;
-    text.strip_prefix("id:")?.parse().ok()
-}
-
-/// A Relay connection over a page of records keyed by their numeric id.
-pub fn connection<R, N>(
-    page: Page<R>,
-    had_cursor: bool,
-    id_of: impl Fn(&R) -> i64,
-) -> Connection<String, N>
-where
-    N: From<R> + async_graphql::OutputType,
-{
-    let mut connection = Connection::new(had_cursor, page.has_next_page);
-    connection
-        .edges
-        .extend(page.items.into_iter().map(|record| {
-            let cursor = encode_cursor(id_of(&record));
-            Edge::new(cursor, N::from(record))
-        }));
-    connection
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_bad_ones_are_refused() {
-        assert_eq!(decode_cursor(&encode_cursor(42)), Some(42));
-        assert_eq!(decode_cursor("nonsense!"), None);
-        assert_eq!(decode_cursor(&"a".repeat(100)), None);
-        assert!(page_request(Some(0), None).is_err());
-        assert!(page_request(Some(101), None).is_err());
-        assert_eq!(page_request(None, None).unwrap().first, 20);
-        assert_eq!(
-            page_request(Some(5), Some("bad".into()))
-                .unwrap_err()
-                .code(),
-            "BAD_USER_INPUT"
-        );
-    }
 }

@@ -5,17 +5,18 @@ use chrono::{DateTime, Utc};
 use entity::{login_attempt, user};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    QueryFilter, TransactionTrait,
 };
 
 use super::{
-    LoginAttemptRecord, Page, PageRequest, UserRecord, map_unique, now,
+    LoginAttemptRecord, UserRecord, map_unique, now,
     registration::{USER_UNIQUE, ensure_available},
     sessions, validate,
 };
 use crate::{
     auth::{Role, password},
     error::{ApiError, ApiResult},
+    services::pagination::{Keyset, Page, PageRequest},
 };
 
 pub const MAX_REASON_CHARS: usize = 1000;
@@ -32,7 +33,7 @@ pub enum StatusFilter {
 pub async fn users(
     db: &DatabaseConnection,
     status: StatusFilter,
-    page: PageRequest,
+    page: &PageRequest,
 ) -> ApiResult<Page<UserRecord>> {
     let mut query = user::Entity::find();
     query = match status {
@@ -45,12 +46,8 @@ pub async fn users(
             .filter(user::Column::RejectionReason.is_not_null()),
         StatusFilter::All => query,
     };
-    if let Some(after) = page.after {
-        query = query.filter(user::Column::Id.lt(after));
-    }
-    let rows = query
-        .order_by_desc(user::Column::Id)
-        .limit(page.first.saturating_add(1))
+    let rows = Keyset::newest_first(user::Column::Id)
+        .select(query, page)?
         .all(db)
         .await?;
     Ok(Page::from_rows(rows, page.first))
@@ -152,7 +149,7 @@ pub struct AttemptFilter {
 pub async fn login_attempts(
     db: &DatabaseConnection,
     filter: AttemptFilter,
-    page: PageRequest,
+    page: &PageRequest,
 ) -> ApiResult<Page<LoginAttemptRecord>> {
     let mut condition = Condition::all();
     if let Some(email) = filter.email {
@@ -179,13 +176,9 @@ pub async fn login_attempts(
     if let Some(until) = filter.until {
         condition = condition.add(login_attempt::Column::AttemptedAt.lt(until));
     }
-    if let Some(after) = page.after {
-        condition = condition.add(login_attempt::Column::Id.lt(after));
-    }
-    let rows = login_attempt::Entity::find()
-        .filter(condition)
-        .order_by_desc(login_attempt::Column::Id)
-        .limit(page.first.saturating_add(1))
+    let query = login_attempt::Entity::find().filter(condition);
+    let rows = Keyset::newest_first(login_attempt::Column::Id)
+        .select(query, page)?
         .all(db)
         .await?;
     Ok(Page::from_rows(rows, page.first))

@@ -103,32 +103,6 @@ pub fn role_of(user: &UserRecord) -> Role {
     }
 }
 
-/// Keyset pagination: at most `first` rows with id below `after` (newest first).
-#[derive(Debug, Clone, Copy)]
-pub struct PageRequest {
-    pub first: u64,
-    pub after: Option<i64>,
-}
-
-#[derive(Debug, Clone)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub has_next_page: bool,
-}
-
-impl<T> Page<T> {
-    /// Builds a page from up to `first + 1` rows.
-    pub(crate) fn from_rows(mut rows: Vec<T>, first: u64) -> Self {
-        let first = usize::try_from(first).unwrap_or(usize::MAX);
-        let has_next_page = rows.len() > first;
-        rows.truncate(first);
-        Self {
-            items: rows,
-            has_next_page,
-        }
-    }
-}
-
 pub(crate) fn now() -> DateTime<Utc> {
     Utc::now()
 }
