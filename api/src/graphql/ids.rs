@@ -16,15 +16,6 @@ pub(crate) fn parse_id(id: &ID, what: &'static str) -> ApiResult<i64> {
     row_id(id).ok_or(ApiError::NotFound(what))
 }
 
-/// The same rule, refused as BAD_USER_INPUT naming `field`: the accounts arguments answer so
-/// because tests/tests/hostile_input.rs pins it ("user SQL id", "revoke session SQL id",
-/// "revoke api token id -1", "approve user id beyond i64", "revoke invite SQL id", "update
-/// missing template", "delete template SQL id"). Once those expect NOT_FOUND, callers move
-/// to [`parse_id`] and this goes.
-pub(crate) fn parse_id_input(id: &ID, field: &str) -> ApiResult<i64> {
-    row_id(id).ok_or_else(|| ApiError::input(field, "not a valid ID"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,10 +45,6 @@ mod tests {
                 parse_id(&id, "calculation").unwrap_err().code(),
                 "NOT_FOUND"
             );
-            match parse_id_input(&id, "id") {
-                Err(ApiError::BadUserInput { field, .. }) => assert_eq!(field, "id"),
-                other => panic!("{text}: {other:?}"),
-            }
         }
     }
 }

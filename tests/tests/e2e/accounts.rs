@@ -1321,7 +1321,7 @@ async fn bad_input_is_refused_with_clear_codes_and_nothing_is_stored() {
             .await;
         assert!(public.get("errors").is_none(), "{public}");
 
-        // Ids that are not ids.
+        // Ids that are not ids name nothing, exactly like a missing object.
         let body = app
             .gql(
                 "mutation { approveUser(id: \"abc\") { id } }",
@@ -1329,7 +1329,7 @@ async fn bad_input_is_refused_with_clear_codes_and_nothing_is_stored() {
                 Some(&admin),
             )
             .await;
-        assert_eq!(error_code(&body), "BAD_USER_INPUT");
+        assert_eq!(error_code(&body), "NOT_FOUND");
         // A rejection needs a reason.
         let body = app
             .gql(

@@ -59,7 +59,11 @@ async fn one_error_of_each_code() {
     errors.insert("BAD_USER_INPUT".into(), first_error(&body));
 
     let body = app
-        .gql("{ savedResults(first: 1) { edges { cursor } } }", json!({}), None)
+        .gql(
+            "{ savedResults(first: 1) { edges { cursor } } }",
+            json!({}),
+            None,
+        )
         .await;
     errors.insert("UNAUTHENTICATED".into(), first_error(&body));
 

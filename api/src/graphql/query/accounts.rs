@@ -3,7 +3,7 @@
 use crate::error::ApiResult;
 use crate::graphql::app_state;
 use crate::graphql::guards;
-use crate::graphql::{ids::parse_id_input, pagination::connection};
+use crate::graphql::{ids::parse_id, pagination::connection};
 use async_graphql::{Context, ID, Object, connection::Connection};
 
 use crate::{
@@ -73,7 +73,7 @@ impl AccountsQuery {
     /// Admin: one user by id.
     async fn user(&self, ctx: &Context<'_>, id: ID) -> ApiResult<User> {
         guards::require_role(ctx, Role::Admin)?;
-        let id = parse_id_input(&id, "id")?;
+        let id = parse_id(&id, "user")?;
         let state = app_state(ctx);
         let user = admin::user_by_id(&state.db, id).await?;
         Ok(user.into())
@@ -109,7 +109,7 @@ impl AccountsQuery {
         let user_id = filter
             .user_id
             .as_ref()
-            .map(|id| parse_id_input(id, "userId"))
+            .map(|id| parse_id(id, "user"))
             .transpose()?;
         let filter = admin::AttemptFilter {
             email: filter.email,
