@@ -46,6 +46,23 @@ pub struct Config {
     #[arg(long, env = "MARGIN_MAX_COMPLEXITY", default_value_t = 1000)]
     pub max_complexity: usize,
 
+    /// Points a request from an anonymous caller may cost (see the README, *Cost of a
+    /// request*); priced on the document before anything runs.
+    #[arg(long, env = "MARGIN_COST_LIMIT_ANONYMOUS", default_value_t = 5_000)]
+    pub cost_limit_anonymous: u64,
+
+    /// Points a request from a signed-in session may cost.
+    #[arg(long, env = "MARGIN_COST_LIMIT_SIGNED_IN", default_value_t = 20_000)]
+    pub cost_limit_signed_in: u64,
+
+    /// Points a request made with an API token may cost.
+    #[arg(long, env = "MARGIN_COST_LIMIT_API_TOKEN", default_value_t = 20_000)]
+    pub cost_limit_api_token: u64,
+
+    /// Engine runs (`calculate`, `runBacktest`) one request may ask for.
+    #[arg(long, env = "MARGIN_MAX_ENGINE_RUNS", default_value_t = 5)]
+    pub max_engine_runs: u64,
+
     /// Most directives allowed on one field.
     #[arg(long, env = "MARGIN_MAX_DIRECTIVES", default_value_t = 5)]
     pub max_directives: usize,

@@ -27,6 +27,14 @@ pub enum ApiError {
     RateLimited {
         retry_after_secs: u64,
     },
+    /// QUERY_TOO_COMPLEX: the request's price (`graphql::cost`) is over the caller's budget,
+    /// in points or in engine runs; nothing ran.
+    TooComplex {
+        cost: u64,
+        limit: u64,
+        engine_runs: u64,
+        engine_run_limit: u64,
+    },
     BadRequest(String),
     /// SERVICE_UNAVAILABLE: the database could not be reached (or the operation kept losing
     /// races with others); nothing was applied and the same request may succeed shortly. The
@@ -59,6 +67,7 @@ impl ApiError {
             Self::NotFound(_) => codes::NOT_FOUND,
             Self::QuotaExceeded { .. } => codes::QUOTA_EXCEEDED,
             Self::RateLimited { .. } => codes::RATE_LIMITED,
+            Self::TooComplex { .. } => codes::QUERY_TOO_COMPLEX,
             Self::BadRequest(_) => codes::BAD_REQUEST,
             Self::Unavailable(_) => codes::SERVICE_UNAVAILABLE,
             Self::Internal(_) => codes::INTERNAL,
@@ -81,6 +90,22 @@ impl ApiError {
             Self::RateLimited { retry_after_secs } => {
                 format!("too many requests; retry after {retry_after_secs} s")
             }
+            Self::TooComplex {
+                cost,
+                limit,
+                engine_runs,
+                engine_run_limit,
+            } => {
+                if engine_runs > engine_run_limit {
+                    format!(
+                        "this request asks for {engine_runs} engine runs; at most {engine_run_limit} are allowed per request"
+                    )
+                } else {
+                    format!(
+                        "this request would cost {cost} points; the limit is {limit} (see the cost model in the README)"
+                    )
+                }
+            }
             Self::BadRequest(message) => message.clone(),
             Self::Unavailable(_) => "the database is unavailable; retry shortly".into(),
             Self::Internal(_) => "internal error".into(),
@@ -97,6 +122,7 @@ pub mod codes {
     pub const NOT_FOUND: &str = "NOT_FOUND";
     pub const QUOTA_EXCEEDED: &str = "QUOTA_EXCEEDED";
     pub const RATE_LIMITED: &str = "RATE_LIMITED";
+    pub const QUERY_TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
     pub const SERVICE_UNAVAILABLE: &str = "SERVICE_UNAVAILABLE";
     pub const INTERNAL: &str = "INTERNAL_SERVER_ERROR";
 }

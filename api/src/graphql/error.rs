@@ -27,6 +27,17 @@ impl From<ApiError> for async_graphql::Error {
             ApiError::RateLimited { retry_after_secs } => {
                 extensions.set("retryAfter", Value::from(*retry_after_secs))
             }
+            ApiError::TooComplex {
+                cost,
+                limit,
+                engine_runs,
+                engine_run_limit,
+            } => {
+                extensions.set("cost", Value::from(*cost));
+                extensions.set("limit", Value::from(*limit));
+                extensions.set("engineRuns", Value::from(*engine_runs));
+                extensions.set("engineRunLimit", Value::from(*engine_run_limit));
+            }
             ApiError::Unavailable(_) => {
                 extensions.set("retryAfter", Value::from(UNAVAILABLE_RETRY_AFTER_SECS))
             }
@@ -38,6 +49,15 @@ impl From<ApiError> for async_graphql::Error {
             extensions: Some(extensions),
         }
     }
+}
+
+/// A request-level error (no path, no position): what a transport answers when it refuses
+/// a request before execution.
+pub(crate) fn request_error(error: ApiError) -> async_graphql::ServerError {
+    let error = async_graphql::Error::from(error);
+    let mut server_error = async_graphql::ServerError::new(error.message, None);
+    server_error.extensions = error.extensions;
+    server_error
 }
 
 #[cfg(test)]
@@ -103,6 +123,27 @@ mod tests {
         });
         assert_eq!(ext.get("code"), Some(&Value::from(codes::RATE_LIMITED)));
         assert_eq!(ext.get("retryAfter"), Some(&Value::from(42u64)));
+    }
+
+    #[test]
+    fn query_too_complex_carries_the_price_and_the_budget() {
+        let (message, ext) = converted(ApiError::TooComplex {
+            cost: 9_000,
+            limit: 5_000,
+            engine_runs: 0,
+            engine_run_limit: 5,
+        });
+        assert!(
+            message.contains("9000") && message.contains("5000"),
+            "{message}"
+        );
+        assert_eq!(
+            ext.get("code"),
+            Some(&Value::from(codes::QUERY_TOO_COMPLEX))
+        );
+        assert_eq!(ext.get("cost"), Some(&Value::from(9_000u64)));
+        assert_eq!(ext.get("limit"), Some(&Value::from(5_000u64)));
+        assert_eq!(ext.get("engineRunLimit"), Some(&Value::from(5u64)));
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The GraphQL schema: one `schema()` builds it without a running server, so tests and the
 //! SDL export see exactly what the server serves.
 
-mod error;
+pub(crate) mod cost;
+pub(crate) mod error;
 pub(crate) mod guards;
 pub(crate) mod ids;
 pub(crate) mod loaders;
@@ -10,6 +11,7 @@ pub(crate) mod nesting;
 pub(crate) mod operation;
 pub(crate) mod pagination;
 pub(crate) mod query;
+pub(crate) mod shape;
 pub(crate) mod subscription;
 pub(crate) mod types;
 pub(crate) mod write_scope;

@@ -26,7 +26,7 @@ use super::{
 };
 use crate::{
     error::codes,
-    graphql::{nesting, operation},
+    graphql::{cost, error::request_error, nesting, operation},
 };
 
 /// What the transport knows about the caller; resolvers (and auth) read it from the context.
@@ -287,7 +287,7 @@ pub(crate) async fn execute(
                         document,
                         operation,
                         &given,
-                        &state.arguments,
+                        &state.shape,
                     )
                     .map(|name| {
                         let message = format!(
@@ -312,11 +312,22 @@ pub(crate) async fn execute(
     // The caller is resolved once per request; resolvers read it through
     // `graphql::guards::require_*`.
     let auth = crate::http::authenticate::authenticate(&state.app, &meta.presented()).await;
-    let refused = crate::graphql::write_scope::refuse_without_write(&mut request, &auth);
+    // Priced before validation and before any resolver: a request over the caller's budget
+    // costs no more than its parse.
+    let budget = cost::Budget::for_caller(&state.app.config, &auth);
+    let priced = cost::check(&mut request, &state.shape, &budget);
+    let report = match &priced {
+        Ok(Some(cost)) if cost::wants_report(&request) => Some(cost::report(*cost, &budget)),
+        _ => None,
+    };
+    let refused = match priced {
+        Err(too_complex) => Some(Response::from_errors(vec![request_error(too_complex)])),
+        Ok(_) => crate::graphql::write_scope::refuse_without_write(&mut request, &auth),
+    };
     let request = request.data(state.app.clone()).data(meta).data(auth);
     let outcome = match refused {
         Some(refused) => respond(refused, &request_id),
-        None => run_guarded(&state.schema, request, &request_id).await,
+        None => run_guarded(&state.schema, request, &request_id, report).await,
     };
     let (status, body, extra_headers, outcome_label) = outcome;
     let label = if outcome_label == "rejected" {
@@ -341,12 +352,18 @@ pub(crate) async fn run_guarded<E: async_graphql::Executor>(
     executor: &E,
     request: Request,
     request_id: &str,
+    cost_report: Option<Value>,
 ) -> (StatusCode, Vec<u8>, HeaderMap, &'static str) {
     let outcome = AssertUnwindSafe(executor.execute(request))
         .catch_unwind()
         .await;
     match outcome {
-        Ok(response) => respond(response, request_id),
+        Ok(mut response) => {
+            if let Some(report) = cost_report {
+                response.extensions.insert("cost".to_string(), report);
+            }
+            respond(response, request_id)
+        }
         Err(_) => {
             tracing::error!(request_id, "resolver panicked");
             internal_error(request_id, HeaderMap::new())
@@ -549,7 +566,8 @@ mod tests {
             query: &str,
             request_id: &str,
         ) -> (axum::http::StatusCode, serde_json::Value, &'static str) {
-            let (status, body, _, outcome) = run_guarded(&schema(), query.into(), request_id).await;
+            let (status, body, _, outcome) =
+                run_guarded(&schema(), query.into(), request_id, None).await;
             let body = serde_json::from_slice(&body).expect("the body is JSON");
             (status, body, outcome)
         }
@@ -585,7 +603,7 @@ mod tests {
         #[tokio::test]
         async fn only_an_unavailable_database_answers_503_and_partial_data_stays_200() {
             let (status, body, headers, _) =
-                run_guarded(&schema(), "{ unavailable }".into(), "req-4").await;
+                run_guarded(&schema(), "{ unavailable }".into(), "req-4", None).await;
             assert_eq!(status, 503);
             assert_eq!(headers.get("retry-after").unwrap(), "1");
             let body: serde_json::Value = serde_json::from_slice(&body).unwrap();

@@ -37,18 +37,15 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub struct HttpState {
     pub app: AppState,
     pub schema: AppSchema,
-    /// The schema's non-null arguments, for the variable check before execution.
-    arguments: std::sync::Arc<variables::SchemaArguments>,
+    /// What the schema says of each field, for the checks before execution (required
+    /// variables, the cost analysis).
+    pub(crate) shape: std::sync::Arc<crate::graphql::shape::SchemaShape>,
 }
 
 pub fn router(app: AppState, schema: AppSchema) -> Router {
     let config = app.config.clone();
-    let arguments = std::sync::Arc::new(variables::SchemaArguments::from_sdl(&schema.sdl()));
-    let state = HttpState {
-        app,
-        schema,
-        arguments,
-    };
+    let shape = std::sync::Arc::new(crate::graphql::shape::SchemaShape::from_sdl(&schema.sdl()));
+    let state = HttpState { app, schema, shape };
 
     let mut router = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))

@@ -3,20 +3,14 @@
 //! given, and not as null. Without this check the resolver fails with an uncoded error that
 //! the client would see as an internal one.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use async_graphql::{
     Name, Positioned, Value, Variables,
-    parser::{
-        parse_schema,
-        types::{
-            BaseType, ExecutableDocument, OperationType, Selection, SelectionSet, Type, TypeKind,
-            TypeSystemDefinition, VariableDefinition,
-        },
-    },
+    parser::types::{ExecutableDocument, Selection, SelectionSet, VariableDefinition},
 };
 
-use crate::graphql::operation;
+use crate::graphql::{operation, shape::SchemaShape};
 
 /// The name of the first non-null variable of the operation to run that has no default and
 /// was not given a non-null value.
@@ -41,80 +35,6 @@ pub fn missing_required(
         .map(|definition| definition.name.node.to_string())
 }
 
-/// What the schema says about fields' arguments, read once from its SDL: per (type, field),
-/// the named type the field returns and its non-null arguments.
-#[derive(Debug, Default)]
-pub struct SchemaArguments {
-    roots: [Option<String>; 3],
-    fields: HashMap<(String, String), FieldArguments>,
-}
-
-#[derive(Debug, Default)]
-struct FieldArguments {
-    returns: String,
-    required: HashSet<String>,
-}
-
-fn named(ty: &Type) -> &str {
-    match &ty.base {
-        BaseType::Named(name) => name.as_str(),
-        BaseType::List(inner) => named(inner),
-    }
-}
-
-impl SchemaArguments {
-    /// From the schema's SDL (`Schema::sdl()`); an SDL that does not parse gives an empty
-    /// table, which checks nothing.
-    pub fn from_sdl(sdl: &str) -> Self {
-        let Ok(document) = parse_schema(sdl) else {
-            return Self::default();
-        };
-        let mut table = Self {
-            roots: [
-                Some("Query".to_string()),
-                Some("Mutation".to_string()),
-                Some("Subscription".to_string()),
-            ],
-            fields: HashMap::new(),
-        };
-        for definition in document.definitions {
-            match definition {
-                TypeSystemDefinition::Schema(schema) => {
-                    let schema = schema.node;
-                    table.roots = [schema.query, schema.mutation, schema.subscription]
-                        .map(|root| root.map(|name| name.node.to_string()));
-                }
-                TypeSystemDefinition::Type(ty) => {
-                    let ty = ty.node;
-                    let fields = match ty.kind {
-                        TypeKind::Object(object) => object.fields,
-                        TypeKind::Interface(interface) => interface.fields,
-                        _ => continue,
-                    };
-                    for field in fields {
-                        let field = field.node;
-                        let required = field
-                            .arguments
-                            .iter()
-                            .filter(|arg| !arg.node.ty.node.nullable)
-                            .map(|arg| arg.node.name.node.to_string())
-                            .collect();
-                        table.fields.insert(
-                            (ty.name.node.to_string(), field.name.node.to_string()),
-                            FieldArguments {
-                                returns: named(&field.ty.node).to_string(),
-                                required,
-                            },
-                        );
-                    }
-                }
-                TypeSystemDefinition::Directive(_) => {}
-            }
-        }
-        table
-    }
-}
-
 /// The name of a nullable variable of the operation to run that has no value (left out
 /// without a default, or given null) and is passed to an argument the schema declares
 /// non-null. The spec's validation refuses such a document (or, for an argument with a
@@ -124,14 +44,10 @@ pub fn unset_in_required_argument(
     document: &ExecutableDocument,
     operation_name: Option<&str>,
     variables: &Variables,
-    schema: &SchemaArguments,
+    schema: &SchemaShape,
 ) -> Option<String> {
     let operation = operation::selected(document, operation_name)?;
-    let root = match operation.ty {
-        OperationType::Query => &schema.roots[0],
-        OperationType::Mutation => &schema.roots[1],
-        OperationType::Subscription => &schema.roots[2],
-    };
+    let root = schema.root(operation.ty);
     let unset: HashSet<&str> = operation
         .variable_definitions
         .iter()
@@ -148,7 +64,7 @@ pub fn unset_in_required_argument(
         unset: &unset,
         visited: HashSet::new(),
     };
-    walk.selection_set(root.as_deref()?, &operation.selection_set.node)
+    walk.selection_set(root?, &operation.selection_set.node)
 }
 
 fn has_value(definition: &VariableDefinition, variables: &Variables) -> bool {
@@ -164,7 +80,7 @@ fn has_value(definition: &VariableDefinition, variables: &Variables) -> bool {
 
 struct Walk<'a> {
     document: &'a ExecutableDocument,
-    schema: &'a SchemaArguments,
+    schema: &'a SchemaShape,
     unset: &'a HashSet<&'a str>,
     visited: HashSet<&'a Name>,
 }
@@ -175,11 +91,7 @@ impl<'a> Walk<'a> {
             let found = match &item.node {
                 Selection::Field(field) => {
                     let field = &field.node;
-                    let Some(info) = self
-                        .schema
-                        .fields
-                        .get(&(parent.to_string(), field.name.node.to_string()))
-                    else {
+                    let Some(info) = self.schema.field(parent, &field.name.node) else {
                         // Unknown (or introspection) fields are validation's business.
                         continue;
                     };
@@ -279,7 +191,7 @@ mod tests {
             &document,
             None,
             &Variables::from_json(variables),
-            &SchemaArguments::from_sdl(SDL),
+            &SchemaShape::from_sdl(SDL),
         )
     }
 

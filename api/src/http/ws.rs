@@ -106,7 +106,11 @@ async fn serve(
     data.insert(meta.clone());
     let config = state.app.config.clone();
     let socket_auth = SocketAuth::new(state.app.clone());
-    let executor = SocketExecutor::new(state.schema.clone(), socket_auth.clone());
+    let executor = SocketExecutor::new(
+        state.schema.clone(),
+        socket_auth.clone(),
+        state.shape.clone(),
+    );
     let on_init = {
         let socket_auth = socket_auth.clone();
         move |payload| connection_init(socket_auth, meta, payload)

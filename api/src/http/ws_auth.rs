@@ -18,7 +18,10 @@ use futures_util::stream::{self, BoxStream, StreamExt};
 use tokio::sync::watch;
 
 use crate::{
-    auth::AuthContext, error::ApiError, graphql::nesting, http::authenticate::Presented,
+    auth::AuthContext,
+    error::ApiError,
+    graphql::{cost, nesting, shape::SchemaShape},
+    http::authenticate::Presented,
     state::AppState,
 };
 
@@ -158,11 +161,13 @@ impl SocketAuth {
 pub(crate) struct SocketExecutor<E> {
     inner: E,
     auth: Arc<SocketAuth>,
+    /// For the cost analysis, which runs on the socket as on POST.
+    shape: Arc<SchemaShape>,
 }
 
 impl<E: Executor + Clone> SocketExecutor<E> {
-    pub(crate) fn new(inner: E, auth: Arc<SocketAuth>) -> Self {
-        Self { inner, auth }
+    pub(crate) fn new(inner: E, auth: Arc<SocketAuth>, shape: Arc<SchemaShape>) -> Self {
+        Self { inner, auth, shape }
     }
 
     async fn prepare(&self, mut request: Request) -> Result<Request, Response> {
@@ -182,6 +187,10 @@ impl<E: Executor + Clone> SocketExecutor<E> {
                 Err(Response::from_errors(vec![revoked_error()]))
             }
             Current::Ready(auth) => {
+                let budget = cost::Budget::for_caller(&self.auth.app.config, &auth);
+                if let Err(too_complex) = cost::check(&mut request, &self.shape, &budget) {
+                    return Err(Response::from_errors(vec![server_error(too_complex)]));
+                }
                 if let Some(refused) =
                     crate::graphql::write_scope::refuse_without_write(&mut request, &auth)
                 {
@@ -201,10 +210,7 @@ fn revoked_error() -> ServerError {
 }
 
 fn server_error(error: ApiError) -> ServerError {
-    let error = async_graphql::Error::from(error);
-    let mut server_error = ServerError::new(error.message, None);
-    server_error.extensions = error.extensions;
-    server_error
+    crate::graphql::error::request_error(error)
 }
 
 impl<E: Executor + Clone> Executor for SocketExecutor<E> {
