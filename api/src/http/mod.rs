@@ -22,6 +22,7 @@ use tower::ServiceBuilder;
 use tower_http::{
     catch_panic::CatchPanicLayer,
     compression::CompressionLayer,
+    decompression::RequestDecompressionLayer,
     cors::{AllowOrigin, CorsLayer},
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     services::ServeDir,
@@ -77,6 +78,10 @@ pub fn router(app: AppState, schema: AppSchema) -> Router {
         ))
         .layer(cors(&config.cors_origins))
         .layer(CompressionLayer::new())
+        // A request body sent with `Content-Encoding: gzip`, `br` or `zstd` is decompressed
+        // as it is read, so the body limit below applies to what it expands to; any other
+        // encoding answers 415.
+        .layer(RequestDecompressionLayer::new())
         .layer(DefaultBodyLimit::max(config.body_limit));
 
     router.layer(layers).with_state(state)
