@@ -64,25 +64,15 @@ impl From<SessionView> for BacktestSession {
 impl BacktestSession {
     /// The result once COMPLETED (null before, and for ERROR/CANCELLED).
     async fn result(&self, ctx: &Context<'_>) -> ApiResult<Option<BacktestResultView>> {
-        if let Some(result) = &self.view.result {
-            return Ok(Some(BacktestResultView(result.clone())));
-        }
-        if self.view.status() != SessionStatus::Completed {
-            return Ok(None);
-        }
         let state = app_state(ctx);
-        if let Some(key) = &self.view.record.cache_key
-            && let Some(found) = state
-                .loaders
-                .results
-                .load_one(key.clone())
-                .await
-                .ok()
-                .flatten()
-        {
-            return Ok(Some(BacktestResultView(found)));
-        }
-        let result = state.backtests.result_of(&self.view.record).await?;
+        // Through the DataLoader, so a list of sessions costs one batched cache lookup.
+        let loader = &state.loaders.results;
+        let result = state
+            .backtests
+            .result_of_view(&self.view, |key| async move {
+                loader.load_one(key).await.ok().flatten()
+            })
+            .await?;
         Ok(result.map(BacktestResultView))
     }
 }
