@@ -1,7 +1,7 @@
 //! The input of a backtest run and its conversion to the engine's input.
 
 use async_graphql::InputObject;
-use engine::backtest::{BacktestInput as EngineInput, BacktestOptions};
+use engine::backtest::{BacktestInput as EngineInput, BacktestOptions, DEFAULT_SPREAD_PCT};
 
 use crate::{
     error::{ApiError, ApiResult},
@@ -14,6 +14,7 @@ use crate::{
 #[derive(InputObject, Clone, Debug)]
 pub struct InterestInput {
     pub model: InterestModelKind,
+    // The description repeats engine::backtest::DEFAULT_SPREAD_PCT: it is a literal.
     /// FED_FUNDS_PLUS / TBILL_PLUS: percent over the base rate (default 1.5).
     pub spread_pct: Option<f64>,
     /// FIXED: the annual rate in percent.
@@ -67,10 +68,10 @@ impl BacktestInput {
             None => defaults.interest,
             Some(i) => match i.model {
                 InterestModelKind::FedFundsPlus => engine::backtest::InterestModel::FedFundsPlus {
-                    spread_pct: i.spread_pct.unwrap_or(1.5),
+                    spread_pct: i.spread_pct.unwrap_or(DEFAULT_SPREAD_PCT),
                 },
                 InterestModelKind::TbillPlus => engine::backtest::InterestModel::TbillPlus {
-                    spread_pct: i.spread_pct.unwrap_or(1.5),
+                    spread_pct: i.spread_pct.unwrap_or(DEFAULT_SPREAD_PCT),
                 },
                 InterestModelKind::Fixed => engine::backtest::InterestModel::Fixed {
                     rate_pct: i.rate_pct.ok_or_else(|| {
