@@ -27,20 +27,12 @@ pub struct VersionInfo {
 }
 
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "RateSeriesName")]
 pub enum RateSeriesKind {
     /// Daily effective federal funds rate (FRED DFF).
     FedFunds,
     /// 3-month Treasury bill, secondary market (FRED DTB3).
     Tbill3m,
-}
-
-impl From<RateSeriesKind> for RateSeriesName {
-    fn from(k: RateSeriesKind) -> Self {
-        match k {
-            RateSeriesKind::FedFunds => RateSeriesName::FedFunds,
-            RateSeriesKind::Tbill3m => RateSeriesName::Tbill3m,
-        }
-    }
 }
 
 #[derive(SimpleObject, Clone, Debug)]
