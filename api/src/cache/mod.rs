@@ -23,7 +23,7 @@ use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use engine::backtest::BacktestResult;
 use sea_orm::DatabaseConnection;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::{error::ApiResult, metrics::Metrics};
 
@@ -43,7 +43,14 @@ struct Inner {
     db: DatabaseConnection,
     ttl: Duration,
     metrics: Metrics,
-    writes: mpsc::Sender<Arc<BacktestResult>>,
+    writes: mpsc::Sender<WriteJob>,
+}
+
+/// What the background writer is asked to do, in queue order.
+enum WriteJob {
+    Store(Arc<BacktestResult>),
+    /// Answered once every job queued before it is done (see [`ResultCache::drain`]).
+    Flush(oneshot::Sender<()>),
 }
 
 /// Rough in-memory size of a result, for the memory layer's weigher.
@@ -152,10 +159,19 @@ impl ResultCache {
     pub async fn put(&self, result: Arc<BacktestResult>) {
         let key = key_of(&result);
         self.0.memory.insert(key, result.clone()).await;
-        let queued = self.0.writes.try_send(result).is_ok();
+        let queued = self.0.writes.try_send(WriteJob::Store(result)).is_ok();
         self.0.metrics.cache_write(queued);
         if !queued {
             tracing::debug!("cache write queue full: result kept in memory only");
+        }
+    }
+
+    /// Waits until every result queued so far is written to Redis and the table (shutdown
+    /// calls it so queued writes are not lost with the process).
+    pub async fn drain(&self) {
+        let (done, written) = oneshot::channel();
+        if self.0.writes.send(WriteJob::Flush(done)).await.is_ok() {
+            let _ = written.await;
         }
     }
 
@@ -170,11 +186,19 @@ pub fn key_of(result: &BacktestResult) -> String {
     engine::backtest::cache_key(&result.input, &result.dataset_fingerprint)
 }
 
-async fn writer(cache: std::sync::Weak<Inner>, mut queue: mpsc::Receiver<Arc<BacktestResult>>) {
-    while let Some(result) = queue.recv().await {
-        let Some(inner) = cache.upgrade() else { break };
-        write_one(&inner, result).await;
-        inner.metrics.cache_write_done();
+/// Holds the cache weakly, so the writer (and the queue) go when the last handle does.
+async fn writer(cache: std::sync::Weak<Inner>, mut queue: mpsc::Receiver<WriteJob>) {
+    while let Some(job) = queue.recv().await {
+        match job {
+            WriteJob::Store(result) => {
+                let Some(inner) = cache.upgrade() else { break };
+                write_one(&inner, result).await;
+                inner.metrics.cache_write_done();
+            }
+            WriteJob::Flush(done) => {
+                let _ = done.send(());
+            }
+        }
     }
 }
 
@@ -193,5 +217,48 @@ async fn write_one(inner: &Inner, result: Arc<BacktestResult>) {
     }
     if let Err(err) = table::put(&inner.db, &key, &result, json, inner.ttl).await {
         tracing::warn!(error = ?err, "could not store a backtest result in the cache table");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn cache() -> ResultCache {
+        let db = crate::db::connect("sqlite::memory:").await.unwrap();
+        crate::db::migrate_up(&db).await.unwrap();
+        ResultCache::new(
+            db,
+            None,
+            Duration::from_secs(3600),
+            64 * 1024 * 1024,
+            Metrics::new(),
+        )
+    }
+
+    fn result() -> Arc<BacktestResult> {
+        let market = engine::fixtures::case_a_market();
+        let input = engine::fixtures::case_a_input(engine::backtest::Mode::LiquidationReentry);
+        let normalized = engine::backtest::normalize(&input, &market).unwrap();
+        let never = std::sync::atomic::AtomicBool::new(false);
+        Arc::new(engine::backtest::run_backtest(&market, &normalized, &mut |_| {}, &never).unwrap())
+    }
+
+    #[tokio::test]
+    async fn drain_returns_once_queued_results_are_in_the_table() {
+        let cache = cache().await;
+        let result = result();
+        let key = key_of(&result);
+        cache.put(result).await;
+        cache.drain().await;
+        assert!(table::get(&cache.0.db, &key).await.is_some());
+    }
+
+    #[tokio::test]
+    async fn drain_with_nothing_queued_returns_at_once() {
+        let cache = cache().await;
+        tokio::time::timeout(Duration::from_secs(5), cache.drain())
+            .await
+            .unwrap();
     }
 }
