@@ -6,7 +6,7 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 use anyhow::Context;
 use engine::market::MarketData;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use tokio::{net::TcpListener, sync::watch};
+use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
 
 use crate::{config::Config, db, graphql, http, metrics::Metrics, state::AppState};
 
@@ -15,7 +15,13 @@ pub struct Application {
     router: axum::Router,
     shutdown_tx: watch::Sender<bool>,
     state: AppState,
+    /// The periodic jobs (cache sweep, run recovery, retention purge); each stops at shutdown
+    /// and is awaited, so none is cut off in the middle of its database work.
+    tasks: Vec<JoinHandle<()>>,
 }
+
+/// How long shutdown waits for the periodic jobs and then for queued cache writes.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// Stops a running application: HTTP requests drain, subscription sockets close with 1001.
 #[derive(Clone)]
@@ -53,7 +59,8 @@ impl Application {
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let market = Arc::new(market);
         let metrics = Metrics::new();
-        let backtests = margin_backtests(&config, &db, &redis, &market, &metrics, &shutdown_rx)?;
+        let (backtests, sweeper) =
+            margin_backtests(&config, &db, &redis, &market, &metrics, &shutdown_rx)?;
         let loaders = graphql::loaders::Loaders::new(backtests.cache.clone());
         let state = AppState {
             db,
@@ -65,13 +72,15 @@ impl Application {
             loaders,
             shutdown: shutdown_rx,
         };
-        operations(&state).await;
+        let mut tasks = vec![sweeper];
+        tasks.extend(operations(&state).await);
         let router = http::router(state.clone(), graphql::schema(&state.config));
         Ok(Self {
             listener,
             router,
             shutdown_tx,
             state,
+            tasks,
         })
     }
 
@@ -89,15 +98,16 @@ impl Application {
         ShutdownHandle(self.shutdown_tx.clone())
     }
 
-    /// Serves until SIGINT/SIGTERM or the shutdown handle fires, then drains.
+    /// Serves until SIGINT/SIGTERM or the shutdown handle fires, then drains: requests, the
+    /// periodic jobs, and the cache writes still queued.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let trigger = self.shutdown_tx.clone();
-        tokio::spawn(async move {
+        let signal = tokio::spawn(async move {
             wait_for_signal().await;
             trigger.send_replace(true);
         });
         let mut stopping = self.shutdown_tx.subscribe();
-        axum::serve(
+        let served = axum::serve(
             self.listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
@@ -107,13 +117,25 @@ impl Application {
             tracing::info!("shutting down: draining requests, closing subscriptions");
         })
         .await
-        .context("serving HTTP")
+        .context("serving HTTP");
+        signal.abort();
+        // Serving may also have ended on an error: the jobs stop either way.
+        self.shutdown_tx.send_replace(true);
+        let jobs = futures_util::future::join_all(self.tasks);
+        if tokio::time::timeout(SHUTDOWN_GRACE, jobs).await.is_err() {
+            tracing::warn!("shutdown: periodic jobs still running, leaving them");
+        }
+        let writes = self.state.backtests.cache.drain();
+        if tokio::time::timeout(SHUTDOWN_GRACE, writes).await.is_err() {
+            tracing::warn!("shutdown: cache writes still queued, leaving them");
+        }
+        served
     }
 }
 
 /// Margin: the result cache (memory → Redis → table), the progress bus (with Redis: one
 /// pub/sub connection per process), the compute runner, and the periodic sweep of expired
-/// cache rows.
+/// cache rows (its task is returned for shutdown to await).
 fn margin_backtests(
     config: &Config,
     db: &sea_orm::DatabaseConnection,
@@ -121,7 +143,7 @@ fn margin_backtests(
     market: &Arc<MarketData>,
     metrics: &Metrics,
     shutdown: &watch::Receiver<bool>,
-) -> anyhow::Result<crate::services::backtests::Backtests> {
+) -> anyhow::Result<(crate::services::backtests::Backtests, JoinHandle<()>)> {
     use crate::{bus::ProgressBus, cache::ResultCache, services::backtests};
     let ttl = Duration::from_secs(config.cache_ttl_secs.max(1));
     let cache = ResultCache::new(
@@ -143,7 +165,7 @@ fn margin_backtests(
     let sweep_every = Duration::from_secs(config.cache_sweep_secs.max(1));
     let sweeper = cache.clone();
     let mut stop = shutdown.clone();
-    tokio::spawn(async move {
+    let sweep_task = tokio::spawn(async move {
         let mut tick =
             tokio::time::interval_at(tokio::time::Instant::now() + sweep_every, sweep_every);
         loop {
@@ -158,7 +180,7 @@ fn margin_backtests(
         }
     });
     let lease = Duration::from_secs(config.run_lease_secs);
-    Ok(backtests::Backtests::new(
+    let backtests = backtests::Backtests::new(
         db.clone(),
         market.clone(),
         cache,
@@ -169,7 +191,8 @@ fn margin_backtests(
             step_delay: Duration::from_millis(config.progress_step_delay_ms),
         },
     )
-    .with_lease(lease))
+    .with_lease(lease);
+    Ok((backtests, sweep_task))
 }
 
 /// A Redis client for `url`; an error shows the URL with its password masked.
@@ -197,8 +220,8 @@ fn redis_connection(url: &str) -> anyhow::Result<ConnectionManager> {
 
 /// Operations: marks runs interrupted by a dead process (once now, then every third of the
 /// run lease, renewing this process's own lease each time) and purges old rows every
-/// `MARGIN_PURGE_INTERVAL_SECS`.
-async fn operations(state: &AppState) {
+/// `MARGIN_PURGE_INTERVAL_SECS`. Returns the tasks, for shutdown to await.
+async fn operations(state: &AppState) -> Vec<JoinHandle<()>> {
     use crate::services::{recovery, retention};
     let backtests = state.backtests.clone();
     let recover = move || {
@@ -213,15 +236,15 @@ async fn operations(state: &AppState) {
     };
     recover().await;
     let every = state.backtests.lease.renew_every();
-    spawn_every(every, state.shutdown.clone(), recover);
+    let mut tasks = vec![spawn_every(every, state.shutdown.clone(), recover)];
 
     let every = Duration::from_secs(state.config.purge_interval_secs);
     if every.is_zero() {
-        return;
+        return tasks;
     }
     let settings = retention::RetentionSettings::from_config(&state.config);
     let (db, metrics) = (state.db.clone(), state.metrics.clone());
-    spawn_every(every, state.shutdown.clone(), move || {
+    tasks.push(spawn_every(every, state.shutdown.clone(), move || {
         let (db, metrics, settings) = (db.clone(), metrics.clone(), settings.clone());
         async move {
             match retention::purge(&db, &settings, chrono::Utc::now()).await {
@@ -236,11 +259,12 @@ async fn operations(state: &AppState) {
                 Err(err) => tracing::warn!(error = ?err, "retention purge failed"),
             }
         }
-    });
+    }));
+    tasks
 }
 
 /// Runs `job` every `every` (first after one period) until shutdown.
-fn spawn_every<F, Fut>(every: Duration, mut stop: watch::Receiver<bool>, job: F)
+fn spawn_every<F, Fut>(every: Duration, mut stop: watch::Receiver<bool>, job: F) -> JoinHandle<()>
 where
     F: Fn() -> Fut + Send + 'static,
     Fut: std::future::Future<Output = ()> + Send,
@@ -254,7 +278,7 @@ where
                 _ = async { let _ = stop.wait_for(|s| *s).await; } => break,
             }
         }
-    });
+    })
 }
 
 async fn wait_for_signal() {

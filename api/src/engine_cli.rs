@@ -4,7 +4,7 @@
 
 use std::{path::PathBuf, sync::atomic::AtomicBool};
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
 use engine::{
@@ -22,29 +22,10 @@ pub enum Format {
     Summary,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum ModeArg {
-    LiquidationReentry,
-    FreshCapital,
-    ProfitThreshold,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum AccountArg {
-    RegT,
-    Portfolio,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum PositionArg {
-    Long,
-    Short,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum PolicyArg {
-    Full,
-    Restore,
+/// Parses a flag with the engine's own `FromStr`, so the CLI accepts exactly the spellings
+/// the engine does (`reg-t`, `REG_T`, `fresh-capital`, …) and reports the engine's message.
+fn engine_arg<T: std::str::FromStr<Err = engine::InputError>>(text: &str) -> Result<T, String> {
+    text.parse::<T>().map_err(|err| err.message)
 }
 
 #[derive(Debug, Args)]
@@ -53,32 +34,35 @@ pub struct BacktestArgs {
     /// --data-file's symbol when that is given.
     #[arg(long)]
     pub ticker: Option<String>,
-    #[arg(long, value_enum)]
-    pub mode: ModeArg,
+    /// liquidation-reentry, fresh-capital or profit-threshold.
+    #[arg(long, value_parser = engine_arg::<Mode>)]
+    pub mode: Mode,
     #[arg(long)]
     pub start: NaiveDate,
     #[arg(long)]
     pub end: NaiveDate,
     #[arg(long)]
     pub leverage: f64,
-    #[arg(long, value_enum, default_value = "reg-t")]
-    pub account: AccountArg,
+    /// reg-t or portfolio.
+    #[arg(long, value_parser = engine_arg::<AccountType>, default_value = "reg-t")]
+    pub account: AccountType,
     /// Starting equity (cash); the first position is equity × leverage.
     #[arg(long)]
     pub equity: f64,
     /// PROFIT_THRESHOLD: re-lever when the position has grown this many percent.
     #[arg(long)]
     pub profit_threshold: Option<f64>,
-    #[arg(long, value_enum, default_value = "full")]
-    pub policy: PolicyArg,
+    /// full or restore.
+    #[arg(long, value_parser = engine_arg::<LiquidationPolicy>, default_value = "full")]
+    pub policy: LiquidationPolicy,
     /// Detect calls on the day's low and fill at min(open, call price).
     #[arg(long)]
     pub intraday: bool,
     #[arg(long)]
     pub slippage_bps: Option<f64>,
     /// fed-funds[:SPREAD] (default fed-funds:1.5), tbill[:SPREAD] or fixed:RATE (annual %).
-    #[arg(long, default_value = "fed-funds")]
-    pub interest: String,
+    #[arg(long, value_parser = engine_arg::<InterestModel>, default_value = "fed-funds")]
+    pub interest: InterestModel,
     /// Run on this price CSV (date,open,high,low,close,adj_close,volume) instead of a shipped one.
     #[arg(long)]
     pub data_file: Option<PathBuf>,
@@ -98,10 +82,12 @@ pub struct CalculateArgs {
     /// Entry price; default: the dataset's last close.
     #[arg(long)]
     pub price: Option<f64>,
-    #[arg(long, value_enum, default_value = "reg-t")]
-    pub account: AccountArg,
-    #[arg(long, value_enum, default_value = "long")]
-    pub position: PositionArg,
+    /// reg-t or portfolio.
+    #[arg(long, value_parser = engine_arg::<AccountType>, default_value = "reg-t")]
+    pub account: AccountType,
+    /// long or short.
+    #[arg(long, value_parser = engine_arg::<PositionType>, default_value = "long")]
+    pub position: PositionType,
     /// Annual margin rate in percent.
     #[arg(long)]
     pub rate: f64,
@@ -113,44 +99,6 @@ pub struct CalculateArgs {
     pub maintenance: Option<f64>,
     #[arg(long, value_enum, default_value = "summary")]
     pub format: Format,
-}
-
-fn account(arg: AccountArg) -> AccountType {
-    match arg {
-        AccountArg::RegT => AccountType::RegT,
-        AccountArg::Portfolio => AccountType::Portfolio,
-    }
-}
-
-pub fn parse_interest(text: &str) -> anyhow::Result<InterestModel> {
-    let (kind, value) = match text.split_once(':') {
-        Some((kind, value)) => (kind, Some(value)),
-        None => (text, None),
-    };
-    let number = |default: Option<f64>| -> anyhow::Result<f64> {
-        match (value, default) {
-            (Some(v), _) => v
-                .trim()
-                .parse()
-                .with_context(|| format!("--interest: {v:?} is not a number")),
-            (None, Some(d)) => Ok(d),
-            (None, None) => bail!("--interest fixed needs a rate, e.g. fixed:5.5"),
-        }
-    };
-    Ok(match kind {
-        "fed-funds" => InterestModel::FedFundsPlus {
-            spread_pct: number(Some(1.5))?,
-        },
-        "tbill" => InterestModel::TbillPlus {
-            spread_pct: number(Some(1.5))?,
-        },
-        "fixed" => InterestModel::Fixed {
-            rate_pct: number(None)?,
-        },
-        other => bail!(
-            "--interest: unknown model {other:?} (fed-funds[:SPREAD], tbill[:SPREAD], fixed:RATE)"
-        ),
-    })
 }
 
 fn input_error(err: engine::InputError) -> anyhow::Error {
@@ -170,12 +118,9 @@ pub fn run_backtest(mut market: MarketData, args: &BacktestArgs) -> anyhow::Resu
         bail!("ticker: give --ticker (or --data-file)");
     };
     let mut options = BacktestOptions {
-        interest: parse_interest(&args.interest)?,
+        interest: args.interest,
         intraday: args.intraday,
-        liquidation_policy: match args.policy {
-            PolicyArg::Full => LiquidationPolicy::Full,
-            PolicyArg::Restore => LiquidationPolicy::Restore,
-        },
+        liquidation_policy: args.policy,
         ..BacktestOptions::default()
     };
     if let Some(bps) = args.slippage_bps {
@@ -183,15 +128,11 @@ pub fn run_backtest(mut market: MarketData, args: &BacktestArgs) -> anyhow::Resu
     }
     let input = BacktestInput {
         ticker,
-        mode: match args.mode {
-            ModeArg::LiquidationReentry => Mode::LiquidationReentry,
-            ModeArg::FreshCapital => Mode::FreshCapital,
-            ModeArg::ProfitThreshold => Mode::ProfitThreshold,
-        },
+        mode: args.mode,
         start_date: args.start,
         end_date: args.end,
         leverage: args.leverage,
-        account_type: account(args.account),
+        account_type: args.account,
         initial_investment: args.equity,
         profit_threshold_pct: args.profit_threshold,
         options,
@@ -281,11 +222,8 @@ pub fn run_calculate(market: &MarketData, args: &CalculateArgs) -> anyhow::Resul
         investment_amount: args.amount,
         leverage: args.leverage,
         current_price: args.price,
-        account_type: account(args.account),
-        position_type: match args.position {
-            PositionArg::Long => PositionType::Long,
-            PositionArg::Short => PositionType::Short,
-        },
+        account_type: args.account,
+        position_type: args.position,
         interest_rate: args.rate,
         holding_period_months: args.months,
         maintenance_override: args.maintenance,
@@ -348,24 +286,50 @@ fn calculate_summary(r: &CalcResult) -> String {
 
 #[cfg(test)]
 mod tests {
+    use clap::Parser;
+
     use super::*;
 
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        backtest: BacktestArgs,
+    }
+
+    fn parse(extra: &[&str]) -> Result<BacktestArgs, clap::Error> {
+        let base = [
+            "margin-api",
+            "--mode",
+            "fresh-capital",
+            "--start",
+            "2020-01-02",
+            "--end",
+            "2020-12-31",
+            "--leverage",
+            "2",
+            "--equity",
+            "10000",
+        ];
+        Cli::try_parse_from(base.iter().chain(extra)).map(|cli| cli.backtest)
+    }
+
     #[test]
-    fn interest_models_parse() {
-        assert_eq!(
-            parse_interest("fed-funds").unwrap(),
-            InterestModel::FedFundsPlus { spread_pct: 1.5 }
-        );
-        assert_eq!(
-            parse_interest("fed-funds:2").unwrap(),
-            InterestModel::FedFundsPlus { spread_pct: 2.0 }
-        );
-        assert_eq!(
-            parse_interest("fixed:5.5").unwrap(),
-            InterestModel::Fixed { rate_pct: 5.5 }
-        );
-        assert!(parse_interest("fixed").is_err());
-        assert!(parse_interest("libor:1").is_err());
-        assert!(parse_interest("fixed:abc").is_err());
+    fn flags_parse_with_the_engine_spellings_and_defaults() {
+        let args = parse(&[]).unwrap();
+        assert_eq!(args.mode, Mode::FreshCapital);
+        assert_eq!(args.account, AccountType::RegT);
+        assert_eq!(args.policy, LiquidationPolicy::Full);
+        assert_eq!(args.interest, InterestModel::default());
+        let args = parse(&["--account", "PORTFOLIO", "--interest", "fixed:5.5"]).unwrap();
+        assert_eq!(args.account, AccountType::Portfolio);
+        assert_eq!(args.interest, InterestModel::Fixed { rate_pct: 5.5 });
+    }
+
+    #[test]
+    fn a_bad_flag_reports_the_engine_message() {
+        let err = parse(&["--interest", "libor:1"]).err().unwrap().to_string();
+        assert!(err.contains("unknown interest model"), "{err}");
+        assert!(parse(&["--interest", "fixed"]).is_err());
+        assert!(parse(&["--account", "cash"]).is_err());
     }
 }

@@ -5,7 +5,6 @@ pub mod accounts;
 pub mod backtests;
 pub(crate) mod calculations;
 pub(crate) mod market;
-pub(crate) mod market_queries;
 pub(crate) mod pagination;
 pub(crate) mod recovery;
 pub mod retention;

@@ -56,9 +56,15 @@ pub enum InterestModel {
     },
 }
 
+/// The spread over the base rate when none is given, percent: the default margin rate is fed
+/// funds + 1.5 %.
+pub const DEFAULT_SPREAD_PCT: f64 = 1.5;
+
 impl Default for InterestModel {
     fn default() -> Self {
-        InterestModel::FedFundsPlus { spread_pct: 1.5 }
+        InterestModel::FedFundsPlus {
+            spread_pct: DEFAULT_SPREAD_PCT,
+        }
     }
 }
 
@@ -347,7 +353,7 @@ impl std::str::FromStr for LiquidationPolicy {
 
 impl std::str::FromStr for InterestModel {
     type Err = InputError;
-    /// `fed-funds` (spread 1.5), `fed-funds:SPREAD`, `tbill[:SPREAD]`, `fixed:RATE` (percent).
+    /// `fed-funds` (spread [`DEFAULT_SPREAD_PCT`]), `fed-funds:SPREAD`, `tbill[:SPREAD]`, `fixed:RATE` (percent).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let field = "options.interest";
         let (kind, arg) = match s.split_once(':') {
@@ -364,7 +370,7 @@ impl std::str::FromStr for InterestModel {
                 spread_pct: num(a)?,
             }),
             ("tbill" | "tbill_plus" | "dtb3", a) => Ok(InterestModel::TbillPlus {
-                spread_pct: a.map(num).transpose()?.unwrap_or(1.5),
+                spread_pct: a.map(num).transpose()?.unwrap_or(DEFAULT_SPREAD_PCT),
             }),
             ("fixed", Some(a)) => Ok(InterestModel::Fixed { rate_pct: num(a)? }),
             _ => Err(InputError::new(
@@ -374,5 +380,30 @@ impl std::str::FromStr for InterestModel {
                 ),
             )),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_spread_left_out_is_the_default_spread() {
+        assert_eq!(
+            InterestModel::default(),
+            InterestModel::FedFundsPlus {
+                spread_pct: DEFAULT_SPREAD_PCT
+            }
+        );
+        assert_eq!(
+            "tbill".parse::<InterestModel>().unwrap(),
+            InterestModel::TbillPlus {
+                spread_pct: DEFAULT_SPREAD_PCT
+            }
+        );
+        assert_eq!(
+            "TBILL:0.5".parse::<InterestModel>().unwrap(),
+            InterestModel::TbillPlus { spread_pct: 0.5 }
+        );
     }
 }

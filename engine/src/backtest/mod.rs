@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 
 pub use engine_metrics::EngineMetrics;
 pub use input::{
-    BacktestInput, BacktestOptions, InterestModel, LiquidationPolicy, Mode, normalize,
+    BacktestInput, BacktestOptions, DEFAULT_SPREAD_PCT, InterestModel, LiquidationPolicy, Mode,
+    normalize,
 };
 pub use types::{Daily, Event, EventKind, Progress, Round, Status};
 

@@ -1,4 +1,4 @@
-//! Margin queries: calculation history, backtest sessions, saved results, stats, market data.
+//! Margin queries: calculation history, backtest sessions, saved results, stats.
 
 use crate::graphql::app_state;
 use crate::graphql::guards;
@@ -12,13 +12,11 @@ use crate::{
         backtest::BacktestSession,
         calculation::MarginCalculation,
         margin_enums::{BacktestStatus, account_to_db, mode_to_db},
-        market_data::{Dividend, PriceSeries, RateSeries, RateSeriesKind},
         saved::{MarginStats, SavedResult, SavedResultFilter, SavedResultOrder},
-        scalars::Date,
     },
     services::{
         backtests::SessionView,
-        calculations, market_queries,
+        calculations,
         pagination::{Cursor, Page, PageRequest},
         saved_results, stats,
     },
@@ -170,59 +168,5 @@ impl MarginQuery {
             saved_count,
             saved_quota: i32::try_from(quota).unwrap_or(i32::MAX),
         })
-    }
-
-    /// Daily prices of a ticker, column-wise; `every` keeps one row in `every` (the last is
-    /// always kept). At most 10,000 points.
-    async fn prices(
-        &self,
-        ctx: &Context<'_>,
-        ticker: String,
-        from: Option<Date>,
-        to: Option<Date>,
-        every: Option<i32>,
-    ) -> ApiResult<PriceSeries> {
-        let state = app_state(ctx);
-        market_queries::prices(
-            &state.market,
-            &ticker,
-            from.map(|d| d.0),
-            to.map(|d| d.0),
-            every,
-        )
-        .map(Into::into)
-    }
-
-    /// Cash dividends per share on their ex-dates (derived from close and adjusted close).
-    async fn dividends(
-        &self,
-        ctx: &Context<'_>,
-        ticker: String,
-        from: Option<Date>,
-        to: Option<Date>,
-    ) -> ApiResult<Vec<Dividend>> {
-        let state = app_state(ctx);
-        market_queries::dividends(&state.market, &ticker, from.map(|d| d.0), to.map(|d| d.0))
-            .map(|rows| rows.into_iter().map(Into::into).collect())
-    }
-
-    /// An interest-rate series (observations as published, not forward-filled).
-    async fn rates(
-        &self,
-        ctx: &Context<'_>,
-        series: RateSeriesKind,
-        from: Option<Date>,
-        to: Option<Date>,
-        every: Option<i32>,
-    ) -> ApiResult<RateSeries> {
-        let state = app_state(ctx);
-        market_queries::rates(
-            &state.market,
-            series.into(),
-            from.map(|d| d.0),
-            to.map(|d| d.0),
-            every,
-        )
-        .map(Into::into)
     }
 }

@@ -1,9 +1,17 @@
-use crate::graphql::app_state;
+//! Market queries: tickers and the version, and price, dividend and rate series for charts.
+
 use async_graphql::{Context, Object};
 
 use crate::{
-    graphql::types::market::{Ticker, VersionInfo},
-    services,
+    error::ApiResult,
+    graphql::{
+        app_state,
+        types::{
+            market::{Dividend, PriceSeries, RateSeries, RateSeriesKind, Ticker, VersionInfo},
+            scalars::Date,
+        },
+    },
+    services::market,
 };
 
 #[derive(Default)]
@@ -14,7 +22,7 @@ impl MarketQuery {
     /// Every dataset in the data directory, by symbol.
     async fn tickers(&self, ctx: &Context<'_>) -> Vec<Ticker> {
         let state = app_state(ctx);
-        services::market::tickers(&state.market)
+        market::tickers(&state.market)
             .into_iter()
             .map(|t| Ticker {
                 symbol: t.symbol,
@@ -32,5 +40,67 @@ impl MarketQuery {
             service: crate::SERVICE_VERSION.to_string(),
             engine: engine::ENGINE_VERSION.to_string(),
         }
+    }
+}
+
+/// The market data series. A second object only so that the merged `Query` lists these
+/// fields where it always has (after the margin fields): the schema stays the same.
+#[derive(Default)]
+pub struct MarketSeriesQuery;
+
+#[Object]
+impl MarketSeriesQuery {
+    /// Daily prices of a ticker, column-wise; `every` keeps one row in `every` (the last is
+    /// always kept). At most 10,000 points.
+    async fn prices(
+        &self,
+        ctx: &Context<'_>,
+        ticker: String,
+        from: Option<Date>,
+        to: Option<Date>,
+        every: Option<i32>,
+    ) -> ApiResult<PriceSeries> {
+        let state = app_state(ctx);
+        market::prices(
+            &state.market,
+            &ticker,
+            from.map(|d| d.0),
+            to.map(|d| d.0),
+            every,
+        )
+        .map(Into::into)
+    }
+
+    /// Cash dividends per share on their ex-dates (derived from close and adjusted close).
+    async fn dividends(
+        &self,
+        ctx: &Context<'_>,
+        ticker: String,
+        from: Option<Date>,
+        to: Option<Date>,
+    ) -> ApiResult<Vec<Dividend>> {
+        let state = app_state(ctx);
+        market::dividends(&state.market, &ticker, from.map(|d| d.0), to.map(|d| d.0))
+            .map(|rows| rows.into_iter().map(Into::into).collect())
+    }
+
+    /// An interest-rate series (observations as published, not forward-filled).
+    async fn rates(
+        &self,
+        ctx: &Context<'_>,
+        series: RateSeriesKind,
+        from: Option<Date>,
+        to: Option<Date>,
+        every: Option<i32>,
+    ) -> ApiResult<RateSeries> {
+        let state = app_state(ctx);
+        market::rates(
+            &state.market,
+            series.into(),
+            from.map(|d| d.0),
+            to.map(|d| d.0),
+            every,
+        )
+        .map(Into::into)
     }
 }

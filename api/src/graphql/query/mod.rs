@@ -9,4 +9,5 @@ pub struct QueryRoot(
     market::MarketQuery,
     accounts::AccountsQuery,
     margin::MarginQuery,
+    market::MarketSeriesQuery,
 );

@@ -1,4 +1,5 @@
-//! Enums of the margin API, twins of the engine's (same variants, SCREAMING_CASE names).
+//! Enums of the margin API, twins of the engine's and the services' (same variants,
+//! SCREAMING_CASE names; `remote` derives the conversions both ways).
 
 use async_graphql::Enum;
 
@@ -115,38 +116,13 @@ pub enum InterestModelKind {
 }
 
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::services::backtests::SessionStatus")]
 pub enum BacktestStatus {
     Pending,
     Running,
     Completed,
     Error,
     Cancelled,
-}
-
-impl From<crate::services::backtests::SessionStatus> for BacktestStatus {
-    fn from(s: crate::services::backtests::SessionStatus) -> Self {
-        use crate::services::backtests::SessionStatus as S;
-        match s {
-            S::Pending => Self::Pending,
-            S::Running => Self::Running,
-            S::Completed => Self::Completed,
-            S::Error => Self::Error,
-            S::Cancelled => Self::Cancelled,
-        }
-    }
-}
-
-impl From<BacktestStatus> for crate::services::backtests::SessionStatus {
-    fn from(s: BacktestStatus) -> Self {
-        use crate::services::backtests::SessionStatus as S;
-        match s {
-            BacktestStatus::Pending => S::Pending,
-            BacktestStatus::Running => S::Running,
-            BacktestStatus::Completed => S::Completed,
-            BacktestStatus::Error => S::Error,
-            BacktestStatus::Cancelled => S::Cancelled,
-        }
-    }
 }
 
 enum_conv! {

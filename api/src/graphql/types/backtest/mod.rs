@@ -1,0 +1,13 @@
+//! Backtests in GraphQL: the input, the typed result, its daily series, sessions and
+//! progress events.
+
+mod daily;
+mod input;
+mod progress;
+mod result;
+mod session;
+
+pub(crate) use input::BacktestInput;
+pub(crate) use progress::{BacktestProgress, ProgressKind};
+pub(crate) use result::BacktestResultView;
+pub(crate) use session::BacktestSession;
