@@ -23,7 +23,7 @@ use engine::{
     market::MarketData,
 };
 use entity::backtest_session;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use self::{
