@@ -51,6 +51,20 @@ impl From<ApiError> for async_graphql::Error {
     }
 }
 
+/// Longest error message sent, in characters: messages may quote what the client sent (an
+/// unknown field, a bad value), and an answer never echoes more than a short prefix of it.
+pub(crate) const MAX_MESSAGE_CHARS: usize = 300;
+
+/// Cuts every message of `response` to [`MAX_MESSAGE_CHARS`], marking the cut with `…`.
+pub(crate) fn shorten_messages(response: &mut async_graphql::Response) {
+    for error in &mut response.errors {
+        if let Some((cut, _)) = error.message.char_indices().nth(MAX_MESSAGE_CHARS) {
+            error.message.truncate(cut);
+            error.message.push('…');
+        }
+    }
+}
+
 /// A request-level error (no path, no position): what a transport answers when it refuses
 /// a request before execution.
 pub(crate) fn request_error(error: ApiError) -> async_graphql::ServerError {
@@ -144,6 +158,20 @@ mod tests {
         assert_eq!(ext.get("cost"), Some(&Value::from(9_000u64)));
         assert_eq!(ext.get("limit"), Some(&Value::from(5_000u64)));
         assert_eq!(ext.get("engineRunLimit"), Some(&Value::from(5u64)));
+    }
+
+    #[test]
+    fn long_messages_are_cut_to_a_prefix() {
+        let echoed = "é".repeat(100_000);
+        let mut response = async_graphql::Response::from_errors(vec![
+            async_graphql::ServerError::new(format!("Unknown field \"{echoed}\""), None),
+            async_graphql::ServerError::new("short", None),
+        ]);
+        super::shorten_messages(&mut response);
+        let long = &response.errors[0].message;
+        assert_eq!(long.chars().count(), super::MAX_MESSAGE_CHARS + 1);
+        assert!(long.starts_with("Unknown field \"é") && long.ends_with('…'));
+        assert_eq!(response.errors[1].message, "short");
     }
 
     #[test]

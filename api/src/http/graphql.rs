@@ -379,6 +379,7 @@ fn respond(
     // Resolvers may set headers (a session cookie, for one).
     let mut extra_headers = std::mem::take(&mut response.http_headers);
     let request_level = finalize_errors(&mut response, request_id);
+    crate::graphql::error::shorten_messages(&mut response);
     let status = if request_level {
         StatusCode::BAD_REQUEST
     } else if only_unavailable(&response) {

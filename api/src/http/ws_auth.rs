@@ -20,7 +20,7 @@ use tokio::sync::watch;
 use crate::{
     auth::AuthContext,
     error::ApiError,
-    graphql::{cost, nesting, shape::SchemaShape},
+    graphql::{cost, error::shorten_messages, nesting, shape::SchemaShape},
     http::authenticate::Presented,
     state::AppState,
 };
@@ -215,10 +215,12 @@ fn server_error(error: ApiError) -> ServerError {
 
 impl<E: Executor + Clone> Executor for SocketExecutor<E> {
     async fn execute(&self, request: Request) -> Response {
-        match self.prepare(request).await {
+        let mut response = match self.prepare(request).await {
             Ok(request) => self.inner.execute(request).await,
             Err(refused) => refused,
-        }
+        };
+        shorten_messages(&mut response);
+        response
     }
 
     fn execute_stream(
@@ -234,6 +236,10 @@ impl<E: Executor + Clone> Executor for SocketExecutor<E> {
             }
         })
         .flatten()
+        .map(|mut response| {
+            shorten_messages(&mut response);
+            response
+        })
         .boxed()
     }
 }

@@ -4,6 +4,7 @@
 //! (`TestApp`, fresh databases, waiting for events) is the `tests` library.
 
 mod abuse_cost;
+mod abuse_hygiene;
 mod accounts;
 mod faults_kill;
 mod faults_postgres;
