@@ -159,3 +159,143 @@ pub async fn by_mode(
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{NaiveDate, Utc};
+    use entity::backtest_session;
+    use sea_orm::{ActiveModelTrait, Set};
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::services::test_db;
+
+    async fn session(
+        db: &DatabaseConnection,
+        user_id: i64,
+        mode: &str,
+        status: &str,
+        cache_hit: bool,
+        ms: Option<f64>,
+        days_ago: i64,
+    ) {
+        let day = NaiveDate::from_ymd_opt(2024, 1, 2).expect("a date");
+        backtest_session::ActiveModel {
+            session_id: Set(Uuid::new_v4()),
+            user_id: Set(Some(user_id)),
+            mode: Set(mode.into()),
+            etf: Set("SPY".into()),
+            start_date: Set(day),
+            end_date: Set(day),
+            parameters: Set(serde_json::json!({})),
+            status: Set(status.into()),
+            cache_hit: Set(cache_hit),
+            created_at: Set(Utc::now() - Duration::days(days_ago)),
+            execution_time_ms: Set(ms),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+        .expect("a session row");
+    }
+
+    #[tokio::test]
+    async fn counts_rates_and_the_interpolated_95th_percentile() {
+        let db = test_db::memory().await;
+        let alice = test_db::user(&db, "alice").await;
+        let bob = test_db::user(&db, "bob").await;
+        // Twenty completed runs of 1..=20 ms: p95 sits at rank 0.95·19 = 18.05, between 19 and 20.
+        for ms in 1..=20 {
+            session(
+                &db,
+                alice,
+                "FRESH_CAPITAL",
+                "completed",
+                ms % 4 == 0,
+                Some(f64::from(ms)),
+                1,
+            )
+            .await;
+        }
+        session(&db, alice, "FRESH_CAPITAL", "error", false, None, 1).await;
+        session(
+            &db,
+            alice,
+            "FRESH_CAPITAL",
+            "cancelled",
+            false,
+            Some(9_999.0),
+            1,
+        )
+        .await;
+        // Outside the period, and another user's: counted only where they belong.
+        session(
+            &db,
+            alice,
+            "FRESH_CAPITAL",
+            "completed",
+            false,
+            Some(50_000.0),
+            40,
+        )
+        .await;
+        session(
+            &db,
+            bob,
+            "FRESH_CAPITAL",
+            "completed",
+            false,
+            Some(70_000.0),
+            1,
+        )
+        .await;
+
+        let stats = by_mode(&db, 30, Some(alice)).await.expect("stats");
+        assert_eq!(stats.len(), 3, "every mode is listed");
+        let fresh = stats
+            .iter()
+            .find(|s| s.mode == "FRESH_CAPITAL")
+            .expect("the mode");
+        assert_eq!(
+            (
+                fresh.total_runs,
+                fresh.completed,
+                fresh.errors,
+                fresh.cancelled
+            ),
+            (22, 20, 1, 1)
+        );
+        assert_eq!(fresh.cache_hits, 5);
+        assert!((fresh.cache_hit_rate - 5.0 / 22.0).abs() < 1e-12);
+        assert_eq!(fresh.max_execution_ms, Some(20.0), "completed runs only");
+        assert!((fresh.avg_execution_ms.expect("an average") - 10.5).abs() < 1e-9);
+        assert!((fresh.p95_execution_ms.expect("a p95") - 19.05).abs() < 1e-9);
+        let idle = stats
+            .iter()
+            .find(|s| s.mode == "PROFIT_THRESHOLD")
+            .expect("the mode");
+        assert_eq!(
+            (idle.total_runs, idle.cache_hit_rate, idle.p95_execution_ms),
+            (0, 0.0, None)
+        );
+
+        let everyone = by_mode(&db, 30, None).await.expect("stats");
+        let fresh = everyone
+            .iter()
+            .find(|s| s.mode == "FRESH_CAPITAL")
+            .expect("the mode");
+        assert_eq!(fresh.total_runs, 23);
+        assert_eq!(fresh.max_execution_ms, Some(70_000.0));
+    }
+
+    #[tokio::test]
+    async fn the_period_is_bounded() {
+        let db = test_db::memory().await;
+        for days in [0, MAX_DAYS + 1] {
+            match by_mode(&db, days, None).await {
+                Err(ApiError::BadUserInput { field, .. }) => assert_eq!(field, "days"),
+                other => panic!("{days}: {other:?}"),
+            }
+        }
+    }
+}

@@ -206,3 +206,128 @@ async fn failures(
     let enough = u64::try_from(times.len()).unwrap_or(u64::MAX) >= limit;
     Ok(if enough { times.last().copied() } else { None })
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeDelta;
+    use sea_orm::PaginatorTrait;
+
+    use super::*;
+    use crate::services::test_db;
+
+    fn settings() -> ThrottleSettings {
+        ThrottleSettings {
+            window: TimeDelta::minutes(15),
+            max_failures_per_account: 3,
+            max_failures_per_ip: 5,
+        }
+    }
+
+    fn attempt<'a>(email: &'a str, ip: &str) -> Attempt<'a> {
+        Attempt {
+            email,
+            ip: Some(ip.to_string()),
+            user_agent: None,
+        }
+    }
+
+    /// Admits and fails one attempt; Err when the throttle refused it.
+    async fn wrong_password(
+        db: &DatabaseConnection,
+        who: &Attempt<'_>,
+        now: DateTime<Utc>,
+    ) -> ApiResult<()> {
+        let id = admit(db, &settings(), who, now).await?;
+        finish(db, id, false, Some("wrong_password"), None).await
+    }
+
+    #[tokio::test]
+    async fn an_account_is_locked_after_its_limit_and_the_refusals_do_not_count() {
+        let db = test_db::memory().await;
+        let now = Utc::now();
+        let tom = attempt("tom@example.com", "10.0.0.1");
+        for _ in 0..3 {
+            wrong_password(&db, &tom, now)
+                .await
+                .expect("within the limit");
+        }
+        for _ in 0..4 {
+            match wrong_password(&db, &tom, now).await {
+                Err(ApiError::RateLimited { retry_after_secs }) => {
+                    assert!(
+                        (1..=15 * 60 + 1).contains(&retry_after_secs),
+                        "{retry_after_secs}"
+                    );
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        let throttled = login_attempt::Entity::find()
+            .filter(Column::FailureReason.eq(REASON_THROTTLED))
+            .count(&db)
+            .await
+            .expect("count");
+        assert_eq!(throttled, 4, "refusals are audited");
+        // Once the window has passed the lock lifts, although the refusals kept coming.
+        let later = now + settings().window + TimeDelta::seconds(1);
+        wrong_password(&db, &tom, later)
+            .await
+            .expect("the window has passed");
+    }
+
+    #[tokio::test]
+    async fn a_success_starts_the_account_count_again() {
+        let db = test_db::memory().await;
+        let now = Utc::now();
+        let ann = attempt("ann@example.com", "10.0.0.2");
+        for _ in 0..2 {
+            wrong_password(&db, &ann, now)
+                .await
+                .expect("within the limit");
+        }
+        let id = admit(&db, &settings(), &ann, now).await.expect("admitted");
+        finish(&db, id, true, None, None).await.expect("recorded");
+        let after = now + TimeDelta::seconds(1);
+        for _ in 0..3 {
+            wrong_password(&db, &ann, after)
+                .await
+                .expect("counted from the success");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_address_is_limited_across_emails() {
+        let db = test_db::memory().await;
+        let now = Utc::now();
+        let emails: Vec<String> = (0..7).map(|i| format!("ghost{i}@example.com")).collect();
+        let mut refused = 0;
+        for email in &emails {
+            if wrong_password(&db, &attempt(email, "10.0.0.3"), now)
+                .await
+                .is_err()
+            {
+                refused += 1;
+            }
+        }
+        assert_eq!(refused, 2, "5 of 7 from one address are verified");
+        // Another address is not affected.
+        wrong_password(&db, &attempt("ghost0@example.com", "10.0.0.4"), now)
+            .await
+            .expect("another address");
+    }
+
+    #[tokio::test]
+    async fn an_admitted_attempt_counts_until_it_is_finished() {
+        let db = test_db::memory().await;
+        let now = Utc::now();
+        let eve = attempt("eve@example.com", "10.0.0.5");
+        // Three admitted and never finished (a process that died mid-verification).
+        for _ in 0..3 {
+            admit(&db, &settings(), &eve, now).await.expect("admitted");
+        }
+        assert!(matches!(
+            admit(&db, &settings(), &eve, now).await,
+            Err(ApiError::RateLimited { .. })
+        ));
+    }
+}
