@@ -5,7 +5,7 @@ use async_graphql::Enum;
 
 use super::mirror::enum_conv;
 
-/// Margin account type (ENGINE.md §1).
+/// Margin account type (engine/SPEC.md §1).
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
 #[graphql(remote = "engine::AccountType")]
 pub enum AccountType {
@@ -40,7 +40,7 @@ pub enum ScenarioStatus {
     Wipeout,
 }
 
-/// How a backtest handles capital after a liquidation (ENGINE.md §3).
+/// How a backtest handles capital after a liquidation (engine/SPEC.md §3).
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 #[graphql(name = "BacktestMode", remote = "engine::backtest::Mode")]
 pub enum Mode {

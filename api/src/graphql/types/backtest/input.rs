@@ -21,7 +21,7 @@ pub struct InterestInput {
     pub rate_pct: Option<f64>,
 }
 
-/// Engine options; every one has ENGINE.md's default.
+/// Engine options; every one has the default of engine/SPEC.md.
 #[derive(InputObject, Clone, Debug, Default)]
 pub struct BacktestOptionsInput {
     pub wait_days: Option<i32>,

@@ -63,7 +63,7 @@ mirror! {
 }
 
 mirror! {
-    /// Return-series metrics (ENGINE.md §4), as quantstats/empyrical compute them. A metric
+    /// Return-series metrics (engine/SPEC.md §4), as quantstats/empyrical compute them. A metric
     /// that is undefined for the series is null, with the reason in `undefined`.
     BacktestMetrics from engine::metrics::Metrics {
         n_returns: i32,
@@ -112,7 +112,7 @@ mirror! {
 }
 
 mirror! {
-    /// What the leverage machinery did (ENGINE.md §4.3).
+    /// What the leverage machinery did (engine/SPEC.md §4.3).
     EngineMetrics from engine::backtest::EngineMetrics {
         liquidations: i32,
         margin_calls: i32,
