@@ -4,21 +4,31 @@
 //! included — would wait for the pool until its acquire timeout. Waiting for a slot holds
 //! nothing; the request timeout bounds it.
 
+use std::sync::Arc;
+
 use sea_orm::DatabaseBackend;
 use tokio::sync::{Semaphore, SemaphorePermit};
 
-/// SQLite writes one transaction at a time whatever the pool holds.
-static SQLITE: Semaphore = Semaphore::const_new(1);
-/// Parsing a large `jsonb` value is CPU work in PostgreSQL; more at once than its cores
-/// gains nothing.
-static POSTGRES: Semaphore = Semaphore::const_new(4);
+/// The slots of one process (one per `AppState`, shared by its clones), so servers in one
+/// process (the tests) do not queue on each other's writes.
+#[derive(Clone)]
+pub(crate) struct WriteSlots(Arc<Semaphore>);
 
-/// A slot for one large write transaction on `backend`, held until dropped.
-pub async fn acquire(backend: DatabaseBackend) -> Option<SemaphorePermit<'static>> {
-    let slots = match backend {
-        DatabaseBackend::Sqlite => &SQLITE,
-        _ => &POSTGRES,
-    };
-    // The semaphores are never closed, so acquiring only fails in theory; then go without.
-    slots.acquire().await.ok()
+impl WriteSlots {
+    pub(crate) fn for_backend(backend: DatabaseBackend) -> Self {
+        let slots = match backend {
+            // SQLite writes one transaction at a time whatever the pool holds.
+            DatabaseBackend::Sqlite => 1,
+            // Parsing a large `jsonb` value is CPU work in PostgreSQL; more at once than its
+            // cores gains nothing.
+            _ => 4,
+        };
+        Self(Arc::new(Semaphore::new(slots)))
+    }
+
+    /// A slot for one large write transaction, held until dropped.
+    pub(crate) async fn acquire(&self) -> Option<SemaphorePermit<'_>> {
+        // The semaphore is never closed, so acquiring only fails in theory; then go without.
+        self.0.acquire().await.ok()
+    }
 }

@@ -308,7 +308,7 @@ pub async fn save(
     };
     let db = &backtests.db;
     // A slot first, then a connection: a burst of saves queues here, not in the pool.
-    let _slot = crate::db::write_slots::acquire(db.get_database_backend()).await;
+    let _slot = backtests.write_slots.acquire().await;
     let mut first = Some(payload);
     let result = &result;
     // A transaction that lost a race (deadlock, SQLite busy) runs again from the start.

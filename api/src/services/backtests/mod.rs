@@ -55,6 +55,8 @@ pub struct Backtests {
     pub bus: ProgressBus,
     /// This process's lease on the sessions it inserts (see `services::recovery`).
     pub lease: super::recovery::RunLease,
+    /// Slots for large writes (saved results) on this process's database.
+    pub(crate) write_slots: crate::db::write_slots::WriteSlots,
     runner: Arc<Runner>,
 }
 
@@ -67,6 +69,7 @@ impl Backtests {
         settings: RunnerSettings,
     ) -> Self {
         Self {
+            write_slots: crate::db::write_slots::WriteSlots::for_backend(db.get_database_backend()),
             db,
             market,
             cache,
