@@ -22,25 +22,22 @@ use async_graphql::{
     parser::types::{ExecutableDocument, Field, OperationDefinition, Selection, SelectionSet},
 };
 
-use super::shape::SchemaShape;
+use super::{shape::SchemaShape, types::backtest::DailyColumn};
 use crate::{
     auth::{AuthContext, Via},
     config::Config,
     error::ApiError,
+    services::pagination::{DEFAULT_FIRST, MAX_FIRST},
 };
 
 /// Multiplier for a list field whose length the request does not say.
 pub(crate) const LIST_GUESS: u64 = 10;
-/// A connection's page when `first` is not given, and the most it can be.
-const DEFAULT_PAGE: u64 = 20;
-const MAX_PAGE: u64 = 100;
 /// Trading days in the longest price history served (SPY since 1993 is about 8,300).
 const HISTORY_ROWS: u64 = 10_000;
 /// Rows of a price or rate series per point.
 const ROWS_PER_POINT: u64 = 10;
 /// Cells (rows × columns) of a daily table per point.
 const CELLS_PER_POINT: u64 = 100;
-const DAILY_COLUMNS: u64 = 27;
 const POINTS_PER_FIGURE: u64 = 100;
 const RAW_POINTS: u64 = 3_000;
 /// Dividends in the longest history (quarterly for about 35 years).
@@ -56,11 +53,6 @@ pub(crate) struct Cost {
 }
 
 impl Cost {
-    const INFINITE: Cost = Cost {
-        points: u64::MAX,
-        engine_runs: u64::MAX,
-    };
-
     fn points(points: u64) -> Self {
         Cost {
             points,
@@ -99,7 +91,7 @@ pub(crate) fn price(
         variables,
         shape,
         memo: HashMap::new(),
-        pricing: Vec::new(),
+        in_progress: Vec::new(),
     };
     walk.selection_set(&operation.selection_set.node, Some(root), Pricing::Normal)
 }
@@ -122,7 +114,7 @@ struct Walk<'a> {
     /// The price of each fragment per type and pricing it was spread under.
     memo: HashMap<(&'a Name, Option<String>, Pricing), Cost>,
     /// Fragments being priced right now, to find cycles.
-    pricing: Vec<&'a Name>,
+    in_progress: Vec<&'a Name>,
 }
 
 impl<'a> Walk<'a> {
@@ -163,9 +155,6 @@ impl<'a> Walk<'a> {
                 }
             };
             total = total.plus(cost);
-            if total == Cost::INFINITE {
-                break;
-            }
         }
         total
     }
@@ -174,7 +163,7 @@ impl<'a> Walk<'a> {
         let Some(fragment) = self.document.fragments.get(name) else {
             return Cost::default();
         };
-        if self.pricing.contains(&name) {
+        if self.in_progress.contains(&name) {
             // A cycle: validation refuses the document (BAD_REQUEST) before anything runs.
             return Cost::default();
         }
@@ -182,10 +171,10 @@ impl<'a> Walk<'a> {
         if let Some(cost) = self.memo.get(&key) {
             return *cost;
         }
-        self.pricing.push(name);
+        self.in_progress.push(name);
         let on = fragment.node.type_condition.node.on.node.to_string();
         let cost = self.selection_set(&fragment.node.selection_set.node, Some(&on), pricing);
-        self.pricing.pop();
+        self.in_progress.pop();
         self.memo.insert(key, cost);
         cost
     }
@@ -218,7 +207,10 @@ impl<'a> Walk<'a> {
             let page = self
                 .int_argument(field, "first")
                 .or_else(|| self.int_argument(field, "last"))
-                .map_or(DEFAULT_PAGE, |n| n.clamp(0, MAX_PAGE as i64) as u64);
+                .map_or(i64::from(DEFAULT_FIRST), |n| {
+                    n.clamp(0, i64::from(MAX_FIRST))
+                })
+                .unsigned_abs();
             self.selection_set(children, Some(returns), Pricing::Page(page))
         } else {
             let each = self.selection_set(children, Some(returns), Pricing::Normal);
@@ -243,10 +235,11 @@ impl<'a> Walk<'a> {
                 HISTORY_ROWS / every() / ROWS_PER_POINT
             }
             ("BacktestResult", "daily") => {
+                let daily_columns = DailyColumn::ALL.len() as u64;
                 // The resolver serves each column once, however often it is asked for.
                 let columns = self
                     .distinct_list_argument_len(field, "columns")
-                    .map_or(DAILY_COLUMNS, |n| n.min(DAILY_COLUMNS));
+                    .map_or(daily_columns, |n| n.min(daily_columns));
                 (HISTORY_ROWS / every()).saturating_mul(columns) / CELLS_PER_POINT
             }
             ("BacktestResult", "figures") => self
@@ -480,10 +473,15 @@ mod tests {
         let all = cost(&format!(
             "{{ {session} {{ result {{ daily {{ every }} }} }} }}"
         ));
-        let repeated = cost(&format!(
-            "{{ {session} {{ result {{ daily(columns: [EQUITY, EQUITY, EQUITY]) {{ every }} }} }} }}"
-        ));
-        assert!(repeated.points < all.points, "{repeated:?} {all:?}");
+        let daily = |columns: &str| {
+            cost(&format!(
+                "{{ {session} {{ result {{ daily(columns: [{columns}]) {{ every }} }} }} }}"
+            ))
+        };
+        let once = daily("EQUITY");
+        assert_eq!(daily("EQUITY, EQUITY, EQUITY"), once);
+        assert!(daily("EQUITY, LOAN").points > once.points);
+        assert!(once.points < all.points, "{once:?} {all:?}");
     }
 
     #[test]
@@ -494,7 +492,7 @@ mod tests {
         assert_eq!(one.points, 1 + (1 + 1 + 1 + RAW_POINTS));
         assert_eq!(hundred.points, 1 + 100 * (1 + 1 + 1 + RAW_POINTS));
         let by_default = cost("{ backtestSessions { nodes { sessionId } } }");
-        assert_eq!(by_default.points, 1 + DEFAULT_PAGE * 2);
+        assert_eq!(by_default.points, 1 + DEFAULT_FIRST as u64 * 2);
         // The page comes from variables too, and `first` beyond the largest page is priced at it.
         let query =
             "query($n: Int) { backtestSessions(first: $n) { edges { node { sessionId } } } }";

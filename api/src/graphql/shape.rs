@@ -13,7 +13,9 @@ use async_graphql::parser::{
 #[derive(Debug, Default)]
 pub(crate) struct SchemaShape {
     roots: [Option<String>; 3],
-    fields: HashMap<(String, String), FieldShape>,
+    /// Per type, per field name: looked up with borrowed names on every field of every
+    /// request, so nothing is allocated per lookup.
+    types: HashMap<String, HashMap<String, FieldShape>>,
 }
 
 #[derive(Debug, Default)]
@@ -45,7 +47,7 @@ impl SchemaShape {
                 Some("Mutation".to_string()),
                 Some("Subscription".to_string()),
             ],
-            fields: HashMap::new(),
+            types: HashMap::new(),
         };
         for definition in document.definitions {
             match definition {
@@ -70,14 +72,18 @@ impl SchemaShape {
                             .map(|arg| arg.node.name.node.to_string())
                             .collect();
                         let (returns, is_list) = named(&field.ty.node);
-                        table.fields.insert(
-                            (ty.name.node.to_string(), field.name.node.to_string()),
-                            FieldShape {
-                                returns: returns.to_string(),
-                                is_list,
-                                required,
-                            },
-                        );
+                        table
+                            .types
+                            .entry(ty.name.node.to_string())
+                            .or_default()
+                            .insert(
+                                field.name.node.to_string(),
+                                FieldShape {
+                                    returns: returns.to_string(),
+                                    is_list,
+                                    required,
+                                },
+                            );
                     }
                 }
                 TypeSystemDefinition::Directive(_) => {}
@@ -97,6 +103,6 @@ impl SchemaShape {
     }
 
     pub(crate) fn field(&self, parent: &str, name: &str) -> Option<&FieldShape> {
-        self.fields.get(&(parent.to_string(), name.to_string()))
+        self.types.get(parent)?.get(name)
     }
 }

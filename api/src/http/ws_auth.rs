@@ -20,7 +20,12 @@ use tokio::sync::watch;
 use crate::{
     auth::AuthContext,
     error::ApiError,
-    graphql::{cost, error::shorten_messages, nesting, shape::SchemaShape},
+    graphql::{
+        cost,
+        error::{request_error, shorten_messages},
+        nesting,
+        shape::SchemaShape,
+    },
     http::authenticate::Presented,
     state::AppState,
 };
@@ -178,7 +183,7 @@ impl<E: Executor + Clone> SocketExecutor<E> {
                 "the document nests deeper than {} levels of brackets",
                 nesting::MAX_NESTING
             ));
-            return Err(Response::from_errors(vec![server_error(error)]));
+            return Err(Response::from_errors(vec![request_error(error)]));
         }
         match self.auth.current(true).await {
             // async-graphql runs no operation before an accepted connection_init; refuse
@@ -189,7 +194,7 @@ impl<E: Executor + Clone> SocketExecutor<E> {
             Current::Ready(auth) => {
                 let budget = cost::Budget::for_caller(&self.auth.app.config, &auth);
                 if let Err(too_complex) = cost::check(&mut request, &self.shape, &budget) {
-                    return Err(Response::from_errors(vec![server_error(too_complex)]));
+                    return Err(Response::from_errors(vec![request_error(too_complex)]));
                 }
                 if let Some(refused) =
                     crate::graphql::write_scope::refuse_without_write(&mut request, &auth)
@@ -204,13 +209,9 @@ impl<E: Executor + Clone> SocketExecutor<E> {
 }
 
 fn revoked_error() -> ServerError {
-    server_error(ApiError::AuthenticationFailed(
+    request_error(ApiError::AuthenticationFailed(
         "the token is invalid, expired or revoked; sign in again",
     ))
-}
-
-fn server_error(error: ApiError) -> ServerError {
-    crate::graphql::error::request_error(error)
 }
 
 impl<E: Executor + Clone> Executor for SocketExecutor<E> {

@@ -7,6 +7,7 @@ mod progress;
 mod result;
 mod session;
 
+pub(crate) use daily::DailyColumn;
 pub(crate) use input::BacktestInput;
 pub(crate) use progress::{BacktestProgress, ProgressKind};
 pub(crate) use result::BacktestResultView;
