@@ -11,13 +11,7 @@ use tokio_tungstenite::tungstenite::{Message, protocol::frame::coding::CloseCode
 #[tokio::test]
 async fn graphql_transport_ws_runs_an_operation() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
-    let mut socket = app.open_socket("graphql-transport-ws").await;
-    send(
-        &mut socket,
-        json!({"type": "connection_init", "payload": {}}),
-    )
-    .await;
-    assert_eq!(next_message(&mut socket).await["type"], "connection_ack");
+    let mut socket = app.connect_socket("graphql-transport-ws", None).await;
     send(
         &mut socket,
         json!({"id": "1", "type": "subscribe", "payload": {"query": "{ tickers { symbol } }"}}),
@@ -39,13 +33,7 @@ async fn legacy_graphql_ws_runs_an_operation_and_keeps_alive() {
     let app = TestApp::spawn_with(Backend::Sqlite, |c| c.ws_keepalive_secs = 1)
         .await
         .unwrap();
-    let mut socket = app.open_socket("graphql-ws").await;
-    send(
-        &mut socket,
-        json!({"type": "connection_init", "payload": {}}),
-    )
-    .await;
-    assert_eq!(next_message(&mut socket).await["type"], "connection_ack");
+    let mut socket = app.connect_socket("graphql-ws", None).await;
     send(
         &mut socket,
         json!({"id": "1", "type": "start", "payload": {"query": "{ version { engine } }"}}),
@@ -72,13 +60,7 @@ async fn legacy_graphql_ws_runs_an_operation_and_keeps_alive() {
 #[tokio::test]
 async fn shutdown_closes_sockets_with_going_away() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
-    let mut socket = app.open_socket("graphql-transport-ws").await;
-    send(
-        &mut socket,
-        json!({"type": "connection_init", "payload": {}}),
-    )
-    .await;
-    assert_eq!(next_message(&mut socket).await["type"], "connection_ack");
+    let mut socket = app.connect_socket("graphql-transport-ws", None).await;
     app.shutdown_handle().shutdown();
     let close = loop {
         let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
