@@ -34,6 +34,8 @@ const TRY_AGAIN_LATER: u16 = 1013;
 const UNAUTHORIZED: u16 = 4401;
 /// graphql-transport-ws: refused or revoked credentials.
 const FORBIDDEN: u16 = 4403;
+/// How long a closed socket waits for the client's answering close frame.
+const CLOSE_LINGER: Duration = Duration::from_secs(2);
 /// graphql-transport-ws: no `connection_init` in time.
 const INIT_TIMEOUT: u16 = 4408;
 /// Open sockets are re-checked at most this often, however short the trust interval.
@@ -185,6 +187,13 @@ async fn serve(
             }
         }
     }
+    // Dropping a socket with client data still unread makes the kernel reset the connection,
+    // and the reset can destroy the close frame just sent before the client reads it: keep
+    // reading (and discarding) until the client answers the close, for a moment at most.
+    let _ = tokio::time::timeout(CLOSE_LINGER, async {
+        while outgoing.next().await.is_some() {}
+    })
+    .await;
 }
 
 fn close(code: u16, reason: &str) -> Message {
