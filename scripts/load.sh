@@ -36,8 +36,12 @@ else
   export DATABASE_URL="sqlite://$WORK/load.sqlite?mode=rwc"
 fi
 export MARGIN_BIND=127.0.0.1:$PORT RUST_LOG=warn MARGIN_DATA_DIR=${MARGIN_DATA_DIR:-./data}
-# The per-IP login throttle and the request timeout are not what is measured here.
+# One client address sends everything here: the rate limits and the socket caps per address
+# and per user are not what is measured, so they are off.
 export MARGIN_PROGRESS_STEP_DELAY_MS=${MARGIN_PROGRESS_STEP_DELAY_MS:-0}
+export MARGIN_RATE_REQUESTS_PER_MIN=0 MARGIN_RATE_REQUESTS_PER_MIN_ANONYMOUS=0 \
+  MARGIN_RATE_ENGINE_RUNS_PER_MIN=0 MARGIN_RATE_ENGINE_RUNS_PER_MIN_ANONYMOUS=0 \
+  MARGIN_MAX_SOCKETS_PER_ADDRESS=100000 MARGIN_MAX_SOCKETS_PER_USER=100000
 
 printf '%s\n' 'load-test-password-123' | $BIN create-admin --email load@example.com --username load --password-stdin >/dev/null
 start_server() {

@@ -62,6 +62,7 @@ impl Application {
         let (backtests, sweeper) =
             margin_backtests(&config, &db, &redis, &market, &metrics, &shutdown_rx)?;
         let loaders = graphql::loaders::Loaders::new(backtests.cache.clone());
+        let rate_limits = crate::rate_limit::RateLimits::new(&config, redis.clone());
         let state = AppState {
             db,
             market,
@@ -70,6 +71,7 @@ impl Application {
             redis,
             backtests,
             loaders,
+            rate_limits,
             shutdown: shutdown_rx,
         };
         let mut tasks = vec![sweeper];
@@ -106,20 +108,20 @@ impl Application {
             wait_for_signal().await;
             trigger.send_replace(true);
         });
-        let mut stopping = self.shutdown_tx.subscribe();
-        let served = axum::serve(
+        let limits = http::serve::ConnectionLimits {
+            header_read_timeout: self.state.config.header_read_timeout(),
+            max_connections: http::serve::effective_max_connections(
+                self.state.config.max_connections,
+            ),
+        };
+        http::serve::serve(
             self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
+            self.router,
+            limits,
+            self.shutdown_tx.subscribe(),
         )
-        .with_graceful_shutdown(async move {
-            let _ = stopping.wait_for(|stop| *stop).await;
-            tracing::info!("shutting down: draining requests, closing subscriptions");
-        })
-        .await
-        .context("serving HTTP");
+        .await;
         signal.abort();
-        // Serving may also have ended on an error: the jobs stop either way.
         self.shutdown_tx.send_replace(true);
         let jobs = futures_util::future::join_all(self.tasks);
         if tokio::time::timeout(SHUTDOWN_GRACE, jobs).await.is_err() {
@@ -129,7 +131,7 @@ impl Application {
         if tokio::time::timeout(SHUTDOWN_GRACE, writes).await.is_err() {
             tracing::warn!("shutdown: cache writes still queued, leaving them");
         }
-        served
+        Ok(())
     }
 }
 

@@ -167,6 +167,56 @@ pub struct Config {
     #[arg(long, env = "MARGIN_PROGRESS_STEP_DELAY_MS", default_value_t = 0)]
     pub progress_step_delay_ms: u64,
 
+    // --- Connections ---
+    /// Seconds a client has to send a request's headers, on a new connection and while a
+    /// keep-alive connection waits for its next request (idle connections close after it).
+    #[arg(long, env = "MARGIN_HEADER_READ_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_read_timeout_secs: u64,
+
+    /// Sockets open at once, WebSockets included (lowered to stay below the process's
+    /// descriptor limit). At the cap the connection idle the longest is closed for a new one.
+    #[arg(long, env = "MARGIN_MAX_CONNECTIONS", default_value_t = 8192)]
+    pub max_connections: usize,
+
+    /// Subscription sockets open at once from one client address (more answer 429).
+    #[arg(long, env = "MARGIN_MAX_SOCKETS_PER_ADDRESS", default_value_t = 64)]
+    pub max_sockets_per_address: usize,
+
+    /// Subscription sockets open at once for one user (more are closed with 4429 at
+    /// `connection_init`).
+    #[arg(long, env = "MARGIN_MAX_SOCKETS_PER_USER", default_value_t = 16)]
+    pub max_sockets_per_user: usize,
+
+    // --- Rate limits (token buckets; see the README, *Rate limits*; 0 turns one off) ---
+    /// Requests per minute for one signed-in user (all their sessions) or one API token.
+    #[arg(long, env = "MARGIN_RATE_REQUESTS_PER_MIN", default_value_t = 600)]
+    pub rate_requests_per_min: u32,
+
+    /// Requests per minute from one client address without credentials.
+    #[arg(
+        long,
+        env = "MARGIN_RATE_REQUESTS_PER_MIN_ANONYMOUS",
+        default_value_t = 300
+    )]
+    pub rate_requests_per_min_anonymous: u32,
+
+    /// Engine runs (`calculate`, `runBacktest`) per minute for one user or API token.
+    #[arg(long, env = "MARGIN_RATE_ENGINE_RUNS_PER_MIN", default_value_t = 120)]
+    pub rate_engine_runs_per_min: u32,
+
+    /// Engine runs per minute from one client address without credentials.
+    #[arg(
+        long,
+        env = "MARGIN_RATE_ENGINE_RUNS_PER_MIN_ANONYMOUS",
+        default_value_t = 30
+    )]
+    pub rate_engine_runs_per_min_anonymous: u32,
+
+    /// Seconds of its rate a full bucket holds: how large a burst may be (never less than
+    /// one request's engine-run cap).
+    #[arg(long, env = "MARGIN_RATE_BURST_SECS", default_value_t = 10)]
+    pub rate_burst_secs: u32,
+
     // --- WebSocket connections and subscriptions ---
     /// Seconds a new subscription socket has to send `connection_init` before it is closed
     /// with 4408.
@@ -235,6 +285,10 @@ impl Config {
 
     pub fn ws_keepalive(&self) -> Duration {
         Duration::from_secs(self.ws_keepalive_secs.max(1))
+    }
+
+    pub fn header_read_timeout(&self) -> Duration {
+        Duration::from_secs(self.header_read_timeout_secs.max(1))
     }
 
     pub fn ws_init_timeout(&self) -> Duration {

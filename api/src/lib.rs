@@ -12,6 +12,7 @@ mod error;
 pub mod graphql;
 mod http;
 pub mod metrics;
+pub mod rate_limit;
 mod redact;
 pub mod services;
 pub mod state;

@@ -19,6 +19,8 @@ pub struct AppState {
     pub backtests: crate::services::backtests::Backtests,
     /// Margin: batching loaders shared by all requests (no caching across requests).
     pub loaders: crate::graphql::loaders::Loaders,
+    /// Token buckets per user, API token and client address (`rate_limit`).
+    pub rate_limits: crate::rate_limit::RateLimits,
     /// Flips to true when the server starts shutting down; long-lived sockets watch it.
     pub shutdown: watch::Receiver<bool>,
 }

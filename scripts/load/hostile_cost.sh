@@ -18,6 +18,8 @@ trap '[[ -n $SERVER ]] && kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/
 TARGET=${CARGO_TARGET_DIR:-target}
 export DATABASE_URL="sqlite://$WORK/cost.sqlite?mode=rwc" MARGIN_BIND=127.0.0.1:$PORT RUST_LOG=warn \
   MARGIN_DATA_DIR=${MARGIN_DATA_DIR:-./data}
+# What is measured is the cost analysis, not the per-address rate limit.
+export MARGIN_RATE_REQUESTS_PER_MIN_ANONYMOUS=0 MARGIN_RATE_ENGINE_RUNS_PER_MIN_ANONYMOUS=0
 "$TARGET/release/margin-api" serve >"$WORK/server.log" 2>&1 & SERVER=$!
 for _ in $(seq 1 100); do curl -fs "$BASE/livez" >/dev/null && break; sleep 0.1; done
 

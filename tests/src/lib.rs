@@ -58,6 +58,14 @@ pub fn test_config(database_url: String) -> Config {
     // serialisation guarantees; queueing for a connection there is not an outage. Fault
     // tests that prove the outage answer put the shipped 2 s back.
     config.db_acquire_timeout_ms = 30_000;
+    // Every test client is 127.0.0.1, and tests fire requests and sockets in bursts: the
+    // rate limits and socket caps are off here and on in the tests that prove them.
+    config.rate_requests_per_min = 0;
+    config.rate_requests_per_min_anonymous = 0;
+    config.rate_engine_runs_per_min = 0;
+    config.rate_engine_runs_per_min_anonymous = 0;
+    config.max_sockets_per_address = usize::MAX;
+    config.max_sockets_per_user = usize::MAX;
     config
 }
 

@@ -81,3 +81,40 @@ pub async fn next_json(socket: &mut Socket) -> Value {
         }
     }
 }
+
+/// The next message that is not a keep-alive; a close frame is `{"type": "close", "code"}`,
+/// the end of the stream `{"type": "end"}`.
+pub async fn next_event(socket: &mut Socket) -> Value {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(20), socket.next())
+            .await
+            .expect("a message within 20 s");
+        match message {
+            Some(Ok(Message::Text(text))) => {
+                let value: Value = serde_json::from_str(&text).expect("JSON message");
+                if matches!(value["type"].as_str(), Some("ka" | "ping" | "pong")) {
+                    continue;
+                }
+                return value;
+            }
+            Some(Ok(Message::Close(frame))) => {
+                return json!({"type": "close", "code": frame.map(|f| u16::from(f.code))});
+            }
+            Some(Ok(_)) => continue,
+            Some(Err(_)) | None => return json!({"type": "end"}),
+        }
+    }
+}
+
+/// Messages until the socket closes; returns them with the close frame last.
+pub async fn until_closed(socket: &mut Socket) -> Vec<Value> {
+    let mut seen = Vec::new();
+    loop {
+        let message = next_event(socket).await;
+        let kind = message["type"].as_str().unwrap_or("").to_string();
+        seen.push(message);
+        if kind == "close" || kind == "end" {
+            return seen;
+        }
+    }
+}

@@ -24,6 +24,29 @@ pub fn bad_input_response(message: &str, field: &str) -> Response {
     (StatusCode::BAD_REQUEST, Json(body)).into_response()
 }
 
+/// 429 with `Retry-After`: the caller's bucket (`rate_limit`) is empty; nothing ran.
+pub fn rate_limited_response(retry_after_secs: u64) -> Response {
+    let body = json!({ "errors": [{
+        "message": crate::error::ApiError::RateLimited { retry_after_secs }.message(),
+        "extensions": { "code": codes::RATE_LIMITED, "retryAfter": retry_after_secs },
+    }] });
+    let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        header::HeaderValue::from(retry_after_secs),
+    );
+    response
+}
+
+/// 429 before a WebSocket upgrade: the client address holds its share of sockets already.
+pub fn too_many_sockets_response() -> Response {
+    let body = json!({ "errors": [{
+        "message": "too many subscription sockets from this address; close one first",
+        "extensions": { "code": codes::RATE_LIMITED },
+    }] });
+    (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response()
+}
+
 pub fn error_response(status: StatusCode, message: &str, code: &str) -> Response {
     (status, Json(error_body(message, code))).into_response()
 }

@@ -21,7 +21,7 @@ use serde::Deserialize;
 
 use super::{
     HttpState, REQUEST_ID,
-    errors::{bad_input_response, error_response},
+    errors::{bad_input_response, error_response, rate_limited_response},
     playground, variables,
 };
 use crate::{
@@ -322,7 +322,22 @@ pub(crate) async fn execute(
     };
     let refused = match priced {
         Err(too_complex) => Some(Response::from_errors(vec![request_error(too_complex)])),
-        Ok(_) => crate::graphql::write_scope::refuse_without_write(&mut request, &auth),
+        Ok(cost) => {
+            // Charged only for what passed pricing, so a refused shape costs no tokens.
+            let subject = crate::rate_limit::Subject::of(&auth);
+            let engine_runs = cost.map_or(0, |cost| cost.engine_runs);
+            if let Err(crate::rate_limit::RetryAfter(retry_after_secs)) =
+                state.app.rate_limits.admit(&subject, engine_runs).await
+            {
+                state.app.metrics.observe_request(
+                    &label,
+                    "rate_limited",
+                    started.elapsed().as_secs_f64(),
+                );
+                return rate_limited_response(retry_after_secs);
+            }
+            crate::graphql::write_scope::refuse_without_write(&mut request, &auth)
+        }
     };
     let request = request.data(state.app.clone()).data(meta).data(auth);
     let outcome = match refused {

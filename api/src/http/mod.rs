@@ -6,6 +6,8 @@ mod errors;
 mod graphql;
 mod health;
 pub(crate) mod playground;
+pub(crate) mod serve;
+mod socket_caps;
 mod variables;
 mod ws;
 mod ws_auth;
@@ -41,12 +43,19 @@ pub struct HttpState {
     /// What the schema says of each field, for the checks before execution (required
     /// variables, the cost analysis).
     pub(crate) shape: std::sync::Arc<crate::graphql::shape::SchemaShape>,
+    /// Subscription sockets open per client address and per user.
+    pub(crate) sockets: socket_caps::SocketCounts,
 }
 
 pub fn router(app: AppState, schema: AppSchema) -> Router {
     let config = app.config.clone();
     let shape = std::sync::Arc::new(crate::graphql::shape::SchemaShape::from_sdl(&schema.sdl()));
-    let state = HttpState { app, schema, shape };
+    let state = HttpState {
+        app,
+        schema,
+        shape,
+        sockets: socket_caps::SocketCounts::default(),
+    };
 
     let mut router = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))

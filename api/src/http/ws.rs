@@ -22,6 +22,7 @@ use futures_util::{SinkExt, StreamExt};
 use super::{
     HttpState,
     graphql::RequestMeta,
+    socket_caps::SocketOwner,
     ws_auth::{self, Refusal, SocketAuth, SocketExecutor},
 };
 
@@ -36,6 +37,9 @@ const UNAUTHORIZED: u16 = 4401;
 const FORBIDDEN: u16 = 4403;
 /// How long a closed socket waits for the client's answering close frame.
 const CLOSE_LINGER: Duration = Duration::from_secs(2);
+/// The user already holds `MARGIN_MAX_SOCKETS_PER_USER` sockets (graphql-ws uses 4429 for
+/// "too many"; the reason says which).
+const TOO_MANY_SOCKETS: u16 = 4429;
 /// graphql-transport-ws: no `connection_init` in time.
 const INIT_TIMEOUT: u16 = 4408;
 /// Open sockets are re-checked at most this often, however short the trust interval.
@@ -64,6 +68,19 @@ pub async fn upgrade(
                 .find_map(|p| p.trim().parse::<WebSocketProtocols>().ok())
         })
         .unwrap_or(WebSocketProtocols::GraphQLWS);
+    let address = super::authenticate::client_ip(
+        Some(peer.ip()),
+        text(header::HeaderName::from_static("x-forwarded-for")).as_deref(),
+        &state.app.config.trusted_proxies,
+    )
+    .map(|ip| ip.to_string())
+    .unwrap_or_default();
+    let Some(address_place) = state.sockets.hold(
+        SocketOwner::Address(address),
+        state.app.config.max_sockets_per_address,
+    ) else {
+        return super::errors::too_many_sockets_response();
+    };
     let meta = RequestMeta {
         request_id: text(super::REQUEST_ID).unwrap_or_default(),
         ip: Some(peer.ip().to_string()),
@@ -83,7 +100,10 @@ pub async fn upgrade(
         .read_buffer_size(WS_READ_BUFFER)
         .max_message_size(limit)
         .max_frame_size(limit)
-        .on_upgrade(move |socket| serve(socket, state, protocol, meta))
+        .on_upgrade(move |socket| async move {
+            serve(socket, state, protocol, meta).await;
+            drop(address_place);
+        })
 }
 
 async fn serve(
@@ -107,7 +127,7 @@ async fn serve(
     data.insert(state.app.clone());
     data.insert(meta.clone());
     let config = state.app.config.clone();
-    let socket_auth = SocketAuth::new(state.app.clone());
+    let socket_auth = SocketAuth::new(state.app.clone(), state.sockets.clone());
     let executor = SocketExecutor::new(
         state.schema.clone(),
         socket_auth.clone(),
@@ -220,6 +240,10 @@ fn refusal_close(refusal: Refusal) -> (u16, &'static str) {
     match refusal {
         Refusal::Forbidden => (FORBIDDEN, "Forbidden"),
         Refusal::Unavailable => (TRY_AGAIN_LATER, "credentials could not be checked; retry"),
+        Refusal::TooManySockets => (
+            TOO_MANY_SOCKETS,
+            "too many subscription sockets for this user",
+        ),
     }
 }
 
@@ -275,6 +299,7 @@ async fn connection_init(
             async_graphql::Error::new(match refusal {
                 Refusal::Forbidden => "the token is invalid, expired or revoked; sign in again",
                 Refusal::Unavailable => "credentials could not be checked; retry",
+                Refusal::TooManySockets => "too many subscription sockets for this user",
             })
         })?;
     let mut data = Data::default();

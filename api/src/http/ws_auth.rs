@@ -26,7 +26,10 @@ use crate::{
         nesting,
         shape::SchemaShape,
     },
-    http::authenticate::Presented,
+    http::{
+        authenticate::Presented,
+        socket_caps::{SocketCounts, SocketOwner, SocketPlace},
+    },
     state::AppState,
 };
 
@@ -37,6 +40,8 @@ pub(crate) enum Refusal {
     Forbidden,
     /// Credentials could not be checked (the database failed): try again later (1013).
     Unavailable,
+    /// The user holds `MARGIN_MAX_SOCKETS_PER_USER` sockets already (4429).
+    TooManySockets,
 }
 
 #[derive(Clone)]
@@ -51,6 +56,8 @@ struct Slot {
     init_received: bool,
     refused: Option<Refusal>,
     checked: Option<Checked>,
+    /// The user's place among their sockets, held until the socket closes.
+    user_place: Option<SocketPlace>,
 }
 
 pub(crate) struct SocketAuth {
@@ -58,6 +65,7 @@ pub(crate) struct SocketAuth {
     trust_for: Duration,
     slot: Mutex<Slot>,
     revoked: watch::Sender<bool>,
+    sockets: SocketCounts,
 }
 
 /// The caller an operation runs as, or the news that the credential no longer holds.
@@ -69,13 +77,14 @@ pub(crate) enum Current {
 }
 
 impl SocketAuth {
-    pub(crate) fn new(app: AppState) -> Arc<Self> {
+    pub(crate) fn new(app: AppState, sockets: SocketCounts) -> Arc<Self> {
         let trust_for = app.config.ws_credential_recheck();
         Arc::new(Self {
             app,
             trust_for,
             slot: Mutex::new(Slot::default()),
             revoked: watch::channel(false).0,
+            sockets,
         })
     }
 
@@ -90,14 +99,20 @@ impl SocketAuth {
     pub(crate) async fn init(&self, presented: Presented) -> Result<AuthContext, Refusal> {
         self.slot().init_received = true;
         let auth = crate::http::authenticate::authenticate(&self.app, &presented).await;
+        let mut user_place = None;
         let refusal = if auth.is_invalid() {
             Some(Refusal::Forbidden)
         } else if auth.is_unavailable() {
             Some(Refusal::Unavailable)
+        } else if let Some(caller) = auth.caller() {
+            let cap = self.app.config.max_sockets_per_user;
+            user_place = self.sockets.hold(SocketOwner::User(caller.user_id), cap);
+            user_place.is_none().then_some(Refusal::TooManySockets)
         } else {
             None
         };
         let mut slot = self.slot();
+        slot.user_place = user_place;
         match refusal {
             Some(refusal) => {
                 slot.refused = Some(refusal);
@@ -193,8 +208,17 @@ impl<E: Executor + Clone> SocketExecutor<E> {
             }
             Current::Ready(auth) => {
                 let budget = cost::Budget::for_caller(&self.auth.app.config, &auth);
-                if let Err(too_complex) = cost::check(&mut request, &self.shape, &budget) {
-                    return Err(Response::from_errors(vec![request_error(too_complex)]));
+                let cost = match cost::check(&mut request, &self.shape, &budget) {
+                    Ok(cost) => cost,
+                    Err(too_complex) => {
+                        return Err(Response::from_errors(vec![request_error(too_complex)]));
+                    }
+                };
+                // Each operation on the socket draws from the caller's buckets, as a request.
+                let subject = crate::rate_limit::Subject::of(&auth);
+                let engine_runs = cost.map_or(0, |cost| cost.engine_runs);
+                if let Err(limited) = self.auth.app.rate_limits.admit(&subject, engine_runs).await {
+                    return Err(Response::from_errors(vec![request_error(limited.into())]));
                 }
                 if let Some(refused) =
                     crate::graphql::write_scope::refuse_without_write(&mut request, &auth)

@@ -3,8 +3,10 @@
 //! `TEST_DATABASE_URL` / `TEST_REDIS_URL` are set. One module per area; the shared harness
 //! (`TestApp`, fresh databases, waiting for events) is the `tests` library.
 
+mod abuse_connections;
 mod abuse_cost;
 mod abuse_hygiene;
+mod abuse_limits;
 mod accounts;
 mod faults_kill;
 mod faults_postgres;

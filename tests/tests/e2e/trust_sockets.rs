@@ -6,15 +6,11 @@
 
 use crate::margin_support;
 
-use std::time::Duration;
-
-use futures_util::StreamExt;
 use margin_support::{PROGRESS, backtest_input, login, run_nowait, unique_amount, users};
 use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
-use tests::socket::{Socket, send};
+use tests::socket::{Socket, next_event, send, until_closed};
 use tests::{Backend, TestApp, error_code, on_each_backend};
-use tokio_tungstenite::tungstenite::Message;
 
 const CALCULATE: &str = "mutation($input: CalculatorInput!) { calculate(input: $input) { id } }";
 
@@ -26,43 +22,6 @@ fn calculation() -> Value {
     }})
 }
 
-/// The next message that is not a keep-alive; a close frame is `{"type": "close", "code"}`,
-/// the end of the stream `{"type": "end"}`.
-async fn next(socket: &mut Socket) -> Value {
-    loop {
-        let message = tokio::time::timeout(Duration::from_secs(20), socket.next())
-            .await
-            .expect("a message within 20 s");
-        match message {
-            Some(Ok(Message::Text(text))) => {
-                let value: Value = serde_json::from_str(&text).expect("JSON message");
-                if matches!(value["type"].as_str(), Some("ka" | "ping" | "pong")) {
-                    continue;
-                }
-                return value;
-            }
-            Some(Ok(Message::Close(frame))) => {
-                return json!({"type": "close", "code": frame.map(|f| u16::from(f.code))});
-            }
-            Some(Ok(_)) => continue,
-            Some(Err(_)) | None => return json!({"type": "end"}),
-        }
-    }
-}
-
-/// Messages until the socket closes; returns them with the close frame last.
-async fn until_closed(socket: &mut Socket) -> Vec<Value> {
-    let mut seen = Vec::new();
-    loop {
-        let message = next(socket).await;
-        let kind = message["type"].as_str().unwrap_or("").to_string();
-        seen.push(message);
-        if kind == "close" || kind == "end" {
-            return seen;
-        }
-    }
-}
-
 async fn signed_in(app: &TestApp, protocol: &str, token: &str) -> Socket {
     let mut socket = app.open_socket(protocol).await;
     send(
@@ -70,7 +29,7 @@ async fn signed_in(app: &TestApp, protocol: &str, token: &str) -> Socket {
         json!({"type": "connection_init", "payload": {"authorization": format!("Bearer {token}")}}),
     )
     .await;
-    assert_eq!(next(&mut socket).await["type"], "connection_ack");
+    assert_eq!(next_event(&mut socket).await["type"], "connection_ack");
     socket
 }
 
@@ -110,22 +69,22 @@ async fn a_disabled_user_is_closed_out_of_an_open_socket_on_both_backends() {
             let token = login(&app, &alice.email).await;
             let mut socket = signed_in(&app, protocol, &token).await;
             me_over(&mut socket, protocol, "1").await;
-            let answer = next(&mut socket).await;
+            let answer = next_event(&mut socket).await;
             assert_eq!(
                 answer["payload"]["data"]["me"]["username"], "alice",
                 "{answer}"
             );
-            while next(&mut socket).await["type"] != "complete" {}
+            while next_event(&mut socket).await["type"] != "complete" {}
             // While active, the same mutation works on this socket.
             let before = calculations(&app).await;
             send(&mut socket, json!({"id": "c", "type": start_type(protocol), "payload": {"query": CALCULATE, "variables": calculation()}})).await;
-            let answer = next(&mut socket).await;
+            let answer = next_event(&mut socket).await;
             assert!(
                 answer["payload"]["data"]["calculate"]["id"].is_string(),
                 "{answer}"
             );
             assert_eq!(calculations(&app).await, before + 1);
-            while next(&mut socket).await["type"] != "complete" {}
+            while next_event(&mut socket).await["type"] != "complete" {}
 
             app.ok(
                 "mutation($id: ID!) { setUserActive(id: $id, active: false) { id } }",
@@ -177,7 +136,7 @@ async fn logout_ends_a_held_subscription_with_4403() {
         let id = started["sessionId"].as_str().unwrap().to_string();
         let mut socket = signed_in(&held, "graphql-transport-ws", &alice.token).await;
         send(&mut socket, json!({"id": "p", "type": "subscribe", "payload": {"query": PROGRESS, "variables": {"id": id}}})).await;
-        let snapshot = next(&mut socket).await;
+        let snapshot = next_event(&mut socket).await;
         assert_eq!(snapshot["payload"]["data"]["backtestProgress"]["kind"], "SNAPSHOT", "{snapshot}");
 
         app.ok("mutation { logout }", json!({}), Some(&alice.token)).await;
@@ -203,7 +162,7 @@ async fn a_revoked_api_token_and_a_revoked_session_close_their_sockets() {
         let token_id = created["createApiToken"]["apiToken"]["id"].clone();
         let mut socket = signed_in(&strict_app, "graphql-transport-ws", &api_token).await;
         me_over(&mut socket, "graphql-transport-ws", "1").await;
-        assert_eq!(next(&mut socket).await["payload"]["data"]["me"]["username"], "alice");
+        assert_eq!(next_event(&mut socket).await["payload"]["data"]["me"]["username"], "alice");
         app.ok("mutation($id: ID!) { revokeApiToken(id: $id) }", json!({"id": token_id}), Some(&alice.token)).await;
         me_over(&mut socket, "graphql-transport-ws", "2").await;
         let seen = until_closed(&mut socket).await;
@@ -339,7 +298,7 @@ async fn a_subscriber_on_another_process_gets_completed_from_the_poll() {
         send(&mut socket, json!({"id": "p", "type": "subscribe", "payload": {"query": PROGRESS, "variables": {"id": id}}})).await;
         let mut kinds = Vec::new();
         loop {
-            let message = next(&mut socket).await;
+            let message = next_event(&mut socket).await;
             match message["type"].as_str() {
                 Some("next") => kinds.push(message["payload"]["data"]["backtestProgress"]["kind"].clone()),
                 Some("complete") => break,
@@ -389,7 +348,7 @@ async fn a_deeply_nested_document_over_the_socket_is_refused_and_the_server_live
         json!({"id": "d", "type": "subscribe", "payload": {"query": deep}}),
     )
     .await;
-    let answer = next(&mut socket).await;
+    let answer = next_event(&mut socket).await;
     assert_eq!(
         answer["payload"][0]["extensions"]["code"]
             .as_str()
