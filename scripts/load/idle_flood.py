@@ -1,9 +1,12 @@
-"""Idle-socket flood for mixed.sh: keeps SOCKETS connections open to HOST:PORT that never send
-a byte, re-opening each one the server closes, for SECONDS; prints how many it opened and how
-many the server closed."""
+"""Idle-socket flood for mixed.sh: opens SOCKETS connections to HOST:PORT that never send a
+byte and holds them for SECONDS; with REOPEN=1 (the default) each one the server closes is
+opened again at once. Prints how many it opened and how many the server closed.
+
+    python3 idle_flood.py HOST PORT SOCKETS SECONDS [REOPEN]"""
 import selectors, socket, sys, time
 
 host, port, sockets, seconds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+reopen = len(sys.argv) < 6 or sys.argv[5] != "0"
 sel = selectors.DefaultSelector()
 opened = closed = failed = 0
 
@@ -33,5 +36,6 @@ while time.monotonic() < deadline:
             sel.unregister(s)
             s.close()
             closed += 1
-            open_one()
+            if reopen:
+                open_one()
 print(f"idle flood: {opened} sockets opened, {closed} closed by the server, {failed} failed to open")

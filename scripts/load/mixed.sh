@@ -8,8 +8,9 @@
 #   (scripts/load/cached.lua), back to back (its own rate limit is off: wrk is not a person);
 # - hostile: 8 connections sending the shapes of hostile_mix.lua, each request from a new
 #   address through the trusted proxy, so only the cost analysis stands in their way;
-# - idle flood: 3,000 sockets that never send a byte, re-opened as the server closes them,
-#   against a connection cap of 1,024;
+# - idle flood: 3,000 sockets that never send a byte, against a connection cap of 1,024;
+#   re-opened as fast as the server closes them (FLOOD_REOPEN=1, the default) or held once
+#   (FLOOD_REOPEN=0);
 # - /livez probed with curl every 100 ms.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -34,7 +35,7 @@ TOKEN=$(gql '{"query":"mutation { login(email: \"load@example.com\", password: \
 export TOKEN
 gql "$(sed -n 's/^wrk.body = \[\[\(.*\)\]\]$/\1/p' scripts/load/cached.lua)" >/dev/null
 
-python3 scripts/load/idle_flood.py 127.0.0.1 "$PORT" 3000 "$SECONDS_RUN" >"$WORK/flood.txt" &
+python3 scripts/load/idle_flood.py 127.0.0.1 "$PORT" 3000 "$SECONDS_RUN" "${FLOOD_REOPEN:-1}" >"$WORK/flood.txt" &
 FLOOD=$!
 wrk -t1 -c8 -d"${SECONDS_RUN}s" -s scripts/load/hostile_mix.lua "$BASE" >"$WORK/hostile.txt" &
 HOSTILE=$!
