@@ -9,6 +9,7 @@ mod m20260101_000003_api_tokens;
 mod m20260101_000004_saved_payload_last;
 mod m20260101_000005_run_leases;
 mod m20260101_000006_saved_keys;
+mod m20260101_000007_quarantine_calculations;
 
 /// Upper bound of the quota counter enforced by the database; the configurable per-user quota
 /// must stay at or below it.
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260101_000004_saved_payload_last::Migration),
             Box::new(m20260101_000005_run_leases::Migration),
             Box::new(m20260101_000006_saved_keys::Migration),
+            Box::new(m20260101_000007_quarantine_calculations::Migration),
         ]
     }
 }
