@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+pub use crate::stored_enums::SessionStatus;
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "historical_backtest_backtestsession")]
 pub struct Model {
@@ -14,8 +16,7 @@ pub struct Model {
     pub end_date: Date,
     #[sea_orm(column_type = "JsonBinary")]
     pub parameters: Json,
-    /// pending | running | completed | error | cancelled
-    pub status: String,
+    pub status: SessionStatus,
     pub cache_key: Option<String>,
     pub cache_hit: bool,
     pub error_message: Option<String>,

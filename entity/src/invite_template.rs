@@ -1,12 +1,14 @@
 use sea_orm::entity::prelude::*;
 
+use crate::stored_enums::Role;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "authentication_invitetemplate")]
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub name: String,
-    pub invite_type: String,
+    pub invite_type: Role,
     pub subject: String,
     pub message_template: String,
     pub is_active: bool,

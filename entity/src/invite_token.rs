@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::stored_enums::Role;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "authentication_invitetoken")]
 pub struct Model {
@@ -10,7 +12,7 @@ pub struct Model {
     #[sea_orm(unique)]
     pub token_hash: String,
     /// The role the invited user receives.
-    pub invite_type: String,
+    pub invite_type: Role,
     pub custom_message: Option<String>,
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,

@@ -9,6 +9,7 @@ pub mod login_attempt;
 pub mod margin_calculation;
 pub mod saved_backtest_result;
 pub mod saved_result_tag;
+pub mod stored_enums;
 pub mod user;
 pub mod user_session;
 

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+pub use crate::stored_enums::Role;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "authentication_user")]
 pub struct Model {
@@ -14,8 +16,7 @@ pub struct Model {
     pub password: String,
     pub first_name: String,
     pub last_name: String,
-    /// viewer | analyst | manager | admin
-    pub role: String,
+    pub role: Role,
     pub is_active: bool,
     pub is_staff: bool,
     pub is_superuser: bool,

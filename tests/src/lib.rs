@@ -2,6 +2,7 @@
 //! fresh PostgreSQL database (when `TEST_DATABASE_URL` is set), with Redis when
 //! `TEST_REDIS_URL` is set.
 
+pub mod rows;
 pub mod socket;
 pub mod webdriver;
 
@@ -163,6 +164,15 @@ impl TestApp {
         format!("{}/graphql/ws", self.address.replacen("http", "ws", 1))
     }
 
+    /// GETs a path of the server (`/livez`, `/metrics`): the response, whatever its status.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("the GET reaches the server")
+    }
+
     /// POSTs a GraphQL request; returns the HTTP status and the JSON body.
     pub async fn post_graphql(
         &self,
@@ -213,6 +223,18 @@ impl TestApp {
         body["data"]["login"]["token"]
             .as_str()
             .unwrap_or_else(|| panic!("login of {email} failed: {body}"))
+            .to_string()
+    }
+
+    /// A new API token with `scopes` (GraphQL list syntax, e.g. `[READ, WRITE]`), created by
+    /// the holder of `bearer`.
+    pub async fn api_token(&self, bearer: &str, scopes: &str) -> String {
+        let query =
+            format!("mutation {{ createApiToken(name: \"test\", scopes: {scopes}) {{ token }} }}");
+        let data = self.ok(&query, json!({}), Some(bearer)).await;
+        data["createApiToken"]["token"]
+            .as_str()
+            .expect("the new token")
             .to_string()
     }
 

@@ -11,45 +11,10 @@ pub(crate) mod cookie;
 pub(crate) mod password;
 pub(crate) mod token;
 
-use std::fmt;
-
 use crate::error::{ApiError, ApiResult};
 
-/// Roles in increasing order of power: a guard for role X admits X and everything above it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Role {
-    Viewer,
-    Analyst,
-    Manager,
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Viewer => "viewer",
-            Role::Analyst => "analyst",
-            Role::Manager => "manager",
-            Role::Admin => "admin",
-        }
-    }
-
-    /// The role stored in a row; unknown text (a hand-edited row) is the least powerful role.
-    pub fn from_db(text: &str) -> Role {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "admin" => Role::Admin,
-            "manager" => Role::Manager,
-            "analyst" => Role::Analyst,
-            _ => Role::Viewer,
-        }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// Roles in increasing order of power, stored as the Django apps' strings.
+pub use entity::stored_enums::Role;
 
 /// What an API token may do. A session has every scope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -345,8 +310,5 @@ mod tests {
             Scope::split("read,write,bogus"),
             vec![Scope::Read, Scope::Write]
         );
-        assert_eq!(Role::from_db("ADMIN"), Role::Admin);
-        assert_eq!(Role::from_db("nonsense"), Role::Viewer);
-        assert!(Role::Admin > Role::Manager && Role::Manager > Role::Analyst);
     }
 }

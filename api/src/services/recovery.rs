@@ -51,10 +51,7 @@ impl RunLease {
 }
 
 fn unfinished() -> Condition {
-    Condition::all().add(Column::Status.is_in([
-        SessionStatus::Pending.as_str(),
-        SessionStatus::Running.as_str(),
-    ]))
+    Condition::all().add(Column::Status.is_in([SessionStatus::Pending, SessionStatus::Running]))
 }
 
 /// Extends the lease on `lease.owner`'s unfinished sessions; returns how many.
@@ -92,7 +89,7 @@ pub async fn reap(
             ),
     );
     let rows = backtest_session::Entity::update_many()
-        .col_expr(Column::Status, Expr::value(SessionStatus::Error.as_str()))
+        .col_expr(Column::Status, Expr::value(SessionStatus::Error))
         .col_expr(
             Column::ErrorMessage,
             Expr::value(Some(INTERRUPTED.to_string())),

@@ -150,9 +150,9 @@ pub async fn purge_backtest_sessions(
     let old = Condition::all()
         .add(C::CreatedAt.lt(now - keep))
         .add(C::Status.is_in([
-            SessionStatus::Completed.as_str(),
-            SessionStatus::Error.as_str(),
-            SessionStatus::Cancelled.as_str(),
+            SessionStatus::Completed,
+            SessionStatus::Error,
+            SessionStatus::Cancelled,
         ]));
     delete_batched::<backtest_session::Entity>(db, C::Id, old, settings.batch).await
 }

@@ -24,8 +24,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use engine::backtest::BacktestResult;
 use entity::{saved_backtest_result as saved, saved_result_tag as tag, user};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    FromQueryResult, QueryFilter, QuerySelect, Set, TransactionTrait,
+    ActiveEnum, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
+    EntityTrait, FromQueryResult, QueryFilter, QuerySelect, Set, TransactionTrait,
     sea_query::{Expr, ExprTrait, Func, LikeExpr, Query},
 };
 use uuid::Uuid;
@@ -283,13 +283,12 @@ pub async fn save(
     if session.user_id != Some(user_id) {
         return Err(ApiError::NotFound("backtest session"));
     }
-    let status = SessionStatus::parse(&session.status);
-    if status != SessionStatus::Completed {
+    if session.status != SessionStatus::Completed {
         return Err(ApiError::input(
             "sessionId",
             format!(
                 "only a completed session can be saved (this one is {})",
-                status.as_str()
+                session.status.to_value()
             ),
         ));
     }

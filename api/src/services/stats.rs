@@ -163,7 +163,7 @@ pub async fn by_mode(
 #[cfg(test)]
 mod tests {
     use chrono::{NaiveDate, Utc};
-    use entity::backtest_session;
+    use entity::backtest_session::{self, SessionStatus};
     use sea_orm::{ActiveModelTrait, Set};
     use uuid::Uuid;
 
@@ -174,7 +174,7 @@ mod tests {
         db: &DatabaseConnection,
         user_id: i64,
         mode: &str,
-        status: &str,
+        status: SessionStatus,
         cache_hit: bool,
         ms: Option<f64>,
         days_ago: i64,
@@ -188,7 +188,7 @@ mod tests {
             start_date: Set(day),
             end_date: Set(day),
             parameters: Set(serde_json::json!({})),
-            status: Set(status.into()),
+            status: Set(status),
             cache_hit: Set(cache_hit),
             created_at: Set(Utc::now() - Duration::days(days_ago)),
             execution_time_ms: Set(ms),
@@ -210,19 +210,28 @@ mod tests {
                 &db,
                 alice,
                 "FRESH_CAPITAL",
-                "completed",
+                SessionStatus::Completed,
                 ms % 4 == 0,
                 Some(f64::from(ms)),
                 1,
             )
             .await;
         }
-        session(&db, alice, "FRESH_CAPITAL", "error", false, None, 1).await;
         session(
             &db,
             alice,
             "FRESH_CAPITAL",
-            "cancelled",
+            SessionStatus::Error,
+            false,
+            None,
+            1,
+        )
+        .await;
+        session(
+            &db,
+            alice,
+            "FRESH_CAPITAL",
+            SessionStatus::Cancelled,
             false,
             Some(9_999.0),
             1,
@@ -233,7 +242,7 @@ mod tests {
             &db,
             alice,
             "FRESH_CAPITAL",
-            "completed",
+            SessionStatus::Completed,
             false,
             Some(50_000.0),
             40,
@@ -243,7 +252,7 @@ mod tests {
             &db,
             bob,
             "FRESH_CAPITAL",
-            "completed",
+            SessionStatus::Completed,
             false,
             Some(70_000.0),
             1,

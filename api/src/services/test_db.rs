@@ -27,7 +27,7 @@ pub(crate) async fn user(db: &DatabaseConnection, username: &str) -> i64 {
         password: Set(String::new()),
         first_name: Set(String::new()),
         last_name: Set(String::new()),
-        role: Set("analyst".into()),
+        role: Set(entity::stored_enums::Role::Analyst),
         is_active: Set(true),
         is_staff: Set(false),
         is_superuser: Set(false),

@@ -421,8 +421,7 @@ async fn an_admins_write_token_reaches_no_admin_mutation() {
     on_each_backend_with(defaults, |app| async move {
         let admin = admin_token(&app).await;
         let (tom_id, _) = member(&app, &admin, "tom", "VIEWER").await;
-        let created = app.ok("mutation { createApiToken(name: \"bot\", scopes: [READ, WRITE]) { token } }", json!({}), Some(&admin)).await;
-        let bot = created["createApiToken"]["token"].as_str().unwrap().to_string();
+        let bot = app.api_token(&admin, "[READ, WRITE]").await;
         let invite = app.ok(CREATE_INVITE, json!({"email": "later@example.com", "role": "VIEWER"}), Some(&admin)).await;
         let invite_id = invite["createInvite"]["invite"]["id"].clone();
         let template = app.ok("mutation { createInviteTemplate(input: {name: \"t\", subject: \"s\", messageTemplate: \"m\"}) { id } }", json!({}), Some(&admin)).await;
@@ -524,8 +523,7 @@ async fn disabling_or_rejecting_a_user_revokes_their_sessions_and_tokens() {
         let admin = admin_token(&app).await;
         let (id, first) = member(&app, &admin, "dan", "ANALYST").await;
         let second = app.login("dan@example.com", PASSWORD).await;
-        let created = app.ok("mutation { createApiToken(name: \"bot\", scopes: [READ, WRITE]) { token } }", json!({}), Some(&first)).await;
-        let api = created["createApiToken"]["token"].as_str().unwrap().to_string();
+        let api = app.api_token(&first, "[READ, WRITE]").await;
         app.ok(ME, json!({}), Some(&api)).await;
 
         let disabled = app.ok("mutation($id: ID!) { setUserActive(id: $id, active: false) { isActive } }", json!({"id": id}), Some(&admin)).await;
@@ -578,7 +576,7 @@ async fn a_django_pbkdf2_hash_logs_in_and_is_upgraded_to_argon2id() {
             password: sea_orm::Set(DJANGO_HASH.into()),
             first_name: sea_orm::Set("Old".into()),
             last_name: sea_orm::Set("Timer".into()),
-            role: sea_orm::Set("manager".into()),
+            role: sea_orm::Set(entity::stored_enums::Role::Manager),
             is_active: sea_orm::Set(true),
             is_staff: sea_orm::Set(false),
             is_superuser: sea_orm::Set(false),
@@ -1387,12 +1385,7 @@ async fn create_admin_bootstraps_the_first_admin() {
 async fn mutations_over_the_websocket_need_write_scope_too() {
     on_each_backend_with(defaults, |app| async move {
         let admin = admin_token(&app).await;
-        let created = app.ok("mutation { createApiToken(name: \"ws\", scopes: [READ]) { token } }",
-            json!({}),
-            Some(&admin),
-        )
-        .await;
-        let read = created["createApiToken"]["token"].as_str().unwrap().to_string();
+        let read = app.api_token(&admin, "[READ]").await;
         let mut socket = ws_connect(&app).await;
         ws_send(
             &mut socket,

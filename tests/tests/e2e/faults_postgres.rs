@@ -62,12 +62,7 @@ async fn timed(
 
 async fn readyz(app: &TestApp) -> (u16, Value, Duration) {
     let started = Instant::now();
-    let response = app
-        .client
-        .get(format!("{}/readyz", app.address))
-        .send()
-        .await
-        .expect("the server answers");
+    let response = app.get("/readyz").await;
     let status = response.status().as_u16();
     let body = response.json().await.unwrap_or(Value::Null);
     (status, body, started.elapsed())

@@ -98,12 +98,7 @@ fn completed_in(outcomes: &Mutex<Vec<Outcome>>, phase: Phase) -> usize {
 }
 
 async fn redis_state(app: &TestApp) -> (u16, Value) {
-    let response = app
-        .client
-        .get(format!("{}/readyz", app.address))
-        .send()
-        .await
-        .expect("the server answers");
+    let response = app.get("/readyz").await;
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
 }

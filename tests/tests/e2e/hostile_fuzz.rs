@@ -765,12 +765,7 @@ fn fuzz_on(backend: Backend) {
         "{seen:?}"
     );
     runtime.block_on(async {
-        let livez = app
-            .client
-            .get(format!("{}/livez", app.address))
-            .send()
-            .await
-            .expect("livez answers");
+        let livez = app.get("/livez").await;
         assert_eq!(livez.status(), 200);
         let data = app.query("{ tickers { symbol } }", json!({})).await;
         assert!(data["tickers"].as_array().is_some_and(|t| t.len() >= 3));

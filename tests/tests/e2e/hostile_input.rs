@@ -571,19 +571,9 @@ async fn hostile_matrix(app: TestApp) {
     );
 
     // Healthy afterwards, nothing lost.
-    let livez = app
-        .client
-        .get(format!("{}/livez", app.address))
-        .send()
-        .await
-        .expect("livez answers");
+    let livez = app.get("/livez").await;
     assert_eq!(livez.status(), 200);
-    let readyz = app
-        .client
-        .get(format!("{}/readyz", app.address))
-        .send()
-        .await
-        .expect("readyz answers");
+    let readyz = app.get("/readyz").await;
     assert_eq!(readyz.status(), 200);
     let data = app.query(TICKERS, json!({})).await;
     assert!(data["tickers"].as_array().is_some_and(|t| t.len() >= 3));

@@ -154,20 +154,10 @@ async fn deep_and_invalid_queries_are_rejected_before_execution() {
 #[tokio::test]
 async fn health_endpoints_and_metrics() {
     let app = sqlite_app().await;
-    let live = app
-        .client
-        .get(format!("{}/livez", app.address))
-        .send()
-        .await
-        .unwrap();
+    let live = app.get("/livez").await;
     assert_eq!(live.status(), 200);
 
-    let ready = app
-        .client
-        .get(format!("{}/readyz", app.address))
-        .send()
-        .await
-        .unwrap();
+    let ready = app.get("/readyz").await;
     assert_eq!(ready.status(), 200);
     let body: Value = ready.json().await.unwrap();
     assert_eq!(body["database"], "ok");
@@ -179,12 +169,7 @@ async fn health_endpoints_and_metrics() {
     assert_eq!(body["redis"], expected_redis);
 
     app.query("{ tickers { symbol } }", json!({})).await;
-    let metrics = app
-        .client
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .unwrap();
+    let metrics = app.get("/metrics").await;
     assert_eq!(metrics.status(), 200);
     let text = metrics.text().await.unwrap();
     assert!(
@@ -202,12 +187,7 @@ async fn redis_down_is_degraded_not_unready() {
     })
     .await
     .unwrap();
-    let ready = app
-        .client
-        .get(format!("{}/readyz", app.address))
-        .send()
-        .await
-        .unwrap();
+    let ready = app.get("/readyz").await;
     assert_eq!(ready.status(), 200);
     let body: Value = ready.json().await.unwrap();
     assert_eq!(body["redis"], "degraded");
@@ -257,12 +237,7 @@ async fn playground_and_introspection_can_be_switched_off() {
     })
     .await
     .unwrap();
-    let page = app
-        .client
-        .get(format!("{}/graphql", app.address))
-        .send()
-        .await
-        .unwrap();
+    let page = app.get("/graphql").await;
     assert_eq!(page.status(), 404);
     // With introspection off the schema is not revealed: `__schema` resolves to null.
     let (_, body) = app
@@ -273,12 +248,7 @@ async fn playground_and_introspection_can_be_switched_off() {
     app.stop().await;
 
     let app = sqlite_app().await;
-    let page = app
-        .client
-        .get(format!("{}/graphql", app.address))
-        .send()
-        .await
-        .unwrap();
+    let page = app.get("/graphql").await;
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(html.contains("GraphiQL") && html.contains("/graphql/ws"));

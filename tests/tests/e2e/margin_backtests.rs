@@ -5,6 +5,7 @@ use crate::margin_support;
 
 use std::{sync::Arc, time::Duration};
 
+use entity::backtest_session::SessionStatus;
 use margin_support::{backtest_input, run, run_nowait, users};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
@@ -174,7 +175,7 @@ async fn sessions_typed_result_figures_raw_and_ownership() {
             .filter(entity::backtest_session::Column::SessionId.eq(uuid::Uuid::parse_str(anon_id).unwrap()))
             .one(&app.db).await.unwrap().unwrap();
         assert_eq!(row.user_id, None);
-        assert_eq!(row.status, "completed");
+        assert_eq!(row.status, SessionStatus::Completed);
 
         // Input errors name the field.
         let mut bad = backtest_input(10_000.0);
@@ -285,13 +286,7 @@ async fn redis_on_a_closed_port_never_fails_a_request() {
         let messages = margin_support::follow(&mut socket, "graphql-transport-ws", id).await;
         assert_eq!(messages.first().unwrap()["kind"], "SNAPSHOT");
         assert_eq!(messages.last().unwrap()["kind"], "COMPLETED");
-        let status = app
-            .client
-            .get(format!("{}/readyz", app.address))
-            .send()
-            .await
-            .unwrap()
-            .status();
+        let status = app.get("/readyz").await.status();
         assert!(status.is_success(), "ready (Redis degraded, not failed)");
         app.stop().await;
     }
@@ -409,7 +404,11 @@ async fn identical_concurrent_runs_compute_once() {
         1,
         "eight identical runs, one computation"
     );
-    assert!(sessions.iter().all(|s| s.record.status == "completed"));
+    assert!(
+        sessions
+            .iter()
+            .all(|s| s.record.status == SessionStatus::Completed)
+    );
     let first = sessions[0].result.clone().unwrap();
     assert!(
         sessions

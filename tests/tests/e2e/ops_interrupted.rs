@@ -7,7 +7,7 @@ use crate::margin_support;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use entity::backtest_session;
+use entity::backtest_session::{self, SessionStatus};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Database, DatabaseConnection, EntityTrait, QueryFilter, Set,
@@ -19,34 +19,20 @@ use uuid::Uuid;
 
 async fn unfinished(
     db: &DatabaseConnection,
-    status: &str,
+    status: SessionStatus,
     owner: Option<&str>,
     lease_expires_at: Option<DateTime<Utc>>,
 ) -> Uuid {
-    let session_id = Uuid::new_v4();
-    backtest_session::ActiveModel {
-        session_id: Set(session_id),
-        user_id: Set(None),
-        mode: Set("fresh_capital".into()),
-        etf: Set("SPY".into()),
-        start_date: Set(chrono::NaiveDate::from_ymd_opt(2020, 1, 2).unwrap()),
-        end_date: Set(chrono::NaiveDate::from_ymd_opt(2020, 12, 31).unwrap()),
-        parameters: Set(json!({})),
-        status: Set(status.into()),
-        cache_key: Set(None),
-        cache_hit: Set(false),
-        error_message: Set(None),
+    let session = backtest_session::ActiveModel {
         created_at: Set(Utc::now() - TimeDelta::minutes(5)),
-        completed_at: Set(None),
-        execution_time_ms: Set(None),
         owner: Set(owner.map(str::to_string)),
         lease_expires_at: Set(lease_expires_at),
-        ..Default::default()
+        ..tests::rows::backtest_session(status)
     }
     .insert(db)
     .await
     .expect("session inserts");
-    session_id
+    session.session_id
 }
 
 async fn row(db: &DatabaseConnection, session: Uuid) -> backtest_session::Model {
@@ -62,7 +48,7 @@ async fn row(db: &DatabaseConnection, session: Uuid) -> backtest_session::Model 
 async fn wait_for_status(
     db: &DatabaseConnection,
     session: Uuid,
-    status: &str,
+    status: SessionStatus,
 ) -> backtest_session::Model {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
@@ -72,7 +58,7 @@ async fn wait_for_status(
         }
         assert!(
             tokio::time::Instant::now() < deadline,
-            "{session} is still {} after 30 s",
+            "{session} is still {:?} after 30 s",
             found.status
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -92,33 +78,33 @@ async fn start_marks_abandoned_runs_interrupted(backend: Backend) {
         return;
     };
     let now = Utc::now();
-    let before_leases = unfinished(&db, "running", None, None).await;
+    let before_leases = unfinished(&db, SessionStatus::Running, None, None).await;
     let dead_running = unfinished(
         &db,
-        "running",
+        SessionStatus::Running,
         Some("dead"),
         Some(now - TimeDelta::seconds(1)),
     )
     .await;
     let dead_pending = unfinished(
         &db,
-        "pending",
+        SessionStatus::Pending,
         Some("dead"),
         Some(now - TimeDelta::hours(1)),
     )
     .await;
     let alive = unfinished(
         &db,
-        "running",
+        SessionStatus::Running,
         Some("replica-b"),
         Some(now + TimeDelta::hours(1)),
     )
     .await;
-    let finished = unfinished(&db, "completed", None, None).await;
+    let finished = unfinished(&db, SessionStatus::Completed, None, None).await;
 
     let app = TestApp::start(backend, test_config(url)).await;
     for session in [before_leases, dead_running, dead_pending] {
-        let found = wait_for_status(&db, session, "error").await;
+        let found = wait_for_status(&db, session, SessionStatus::Error).await;
         assert_eq!(
             found.error_message.as_deref(),
             Some("interrupted"),
@@ -128,9 +114,9 @@ async fn start_marks_abandoned_runs_interrupted(backend: Backend) {
     }
     // Another replica's live run and a finished one are left alone.
     let other = row(&db, alive).await;
-    assert_eq!(other.status, "running", "on {backend:?}");
+    assert_eq!(other.status, SessionStatus::Running, "on {backend:?}");
     assert_eq!(other.error_message, None);
-    assert_eq!(row(&db, finished).await.status, "completed");
+    assert_eq!(row(&db, finished).await.status, SessionStatus::Completed);
 
     // The API reports the interrupted run as ERROR.
     let data = app
@@ -176,8 +162,11 @@ async fn a_live_process_keeps_its_runs(backend: Backend) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
         let now = row(&db, id).await;
-        if now.status != "running" && now.status != "pending" {
-            panic!("the run ended before its lease was renewed: {}", now.status);
+        if now.status != SessionStatus::Running && now.status != SessionStatus::Pending {
+            panic!(
+                "the run ended before its lease was renewed: {:?}",
+                now.status
+            );
         }
         if now.lease_expires_at.is_some_and(|l| l > first_lease) {
             break;
@@ -190,7 +179,7 @@ async fn a_live_process_keeps_its_runs(backend: Backend) {
     }
     // A second process starting now leaves the run alone; it completes normally.
     let second = TestApp::start(backend, test_config(url)).await;
-    assert_ne!(row(&db, id).await.status, "error");
+    assert_ne!(row(&db, id).await.status, SessionStatus::Error);
     first
         .client
         .post(format!("{}/graphql", first.address))
@@ -198,7 +187,7 @@ async fn a_live_process_keeps_its_runs(backend: Backend) {
         .send()
         .await
         .unwrap();
-    let done = wait_for_status(&db, id, "cancelled").await;
+    let done = wait_for_status(&db, id, SessionStatus::Cancelled).await;
     assert_eq!(done.error_message, None);
     second.stop().await;
     first.stop().await;
@@ -227,7 +216,7 @@ async fn a_subscriber_is_told(backend: Backend) {
     // Held by a replica that is alive when the subscriber arrives...
     let session = unfinished(
         &db,
-        "running",
+        SessionStatus::Running,
         Some("replica-b"),
         Some(Utc::now() + TimeDelta::hours(1)),
     )

@@ -4,8 +4,8 @@
 use api::services::retention::{self, PurgeCounts, RetentionSettings};
 use chrono::{DateTime, TimeDelta, Utc};
 use entity::{
-    backtest_cache, backtest_session, invite_token, login_attempt, saved_backtest_result,
-    user_session,
+    backtest_cache, backtest_session, backtest_session::SessionStatus, invite_token, login_attempt,
+    saved_backtest_result, stored_enums::Role, user_session,
 };
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
@@ -72,33 +72,18 @@ async fn attempt(db: &DatabaseConnection, email: &str, at: DateTime<Utc>, succes
 pub async fn backtest(
     db: &DatabaseConnection,
     user: Option<i64>,
-    status: &str,
+    status: SessionStatus,
     created_at: DateTime<Utc>,
 ) -> uuid::Uuid {
-    let session_id = uuid::Uuid::new_v4();
-    backtest_session::ActiveModel {
-        session_id: Set(session_id),
+    let session = backtest_session::ActiveModel {
         user_id: Set(user),
-        mode: Set("fresh_capital".into()),
-        etf: Set("SPY".into()),
-        start_date: Set(chrono::NaiveDate::from_ymd_opt(2020, 1, 2).unwrap()),
-        end_date: Set(chrono::NaiveDate::from_ymd_opt(2020, 12, 31).unwrap()),
-        parameters: Set(json!({})),
-        status: Set(status.into()),
-        cache_key: Set(None),
-        cache_hit: Set(false),
-        error_message: Set(None),
         created_at: Set(created_at),
-        completed_at: Set(None),
-        execution_time_ms: Set(None),
-        owner: Set(None),
-        lease_expires_at: Set(None),
-        ..Default::default()
+        ..tests::rows::backtest_session(status)
     }
     .insert(db)
     .await
     .expect("backtest session inserts");
-    session_id
+    session.session_id
 }
 
 async fn invite(
@@ -111,7 +96,7 @@ async fn invite(
     invite_token::ActiveModel {
         email: Set(email.to_string()),
         token_hash: Set(format!("hash-{email}")),
-        invite_type: Set("viewer".into()),
+        invite_type: Set(Role::Viewer),
         custom_message: Set(None),
         created_at: Set(created_at),
         expires_at: Set(expires_at),
@@ -232,11 +217,15 @@ async fn purges_exactly_the_old_rows(backend: Backend) {
 
     // Backtest sessions: finished and older than 30 days go; unfinished ones stay.
     let mut gone = Vec::new();
-    for status in ["completed", "error", "cancelled"] {
+    for status in [
+        SessionStatus::Completed,
+        SessionStatus::Error,
+        SessionStatus::Cancelled,
+    ] {
         gone.push(backtest(&db, Some(user), status, now - day * 31).await);
     }
-    let old_running = backtest(&db, None, "running", now - day * 31).await;
-    let recent = backtest(&db, Some(user), "completed", now - day * 29).await;
+    let old_running = backtest(&db, None, SessionStatus::Running, now - day * 31).await;
+    let recent = backtest(&db, Some(user), SessionStatus::Completed, now - day * 29).await;
     // A result saved from an old session survives it.
     saved_result(&db, user, now - day * 40).await;
 
@@ -429,15 +418,7 @@ async fn the_job_counts_on_metrics(backend: Backend) {
     let expected = "retention_deleted_total{table=\"authentication_loginattempt\"} 1";
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
-        let metrics = app
-            .client
-            .get(format!("{}/metrics", app.address))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let metrics = app.get("/metrics").await.text().await.unwrap();
         if metrics.lines().any(|l| l == expected) {
             break;
         }

@@ -6,6 +6,7 @@
 use crate::margin_support;
 
 use chrono::{Duration, Utc};
+use entity::backtest_session::SessionStatus;
 use margin_support::{run, users};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
@@ -348,7 +349,7 @@ fn percentile(sorted: &[f64], q: f64) -> Option<f64> {
 struct Session {
     user: Option<i64>,
     mode: &'static str,
-    status: &'static str,
+    status: SessionStatus,
     cache_hit: bool,
     days_ago: i64,
     ms: Option<f64>,
@@ -357,21 +358,13 @@ struct Session {
 async fn insert_session(app: &TestApp, s: &Session) {
     let created = Utc::now() - Duration::days(s.days_ago) - Duration::minutes(5);
     entity::backtest_session::ActiveModel {
-        session_id: Set(uuid::Uuid::new_v4()),
         user_id: Set(s.user),
         mode: Set(s.mode.to_string()),
-        etf: Set("SPY".into()),
-        start_date: Set(chrono::NaiveDate::from_ymd_opt(2020, 1, 2).unwrap()),
-        end_date: Set(chrono::NaiveDate::from_ymd_opt(2020, 12, 31).unwrap()),
-        parameters: Set(json!({})),
-        status: Set(s.status.to_string()),
-        cache_key: Set(None),
         cache_hit: Set(s.cache_hit),
-        error_message: Set(None),
         created_at: Set(created),
         completed_at: Set(Some(created)),
         execution_time_ms: Set(s.ms),
-        ..Default::default()
+        ..tests::rows::backtest_session(s.status)
     }
     .insert(&app.db)
     .await
@@ -392,19 +385,19 @@ struct Expected {
 /// What `stats` must answer for `mode` over `sessions`, by the in-memory definition.
 fn expected(sessions: &[&Session], mode: &str) -> Expected {
     let of: Vec<&&Session> = sessions.iter().filter(|s| s.mode == mode).collect();
-    let count = |status: &str| of.iter().filter(|s| s.status == status).count() as u64;
+    let count = |status: SessionStatus| of.iter().filter(|s| s.status == status).count() as u64;
     let mut times: Vec<f64> = of
         .iter()
-        .filter(|s| s.status == "completed")
+        .filter(|s| s.status == SessionStatus::Completed)
         .filter_map(|s| s.ms)
         .collect();
     times.sort_by(f64::total_cmp);
     let avg = (!times.is_empty()).then(|| times.iter().sum::<f64>() / times.len() as f64);
     Expected {
         total: of.len() as u64,
-        completed: count("completed"),
-        errors: count("error"),
-        cancelled: count("cancelled"),
+        completed: count(SessionStatus::Completed),
+        errors: count(SessionStatus::Error),
+        cancelled: count(SessionStatus::Cancelled),
         hits: of.iter().filter(|s| s.cache_hit).count() as u64,
         avg,
         p95: percentile(&times, 0.95),
@@ -475,7 +468,7 @@ async fn stats_numbers(app: TestApp) {
             sessions.push(Session {
                 user: Some(alice.id),
                 mode: "LIQUIDATION_REENTRY",
-                status: "completed",
+                status: SessionStatus::Completed,
                 cache_hit: i % 3 == 0,
                 days_ago: i64::from(i % 20),
                 ms: Some(ms),
@@ -486,18 +479,18 @@ async fn stats_numbers(app: TestApp) {
             sessions.push(Session {
                 user: Some(bob.id),
                 mode: "LIQUIDATION_REENTRY",
-                status: "completed",
+                status: SessionStatus::Completed,
                 cache_hit: false,
                 days_ago: 1,
                 ms: Some(ms),
             });
         }
         for (user, status, ms) in [
-            (None, "completed", Some(3.0)),
-            (Some(alice.id), "error", Some(9_999.0)),
-            (Some(alice.id), "cancelled", None),
-            (Some(alice.id), "running", None),
-            (Some(bob.id), "completed", None),
+            (None, SessionStatus::Completed, Some(3.0)),
+            (Some(alice.id), SessionStatus::Error, Some(9_999.0)),
+            (Some(alice.id), SessionStatus::Cancelled, None),
+            (Some(alice.id), SessionStatus::Running, None),
+            (Some(bob.id), SessionStatus::Completed, None),
         ] {
             sessions.push(Session {
                 user,
@@ -511,7 +504,7 @@ async fn stats_numbers(app: TestApp) {
         sessions.push(Session {
             user: Some(alice.id),
             mode: "FRESH_CAPITAL",
-            status: "completed",
+            status: SessionStatus::Completed,
             cache_hit: true,
             days_ago: 3,
             ms: Some(42.5),
@@ -519,7 +512,7 @@ async fn stats_numbers(app: TestApp) {
         sessions.push(Session {
             user: Some(bob.id),
             mode: "FRESH_CAPITAL",
-            status: "error",
+            status: SessionStatus::Error,
             cache_hit: false,
             days_ago: 3,
             ms: None,
@@ -527,7 +520,7 @@ async fn stats_numbers(app: TestApp) {
         sessions.push(Session {
             user: Some(alice.id),
             mode: "LIQUIDATION_REENTRY",
-            status: "completed",
+            status: SessionStatus::Completed,
             cache_hit: false,
             days_ago: 45,
             ms: Some(1e6),
@@ -535,7 +528,7 @@ async fn stats_numbers(app: TestApp) {
         sessions.push(Session {
             user: Some(bob.id),
             mode: "PROFIT_THRESHOLD",
-            status: "completed",
+            status: SessionStatus::Completed,
             cache_hit: false,
             days_ago: 45,
             ms: Some(7.0),

@@ -242,8 +242,7 @@ async fn break_credential_lookups(app: &TestApp) {
 async fn credentials_that_cannot_be_checked_are_refused_not_anonymous() {
     on_each_backend(|app: TestApp| async move {
         let (alice, _) = users(&app).await;
-        let created = app.ok("mutation { createApiToken(name: \"x\", scopes: [READ, WRITE]) { token } }", json!({}), Some(&alice.token)).await;
-        let api_token = created["createApiToken"]["token"].as_str().unwrap().to_string();
+        let api_token = app.api_token(&alice.token, "[READ, WRITE]").await;
         break_credential_lookups(&app).await;
         let sessions_before = entity::backtest_session::Entity::find().count(&app.db).await.unwrap();
         let calculations_before = calculations(&app).await;

@@ -69,7 +69,7 @@ fn from_bus(event: &BusEvent) -> BacktestProgress {
 
 /// The terminal message for a finished session read from the database.
 async fn terminal_of(state: &AppState, record: &SessionRecord) -> Option<BacktestProgress> {
-    let status = SessionStatus::parse(&record.status);
+    let status = record.status;
     let kind = match status {
         SessionStatus::Completed => ProgressKind::Completed,
         SessionStatus::Error => ProgressKind::Error,
@@ -102,7 +102,7 @@ async fn terminal_of(state: &AppState, record: &SessionRecord) -> Option<Backtes
 }
 
 fn snapshot_of(record: &SessionRecord) -> BacktestProgress {
-    let status = SessionStatus::parse(&record.status);
+    let status = record.status;
     BacktestProgress {
         kind: ProgressKind::Snapshot,
         session_id: record.session_id,

@@ -152,7 +152,7 @@ impl From<InviteRecord> for Invite {
         Self {
             id: ID(invite.id.to_string()),
             status: svc::invites::invite_status(&invite).into(),
-            invite_type: auth::Role::from_db(&invite.invite_type).into(),
+            invite_type: invite.invite_type.into(),
             email: invite.email,
             custom_message: invite.custom_message,
             created_at: invite.created_at,
@@ -185,7 +185,7 @@ impl From<InviteTemplateRecord> for InviteTemplate {
     fn from(template: InviteTemplateRecord) -> Self {
         Self {
             id: ID(template.id.to_string()),
-            invite_type: auth::Role::from_db(&template.invite_type).into(),
+            invite_type: template.invite_type.into(),
             name: template.name,
             subject: template.subject,
             message_template: template.message_template,

@@ -203,7 +203,7 @@ pub async fn create_admin(
         password: Set(hash),
         first_name: Set(String::new()),
         last_name: Set(String::new()),
-        role: Set(Role::Admin.as_str().to_string()),
+        role: Set(Role::Admin),
         is_active: Set(true),
         is_staff: Set(true),
         is_superuser: Set(true),

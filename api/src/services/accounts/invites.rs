@@ -70,7 +70,7 @@ pub async fn create(
     };
     let role = input
         .role
-        .or_else(|| template.as_ref().map(|t| Role::from_db(&t.invite_type)))
+        .or_else(|| template.as_ref().map(|t| t.invite_type))
         .unwrap_or(Role::Viewer);
     let message = custom_message.or_else(|| template.map(|t| t.message_template));
     let registered = user::Entity::find()
@@ -88,7 +88,7 @@ pub async fn create(
     let record = invite_token::ActiveModel {
         email: Set(email),
         token_hash: Set(token::hash_token(&secret)),
-        invite_type: Set(role.as_str().to_string()),
+        invite_type: Set(role),
         custom_message: Set(message),
         created_at: Set(at),
         expires_at: Set(at + settings.invite_ttl),
@@ -163,7 +163,7 @@ pub async fn create_template(
     )?;
     invite_template::ActiveModel {
         name: Set(name),
-        invite_type: Set(input.role.unwrap_or(Role::Viewer).as_str().to_string()),
+        invite_type: Set(input.role.unwrap_or(Role::Viewer)),
         subject: Set(subject),
         message_template: Set(message),
         is_active: Set(input.is_active.unwrap_or(true)),
@@ -209,7 +209,7 @@ pub async fn update_template(
         )?);
     }
     if let Some(role) = input.role {
-        model.invite_type = Set(role.as_str().to_string());
+        model.invite_type = Set(role);
     }
     if let Some(active) = input.is_active {
         model.is_active = Set(active);

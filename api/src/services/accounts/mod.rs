@@ -99,7 +99,7 @@ pub fn role_of(user: &UserRecord) -> Role {
     if user.is_superuser {
         Role::Admin
     } else {
-        Role::from_db(&user.role)
+        user.role
     }
 }
 

@@ -98,16 +98,14 @@ pub async fn register(
             ));
         }
     }
-    let role = invite
-        .as_ref()
-        .map_or(Role::Viewer, |i| Role::from_db(&i.invite_type));
+    let role = invite.as_ref().map_or(Role::Viewer, |i| i.invite_type);
     let created = user::ActiveModel {
         username: Set(username),
         email: Set(email),
         password: Set(password_hash),
         first_name: Set(first_name),
         last_name: Set(last_name),
-        role: Set(role.as_str().to_string()),
+        role: Set(role),
         is_active: Set(true),
         is_staff: Set(false),
         is_superuser: Set(false),

@@ -171,7 +171,7 @@ impl Backtests {
                 .await?
                 .ok_or(ApiError::NotFound("backtest session"))?,
         };
-        let result = match (SessionStatus::parse(&record.status), outcome) {
+        let result = match (record.status, outcome) {
             (SessionStatus::Completed, Some(Outcome::Completed(result))) => Some(result.clone()),
             _ => None,
         };
@@ -189,7 +189,7 @@ impl Backtests {
     /// Cancels a pending or running session; a finished one is returned unchanged.
     pub async fn cancel(&self, caller: Option<i64>, session: Uuid) -> ApiResult<SessionRecord> {
         let record = self.session(caller, session).await?;
-        if SessionStatus::parse(&record.status).is_terminal() {
+        if record.status.is_terminal() {
             return Ok(record);
         }
         let started = Instant::now()
@@ -219,7 +219,7 @@ impl Backtests {
         let mut query =
             backtest_session::Entity::find().filter(backtest_session::Column::UserId.eq(user_id));
         if let Some(status) = status {
-            query = query.filter(backtest_session::Column::Status.eq(status.as_str()));
+            query = query.filter(backtest_session::Column::Status.eq(status));
         }
         let query = Keyset::newest_first(backtest_session::Column::Id).select(query, page)?;
         Ok(Page::from_rows(query.all(&self.db).await?, page.first))
@@ -263,7 +263,7 @@ impl Backtests {
         F: FnOnce(String) -> Fut,
         Fut: Future<Output = Option<Arc<BacktestResult>>>,
     {
-        if SessionStatus::parse(&record.status) != SessionStatus::Completed {
+        if record.status != SessionStatus::Completed {
             return Ok(None);
         }
         let Some(key) = record.cache_key.as_deref() else {

@@ -19,44 +19,7 @@ use crate::{
 
 pub type SessionRecord = backtest_session::Model;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SessionStatus {
-    Pending,
-    Running,
-    Completed,
-    Error,
-    Cancelled,
-}
-
-impl SessionStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SessionStatus::Pending => "pending",
-            SessionStatus::Running => "running",
-            SessionStatus::Completed => "completed",
-            SessionStatus::Error => "error",
-            SessionStatus::Cancelled => "cancelled",
-        }
-    }
-
-    /// The stored text; anything unknown reads as an error.
-    pub fn parse(text: &str) -> SessionStatus {
-        match text {
-            "pending" => SessionStatus::Pending,
-            "running" => SessionStatus::Running,
-            "completed" => SessionStatus::Completed,
-            "cancelled" => SessionStatus::Cancelled,
-            _ => SessionStatus::Error,
-        }
-    }
-
-    pub fn is_terminal(self) -> bool {
-        matches!(
-            self,
-            SessionStatus::Completed | SessionStatus::Error | SessionStatus::Cancelled
-        )
-    }
-}
+pub use entity::backtest_session::SessionStatus;
 
 /// A session row and, when at hand, its result.
 #[derive(Clone)]
@@ -67,7 +30,7 @@ pub struct SessionView {
 
 impl SessionView {
     pub fn status(&self) -> SessionStatus {
-        SessionStatus::parse(&self.record.status)
+        self.record.status
     }
 }
 
@@ -110,7 +73,7 @@ pub(super) async fn insert(
         start_date: Set(new.input.start_date),
         end_date: Set(new.input.end_date),
         parameters: Set(parameters),
-        status: Set(new.status.as_str().to_string()),
+        status: Set(new.status),
         cache_key: Set(Some(new.key.to_string())),
         cache_hit: Set(hit),
         error_message: Set(None),
@@ -132,10 +95,10 @@ pub(super) async fn mark_running(db: &DatabaseConnection, sessions: &[Uuid]) {
     let updated = backtest_session::Entity::update_many()
         .col_expr(
             backtest_session::Column::Status,
-            Expr::value(SessionStatus::Running.as_str()),
+            Expr::value(SessionStatus::Running),
         )
         .filter(backtest_session::Column::SessionId.is_in(sessions.iter().copied()))
-        .filter(backtest_session::Column::Status.eq(SessionStatus::Pending.as_str()))
+        .filter(backtest_session::Column::Status.eq(SessionStatus::Pending))
         .exec(db)
         .await;
     if let Err(err) = updated {
@@ -153,10 +116,7 @@ pub(super) async fn finish(
     message: Option<&str>,
 ) -> Option<SessionRecord> {
     let updated = backtest_session::Entity::update_many()
-        .col_expr(
-            backtest_session::Column::Status,
-            Expr::value(status.as_str()),
-        )
+        .col_expr(backtest_session::Column::Status, Expr::value(status))
         .col_expr(
             backtest_session::Column::CompletedAt,
             Expr::value(Some(Utc::now())),
@@ -170,10 +130,10 @@ pub(super) async fn finish(
             Expr::value(message.map(str::to_owned)),
         )
         .filter(backtest_session::Column::SessionId.eq(session))
-        .filter(backtest_session::Column::Status.is_in([
-            SessionStatus::Pending.as_str(),
-            SessionStatus::Running.as_str(),
-        ]))
+        .filter(
+            backtest_session::Column::Status
+                .is_in([SessionStatus::Pending, SessionStatus::Running]),
+        )
         .exec_with_returning(db)
         .await;
     match updated {
@@ -193,25 +153,4 @@ pub(super) async fn find(
         .filter(backtest_session::Column::SessionId.eq(session))
         .one(db)
         .await?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stored_status_text_round_trips_and_unknown_reads_as_error() {
-        for status in [
-            SessionStatus::Pending,
-            SessionStatus::Running,
-            SessionStatus::Completed,
-            SessionStatus::Error,
-            SessionStatus::Cancelled,
-        ] {
-            assert_eq!(SessionStatus::parse(status.as_str()), status);
-        }
-        assert_eq!(SessionStatus::parse("exploded"), SessionStatus::Error);
-        assert!(!SessionStatus::Running.is_terminal());
-        assert!(SessionStatus::Cancelled.is_terminal());
-    }
 }

@@ -14,7 +14,7 @@ use crate::{
             scalars::Date,
         },
     },
-    services::backtests::{SessionStatus, SessionView},
+    services::backtests::SessionView,
 };
 
 /// A backtest run.
@@ -44,7 +44,7 @@ impl From<SessionView> for BacktestSession {
         let r = &view.record;
         Self {
             session_id: r.session_id,
-            status: SessionStatus::parse(&r.status).into(),
+            status: r.status.into(),
             cache_hit: r.cache_hit,
             execution_time_ms: r.execution_time_ms,
             created_at: r.created_at,
