@@ -10,7 +10,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use engine::AccountType;
 use engine::backtest::{BacktestInput, BacktestOptions, Mode, run_backtest};
 use engine::calculator::{CalcInput, calculate};
-use engine::figures::{FigureName, build, build_figures};
+use engine::figures::{FigureName, FigureOptions, build_figures};
 use engine::market::MarketData;
 
 fn data_dir() -> PathBuf {
@@ -73,16 +73,11 @@ fn benches(c: &mut Criterion) {
             |b| {
                 b.iter(|| {
                     let r = run_backtest(&md, black_box(&input), &mut |_| {}, &cancel).unwrap();
-                    black_box(build(&r, &FigureName::ALL))
-                })
-            },
-        );
-        c.bench_function(
-            &format!("backtest_full_span_spy/{label}/run_plus_all_typed_figures"),
-            |b| {
-                b.iter(|| {
-                    let r = run_backtest(&md, black_box(&input), &mut |_| {}, &cancel).unwrap();
-                    black_box(build_figures(&r, &FigureName::ALL))
+                    black_box(build_figures(
+                        &r,
+                        &FigureName::ALL,
+                        FigureOptions::default(),
+                    ))
                 })
             },
         );
@@ -94,18 +89,21 @@ fn benches(c: &mut Criterion) {
         &cancel,
     )
     .unwrap();
-    c.bench_function("figures_only_full_span_spy", |b| {
-        b.iter(|| black_box(build(black_box(&r), &FigureName::ALL)))
-    });
-    c.bench_function("figures_typed_only_full_span_spy", |b| {
-        b.iter(|| black_box(build_figures(black_box(&r), &FigureName::ALL)))
-    });
-    c.bench_function("figures_typed_to_json_full_span_spy", |b| {
-        b.iter(|| {
-            let figs = build_figures(black_box(&r), &FigureName::ALL);
-            black_box(serde_json::to_vec(&figs).unwrap())
-        })
-    });
+    let every_day = FigureOptions { max_points: 0 };
+    for (label, options) in [
+        ("1500_points", FigureOptions::default()),
+        ("every_day", every_day),
+    ] {
+        c.bench_function(&format!("figures_only_full_span_spy/{label}"), |b| {
+            b.iter(|| black_box(build_figures(black_box(&r), &FigureName::ALL, options)))
+        });
+        c.bench_function(&format!("figures_to_json_full_span_spy/{label}"), |b| {
+            b.iter(|| {
+                let figs = build_figures(black_box(&r), &FigureName::ALL, options);
+                black_box(serde_json::to_vec(&figs).unwrap())
+            })
+        });
+    }
     c.bench_function("serialize_result_full_span_spy", |b| {
         b.iter(|| black_box(serde_json::to_vec(black_box(&r)).unwrap()))
     });

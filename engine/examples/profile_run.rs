@@ -8,7 +8,7 @@ use std::time::Instant;
 use chrono::NaiveDate;
 use engine::AccountType;
 use engine::backtest::{BacktestInput, BacktestOptions, Mode, run_backtest};
-use engine::figures::{FigureName, build};
+use engine::figures::{FigureName, FigureOptions, build_figures};
 use engine::market::MarketData;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -79,7 +79,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let t = Instant::now();
     for _ in 0..reps {
-        build(&r, &[]);
+        build_figures(&r, &[], FigureOptions::default());
     }
     println!(
         "figure (none)  {:>9.3} ms",
@@ -88,7 +88,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for f in FigureName::ALL {
         let t = Instant::now();
         for _ in 0..reps {
-            build(&r, &[f]);
+            build_figures(&r, &[f], FigureOptions::default());
         }
         println!(
             "figure {:<18?} {:>9.3} ms",

@@ -14,7 +14,7 @@ use engine::AccountType;
 use engine::backtest::{
     BacktestInput, BacktestOptions, InterestModel, LiquidationPolicy, Mode, run_backtest,
 };
-use engine::figures::{FigureName, build_figures};
+use engine::figures::{FigureName, FigureOptions, build_figures};
 use engine::market::MarketData;
 use sha2::{Digest, Sha256};
 
@@ -86,7 +86,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         );
                         let line = match run_backtest(&md, &input, &mut |_| {}, &cancel) {
                             Ok(r) => {
-                                let figs = build_figures(&r, &FigureName::ALL);
+                                let figs = build_figures(
+                                    &r,
+                                    &FigureName::ALL,
+                                    FigureOptions { max_points: 0 },
+                                );
                                 let mut h = Sha256::new();
                                 h.update(format!("{r:?}"));
                                 h.update(serde_json::to_vec(&figs)?);

@@ -42,15 +42,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         match what.as_str() {
             "load" => drop(MarketData::load_dir(&dir)?),
             "serialize" => drop(serde_json::to_vec(&r)?),
-            "figures" => drop(engine::figures::build(
+            "figures" => drop(engine::figures::build_figures(
                 &r,
                 &engine::figures::FigureName::ALL,
+                engine::figures::FigureOptions::default(),
             )),
             "run_typed" => {
                 let r = run_backtest(&md, &input, &mut |_| {}, &cancel)?;
                 drop(engine::figures::build_figures(
                     &r,
                     &engine::figures::FigureName::ALL,
+                    engine::figures::FigureOptions::default(),
                 ))
             }
             _ => drop(run_backtest(&md, &input, &mut |_| {}, &cancel)?),

@@ -8,7 +8,7 @@ use engine::backtest::{
     BacktestError, BacktestInput, BacktestOptions, InterestModel, LiquidationPolicy, Mode, Status,
     cache_key, cache_key_for, normalize, run_backtest,
 };
-use engine::figures::{FigureName, build};
+use engine::figures::{FigureName, FigureOptions, build_figures};
 
 fn spy(mode: Mode, start: &str, end: &str, leverage: f64) -> BacktestInput {
     BacktestInput {
@@ -330,31 +330,237 @@ fn cache_key_ignores_field_order_and_defaults() {
     assert_ne!(cache_key(&n, "other-fingerprint"), ka);
 }
 
+fn figure_json(
+    r: &engine::backtest::BacktestResult,
+    options: FigureOptions,
+) -> Vec<(FigureName, serde_json::Value)> {
+    build_figures(r, &FigureName::ALL, options)
+        .into_iter()
+        .map(|(name, figure)| (name, serde_json::to_value(&figure).unwrap()))
+        .collect()
+}
+
+fn iso(day: chrono::NaiveDate) -> serde_json::Value {
+    serde_json::Value::from(day.to_string())
+}
+
 #[test]
-fn figures_are_plotly_json() {
+fn figures_are_plotly_json_in_the_order_asked_once_each() {
     let r = run(&spy(Mode::ProfitThreshold, "2007-01-03", "2012-12-31", 2.0)).unwrap();
-    let figs = build(&r, &FigureName::ALL);
+    let figs = figure_json(&r, FigureOptions::default());
     assert_eq!(figs.len(), 10);
     for (name, f) in &figs {
         assert!(f["data"].is_array() && f["layout"].is_object(), "{name:?}");
-        let s = f.to_string();
-        assert!(!s.contains("NaN"), "{name:?}");
+        assert!(!f.to_string().contains("NaN"), "{name:?}");
+        if f["layout"]["xaxis"]["type"] == "date" {
+            assert!(
+                f["layout"]["xaxis"]["title"]["text"].is_string(),
+                "{name:?}"
+            );
+        }
+        assert!(
+            f["layout"]["yaxis"]["title"]["text"].is_string(),
+            "{name:?} has a y title"
+        );
     }
-    let only = build(&r, &[FigureName::Drawdown, FigureName::Drawdown]);
+    let only = build_figures(
+        &r,
+        &[FigureName::Drawdown, FigureName::Drawdown],
+        FigureOptions::default(),
+    );
     assert_eq!(only.len(), 1);
-    // The typed form serialises to exactly the same JSON.
-    let typed = engine::figures::build_figures(&r, &FigureName::ALL);
-    for ((n1, v), (n2, f)) in figs.iter().zip(&typed) {
-        assert_eq!(n1, n2);
-        assert_eq!(serde_json::to_value(f).unwrap(), *v, "{n1:?}");
+}
+
+/// The 33-year SPY run (about 8,300 days) drawn at the default 1,500 points: every line trace
+/// keeps its first and last day, its highest and lowest value, every event day and the
+/// deepest day of the worst drawdown; at `max_points: 0` it draws every day.
+#[test]
+fn downsampled_figures_keep_the_extremes_and_the_events_of_the_real_spy_run() {
+    // Re-levered at +50 %: 3 rounds, 2 liquidations and 9 rebalances over 33 years.
+    let input = BacktestInput {
+        profit_threshold_pct: Some(50.0),
+        ..spy(Mode::ProfitThreshold, "1993-01-29", "2025-09-26", 2.0)
+    };
+    let r = run(&input).unwrap();
+    let n = r.daily.len();
+    assert!(n > 8_000, "{n} days");
+    let full = figure_json(&r, FigureOptions { max_points: 0 });
+    let drawn = figure_json(&r, FigureOptions::default());
+    let event_days: Vec<_> = r
+        .events
+        .iter()
+        .filter(|e| e.kind != engine::backtest::EventKind::InsufficientEquity)
+        .map(|e| iso(e.date))
+        .collect();
+    assert!(
+        event_days.len() >= 2,
+        "the run has entries and liquidations"
+    );
+    let mut checked = 0;
+    for ((name, all), (_, some)) in full.iter().zip(&drawn) {
+        for (trace_all, trace) in all["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(some["data"].as_array().unwrap())
+        {
+            if trace["mode"] != "lines" {
+                continue;
+            }
+            checked += 1;
+            let xs_all = trace_all["x"].as_array().unwrap();
+            let ys_all = trace_all["y"].as_array().unwrap();
+            assert_eq!(xs_all.len(), n, "{name:?}: every day at max_points 0");
+            let xs = trace["x"].as_array().unwrap();
+            let ys = trace["y"].as_array().unwrap();
+            assert_eq!(xs.len(), ys.len());
+            assert!(
+                xs.len() <= 1_500 + event_days.len(),
+                "{name:?}: {} points",
+                xs.len()
+            );
+            assert!(xs.len() < n / 2, "{name:?}: {} points", xs.len());
+            assert_eq!(xs.first(), xs_all.first(), "{name:?} keeps the first day");
+            assert_eq!(xs.last(), xs_all.last(), "{name:?} keeps the last day");
+            let numbers = |ys: &[serde_json::Value]| {
+                ys.iter().filter_map(|v| v.as_f64()).collect::<Vec<f64>>()
+            };
+            let (all_ys, some_ys) = (numbers(ys_all), numbers(ys));
+            let max = |v: &[f64]| v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let min = |v: &[f64]| v.iter().copied().fold(f64::INFINITY, f64::min);
+            assert_eq!(
+                max(&some_ys),
+                max(&all_ys),
+                "{name:?} keeps its highest value"
+            );
+            assert_eq!(
+                min(&some_ys),
+                min(&all_ys),
+                "{name:?} keeps its lowest value"
+            );
+            for day in &event_days {
+                let at = xs_all.iter().position(|x| x == day).unwrap();
+                if !ys_all[at].is_null() {
+                    assert!(xs.contains(day), "{name:?} keeps the event day {day}");
+                }
+            }
+        }
     }
-    let dd = &figs
+    assert!(checked >= 10, "{checked} line traces checked");
+    // The worst drawdown's deepest day is drawn.
+    let deepest = (0..n)
+        .min_by(|&a, &b| r.daily.drawdown[a].total_cmp(&r.daily.drawdown[b]))
+        .unwrap();
+    let drawdown = &drawn
         .iter()
         .find(|(n, _)| *n == FigureName::Drawdown)
         .unwrap()
         .1;
-    assert_eq!(dd["data"][0]["x"].as_array().unwrap().len(), r.daily.len());
-    assert_eq!(dd["layout"]["xaxis"]["type"], "date");
+    assert!(
+        drawdown["data"][0]["x"]
+            .as_array()
+            .unwrap()
+            .contains(&iso(r.daily.date[deepest]))
+    );
+    let size = |figs: &[(FigureName, serde_json::Value)]| {
+        figs.iter().map(|(_, f)| f.to_string().len()).sum::<usize>()
+    };
+    eprintln!(
+        "33-year SPY figures: {} bytes every day, {} bytes at 1,500 points",
+        size(&full),
+        size(&drawn)
+    );
+    assert!(size(&drawn) * 3 < size(&full));
+}
+
+#[test]
+fn the_heatmap_draws_losses_red_and_gains_green_around_zero() {
+    let r = run(&spy(
+        Mode::LiquidationReentry,
+        "2007-01-03",
+        "2009-12-31",
+        1.0,
+    ))
+    .unwrap();
+    let figs = figure_json(&r, FigureOptions::default());
+    let heatmap = &figs
+        .iter()
+        .find(|(n, _)| *n == FigureName::MonthlyHeatmap)
+        .unwrap()
+        .1["data"][0];
+    let scale = heatmap["colorscale"].as_array().unwrap();
+    let colour = |at: f64| {
+        scale
+            .iter()
+            .find(|stop| stop[0].as_f64() == Some(at))
+            .map(|stop| stop[1].as_str().unwrap().to_string())
+    };
+    let hex = |c: String| {
+        (
+            u8::from_str_radix(&c[1..3], 16).unwrap(),
+            u8::from_str_radix(&c[3..5], 16).unwrap(),
+        )
+    };
+    let (red_lo, green_lo) = hex(colour(0.0).unwrap());
+    let (red_hi, green_hi) = hex(colour(1.0).unwrap());
+    assert!(red_lo > green_lo, "the lowest returns are red");
+    assert!(green_hi > red_hi, "the highest returns are green");
+    assert_eq!(heatmap["zmid"], 0);
+    assert_eq!(
+        heatmap["zmin"].as_f64().unwrap(),
+        -heatmap["zmax"].as_f64().unwrap()
+    );
+    // October 2008 lost about 17 %; it is inside the scale's range.
+    let y2008 = heatmap["y"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|y| y == "2008")
+        .unwrap();
+    let october = heatmap["z"][y2008][9].as_f64().unwrap();
+    assert!(
+        october < -10.0 && october >= heatmap["zmin"].as_f64().unwrap(),
+        "{october}"
+    );
+}
+
+#[test]
+fn the_cushion_chart_fits_its_data_and_names_its_zones() {
+    let r = run(&spy(
+        Mode::LiquidationReentry,
+        "2007-01-03",
+        "2012-12-31",
+        2.0,
+    ))
+    .unwrap();
+    let figs = figure_json(&r, FigureOptions::default());
+    let cushion = &figs
+        .iter()
+        .find(|(n, _)| *n == FigureName::Cushion)
+        .unwrap()
+        .1;
+    let range = cushion["layout"]["yaxis"]["range"].as_array().unwrap();
+    let (lo, hi) = (range[0].as_f64().unwrap(), range[1].as_f64().unwrap());
+    let values: Vec<f64> = r.daily.cushion_pct.iter().flatten().copied().collect();
+    let (min, max) = values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        });
+    assert!(lo <= min && max <= hi, "[{lo}, {hi}] holds [{min}, {max}]");
+    assert!(
+        hi - lo < 2.0 * (max.max(60.0) - min.min(0.0)),
+        "fits the data: [{lo}, {hi}]"
+    );
+    let names: Vec<&str> = cushion["layout"]["shapes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["label"]["text"].as_str())
+        .collect();
+    for zone in ["CRITICAL", "WARNING", "CAUTION", "SAFE"] {
+        assert!(names.contains(&zone), "{zone} in {names:?}");
+    }
 }
 
 #[test]

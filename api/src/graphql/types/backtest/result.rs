@@ -288,7 +288,7 @@ mirror! {
 pub struct Figure {
     pub name: FigureName,
     /// Plotly JSON: `{data, layout}`.
-    pub figure: Json<serde_json::Value>,
+    pub figure: Json<engine::figures::Figure>,
 }
 
 /// A backtest result, typed. Ask only for what you draw: `daily`, `figures` and `raw` are
@@ -360,17 +360,30 @@ impl BacktestResultView {
         super::daily::daily(self.0.clone(), columns, every).await
     }
 
-    /// Plotly figures by name (null: all of them), built from the result on demand.
+    /// Plotly figures by name (null: all of them), built from the result on demand. Each
+    /// line trace draws at most `maxPoints` days (largest-triangle-three-buckets; 0: every
+    /// day), always including the first and last day, event days (entries, rebalances,
+    /// liquidations, restored margin calls) and each drawdown's deepest day; dates are ISO
+    /// strings, numbers have 6 significant digits.
     #[graphql(complexity = "100 + child_complexity")]
-    async fn figures(&self, names: Option<Vec<FigureName>>) -> ApiResult<Vec<Figure>> {
+    async fn figures(
+        &self,
+        names: Option<Vec<FigureName>>,
+        #[graphql(default_with = "engine::figures::DEFAULT_MAX_POINTS as i32")] max_points: i32,
+    ) -> ApiResult<Vec<Figure>> {
+        let max_points = usize::try_from(max_points)
+            .map_err(|_| ApiError::input("maxPoints", "must be 0 (every day) or more"))?;
         let names: Vec<engine::figures::FigureName> = match names {
             Some(names) => names.into_iter().map(Into::into).collect(),
             None => engine::figures::FigureName::ALL.to_vec(),
         };
         let result = self.0.clone();
-        let built = tokio::task::spawn_blocking(move || engine::figures::build(&result, &names))
-            .await
-            .map_err(ApiError::internal)?;
+        let options = engine::figures::FigureOptions { max_points };
+        let built = tokio::task::spawn_blocking(move || {
+            engine::figures::build_figures(&result, &names, options)
+        })
+        .await
+        .map_err(ApiError::internal)?;
         Ok(built
             .into_iter()
             .map(|(name, figure)| Figure {
