@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+pub use crate::stored_enums::BacktestMode;
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "historical_backtest_backtestcache")]
 pub struct Model {
@@ -9,7 +11,7 @@ pub struct Model {
     #[sea_orm(unique)]
     pub cache_key: String,
     pub etf: String,
-    pub mode: String,
+    pub mode: BacktestMode,
     #[sea_orm(column_type = "JsonBinary")]
     pub parameters: Json,
     #[sea_orm(column_type = "JsonBinary")]

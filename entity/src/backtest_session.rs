@@ -1,6 +1,6 @@
 use sea_orm::entity::prelude::*;
 
-pub use crate::stored_enums::SessionStatus;
+pub use crate::stored_enums::{BacktestMode, SessionStatus};
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "historical_backtest_backtestsession")]
@@ -10,7 +10,7 @@ pub struct Model {
     #[sea_orm(unique)]
     pub session_id: Uuid,
     pub user_id: Option<i64>,
-    pub mode: String,
+    pub mode: BacktestMode,
     pub etf: String,
     pub start_date: Date,
     pub end_date: Date,

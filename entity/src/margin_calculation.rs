@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+pub use crate::stored_enums::{AccountType, PositionType};
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "margin_calculator_margincalculation")]
 pub struct Model {
@@ -11,8 +13,8 @@ pub struct Model {
     pub investment_amount: f64,
     pub leverage: f64,
     pub current_price: f64,
-    pub account_type: String,
-    pub position_type: String,
+    pub account_type: AccountType,
+    pub position_type: PositionType,
     pub interest_rate: f64,
     pub holding_period: i32,
     #[sea_orm(column_type = "JsonBinary")]

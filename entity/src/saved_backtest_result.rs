@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+pub use crate::stored_enums::{AccountType, BacktestMode};
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "historical_backtest_savedbacktestresult")]
 pub struct Model {
@@ -17,12 +19,12 @@ pub struct Model {
     /// JSON array of strings.
     #[sea_orm(column_type = "JsonBinary")]
     pub tags: Json,
-    pub mode: String,
+    pub mode: BacktestMode,
     pub ticker: String,
     pub start_date: Date,
     pub end_date: Date,
     pub leverage: f64,
-    pub account_type: String,
+    pub account_type: AccountType,
     pub initial_investment: f64,
     pub profit_threshold: Option<f64>,
     /// The server's own engine result; never numbers sent by a client.

@@ -1,7 +1,8 @@
-//! The enumerations stored as text, with the Django apps' strings kept in the database, so
-//! each is decoded once, by sea-orm, instead of parsed at every use. A row holding any other
-//! text (only a hand edit can write one) fails to decode with a database error: refused, not
-//! guessed at as some other role or status.
+//! The enumerations stored as text, with the strings already in the database kept (the
+//! Django apps' for roles and statuses, the engine's `as_str()` for modes and account and
+//! position types), so each is decoded once, by sea-orm, instead of parsed at every use. A
+//! row holding any other text (only a hand edit can write one) fails to decode with a
+//! database error: refused, not guessed at as some other role, status or mode.
 
 use sea_orm::entity::prelude::*;
 
@@ -46,6 +47,62 @@ impl SessionStatus {
     }
 }
 
+/// How a backtest handles capital after a liquidation: `mode` of sessions, cache rows and
+/// saved results. The stored twin of `engine::backtest::Mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+pub enum BacktestMode {
+    #[sea_orm(string_value = "LIQUIDATION_REENTRY")]
+    LiquidationReentry,
+    #[sea_orm(string_value = "FRESH_CAPITAL")]
+    FreshCapital,
+    #[sea_orm(string_value = "PROFIT_THRESHOLD")]
+    ProfitThreshold,
+}
+
+/// Margin account type: `account_type` of calculations and saved results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum AccountType {
+    #[sea_orm(string_value = "REG_T")]
+    RegT,
+    #[sea_orm(string_value = "PORTFOLIO")]
+    Portfolio,
+}
+
+/// Long or short: `position_type` of calculations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(8))")]
+pub enum PositionType {
+    #[sea_orm(string_value = "LONG")]
+    Long,
+    #[sea_orm(string_value = "SHORT")]
+    Short,
+}
+
+/// Both directions between a stored enum and the engine's, variant by variant, so adding a
+/// variant to either side stops the build until the other has it too.
+macro_rules! engine_twin {
+    ($($stored:ident <=> $engine:path { $($variant:ident),+ })+) => {$(
+        impl From<$stored> for $engine {
+            fn from(value: $stored) -> Self {
+                match value { $($stored::$variant => <$engine>::$variant,)+ }
+            }
+        }
+        impl From<$engine> for $stored {
+            fn from(value: $engine) -> Self {
+                match value { $(<$engine>::$variant => $stored::$variant,)+ }
+            }
+        }
+    )+};
+}
+
+engine_twin! {
+    BacktestMode <=> engine::backtest::Mode { LiquidationReentry, FreshCapital, ProfitThreshold }
+    AccountType <=> engine::AccountType { RegT, Portfolio }
+    PositionType <=> engine::PositionType { Long, Short }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -71,6 +128,34 @@ mod tests {
             assert_eq!(role.to_value(), text);
             assert_eq!(Role::try_from_value(&text.to_string()), Ok(role));
         }
+        // The stored text is what the engine calls each variant, so rows written before these
+        // enums existed decode unchanged.
+        for mode in [
+            engine::backtest::Mode::LiquidationReentry,
+            engine::backtest::Mode::FreshCapital,
+            engine::backtest::Mode::ProfitThreshold,
+        ] {
+            let stored = BacktestMode::from(mode);
+            assert_eq!(stored.to_value(), mode.as_str());
+            assert_eq!(engine::backtest::Mode::from(stored), mode);
+        }
+        for account in [engine::AccountType::RegT, engine::AccountType::Portfolio] {
+            let stored = AccountType::from(account);
+            assert_eq!(stored.to_value(), account.as_str());
+            assert_eq!(engine::AccountType::from(stored), account);
+        }
+        for (position, text) in [
+            (engine::PositionType::Long, "LONG"),
+            (engine::PositionType::Short, "SHORT"),
+        ] {
+            assert_eq!(PositionType::from(position).to_value(), text);
+            assert_eq!(
+                engine::PositionType::from(PositionType::from(position)),
+                position
+            );
+        }
+        assert!(BacktestMode::try_from_value(&"fresh_capital".to_string()).is_err());
+        assert!(AccountType::try_from_value(&"MARGIN".to_string()).is_err());
         assert!(SessionStatus::try_from_value(&"exploded".to_string()).is_err());
         assert!(Role::try_from_value(&"root".to_string()).is_err());
         assert!(Role::Admin > Role::Manager && Role::Manager > Role::Analyst);

@@ -2,7 +2,7 @@
 //! (a run left behind by a crash, a session months old).
 
 use chrono::{NaiveDate, Utc};
-use entity::backtest_session::{self, SessionStatus};
+use entity::backtest_session::{self, BacktestMode, SessionStatus};
 use sea_orm::Set;
 use serde_json::json;
 use uuid::Uuid;
@@ -14,7 +14,7 @@ pub fn backtest_session(status: SessionStatus) -> backtest_session::ActiveModel 
     backtest_session::ActiveModel {
         session_id: Set(Uuid::new_v4()),
         user_id: Set(None),
-        mode: Set("fresh_capital".into()),
+        mode: Set(BacktestMode::FreshCapital),
         etf: Set("SPY".into()),
         start_date: Set(day(2020, 1, 2)),
         end_date: Set(day(2020, 12, 31)),

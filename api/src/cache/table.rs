@@ -5,7 +5,7 @@ use std::{sync::Arc, time::Duration};
 
 use chrono::Utc;
 use engine::backtest::BacktestResult;
-use entity::backtest_cache;
+use entity::{backtest_cache, stored_enums::BacktestMode};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
     sea_query::{Expr, OnConflict, Query},
@@ -116,7 +116,7 @@ pub(super) async fn put(
         .values([
             Expr::value(key.to_string()),
             Expr::value(result.input.ticker.clone()),
-            Expr::value(result.input.mode.as_str().to_string()),
+            Expr::value(BacktestMode::from(result.input.mode)),
             Expr::value(parameters),
             results,
             Expr::value(now),

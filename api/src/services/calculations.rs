@@ -32,11 +32,8 @@ pub async fn calculate(
         investment_amount: Set(input.investment_amount),
         leverage: Set(input.leverage),
         current_price: Set(result.current_price),
-        account_type: Set(result.account_type.as_str().to_string()),
-        position_type: Set(match result.position_type {
-            engine::PositionType::Long => "LONG".into(),
-            engine::PositionType::Short => "SHORT".into(),
-        }),
+        account_type: Set(result.account_type.into()),
+        position_type: Set(result.position_type.into()),
         interest_rate: Set(input.interest_rate),
         holding_period: Set(i32::try_from(input.holding_period_months).unwrap_or(i32::MAX)),
         results: Set(json),

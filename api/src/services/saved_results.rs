@@ -22,7 +22,11 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use engine::backtest::BacktestResult;
-use entity::{saved_backtest_result as saved, saved_result_tag as tag, user};
+use entity::{
+    saved_backtest_result as saved, saved_result_tag as tag,
+    stored_enums::{AccountType, BacktestMode},
+    user,
+};
 use sea_orm::{
     ActiveEnum, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
     EntityTrait, FromQueryResult, QueryFilter, QuerySelect, Set, TransactionTrait,
@@ -75,8 +79,8 @@ pub struct MetadataInput {
 pub struct SavedFilter {
     pub search: Option<String>,
     pub ticker: Option<String>,
-    pub mode: Option<String>,
-    pub account_type: Option<String>,
+    pub mode: Option<BacktestMode>,
+    pub account_type: Option<AccountType>,
     pub tags: Vec<String>,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
@@ -147,12 +151,12 @@ pub struct SavedSummary {
     pub name_key: String,
     pub description: String,
     pub tags: serde_json::Value,
-    pub mode: String,
+    pub mode: BacktestMode,
     pub ticker: String,
     pub start_date: NaiveDate,
     pub end_date: NaiveDate,
     pub leverage: f64,
-    pub account_type: String,
+    pub account_type: AccountType,
     pub initial_investment: f64,
     pub profit_threshold: Option<f64>,
     pub created_at: DateTime<Utc>,
@@ -185,12 +189,12 @@ fn summary_of(m: &saved::Model) -> SavedSummary {
         name_key: m.name_key.clone(),
         description: m.description.clone(),
         tags: m.tags.clone(),
-        mode: m.mode.clone(),
+        mode: m.mode,
         ticker: m.ticker.clone(),
         start_date: m.start_date,
         end_date: m.end_date,
         leverage: m.leverage,
-        account_type: m.account_type.clone(),
+        account_type: m.account_type,
         initial_investment: m.initial_investment,
         profit_threshold: m.profit_threshold,
         created_at: m.created_at,
@@ -349,12 +353,12 @@ async fn insert(
         name: Set(name),
         description: Set(description),
         tags: Set(serde_json::json!(tags)),
-        mode: Set(input.mode.as_str().to_string()),
+        mode: Set(input.mode.into()),
         ticker: Set(input.ticker.clone()),
         start_date: Set(input.start_date),
         end_date: Set(input.end_date),
         leverage: Set(input.leverage),
-        account_type: Set(input.account_type.as_str().to_string()),
+        account_type: Set(input.account_type.into()),
         initial_investment: Set(input.initial_investment),
         profit_threshold: Set(input.profit_threshold_pct),
         results_data: Set(payload),
@@ -520,11 +524,11 @@ pub async fn list(
         }
         query = query.filter(saved::Column::Ticker.eq(ticker.to_ascii_uppercase()));
     }
-    if let Some(mode) = &filter.mode {
-        query = query.filter(saved::Column::Mode.eq(mode.as_str()));
+    if let Some(mode) = filter.mode {
+        query = query.filter(saved::Column::Mode.eq(mode));
     }
-    if let Some(account_type) = &filter.account_type {
-        query = query.filter(saved::Column::AccountType.eq(account_type.as_str()));
+    if let Some(account_type) = filter.account_type {
+        query = query.filter(saved::Column::AccountType.eq(account_type));
     }
     if filter.tags.len() > MAX_TAGS {
         return Err(ApiError::input(
@@ -702,12 +706,12 @@ mod tests {
             name: Set(name.into()),
             description: Set(String::new()),
             tags: Set(serde_json::json!(tags)),
-            mode: Set("FRESH_CAPITAL".into()),
+            mode: Set(BacktestMode::FreshCapital),
             ticker: Set(ticker.into()),
             start_date: Set(date),
             end_date: Set(date),
             leverage: Set(2.0),
-            account_type: Set("MARGIN".into()),
+            account_type: Set(AccountType::RegT),
             initial_investment: Set(10_000.0),
             profit_threshold: Set(None),
             results_data: Set(serde_json::json!({})),

@@ -9,17 +9,19 @@
 //! (`idx_backtestsession_created`) and `(user_id, created_at)` index bound the scan.
 
 use chrono::{Duration, Utc};
-use sea_orm::{DatabaseBackend, DatabaseConnection, FromQueryResult, Statement, Value as DbValue};
+use entity::stored_enums::BacktestMode;
+use sea_orm::{
+    DatabaseBackend, DatabaseConnection, FromQueryResult, Iterable, Statement, Value as DbValue,
+};
 
 use crate::error::{ApiError, ApiResult};
 
 pub const MAX_DAYS: i32 = 3650;
-const MODES: [&str; 3] = ["LIQUIDATION_REENTRY", "FRESH_CAPITAL", "PROFIT_THRESHOLD"];
 const PERCENTILE: f64 = 0.95;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModeStats {
-    pub mode: String,
+    pub mode: BacktestMode,
     pub total_runs: u64,
     pub completed: u64,
     pub errors: u64,
@@ -33,9 +35,9 @@ pub struct ModeStats {
 }
 
 impl ModeStats {
-    fn empty(mode: &str) -> Self {
+    fn empty(mode: BacktestMode) -> Self {
         Self {
-            mode: mode.to_string(),
+            mode,
             total_runs: 0,
             completed: 0,
             errors: 0,
@@ -51,7 +53,7 @@ impl ModeStats {
 
 #[derive(FromQueryResult)]
 struct Row {
-    mode: String,
+    mode: BacktestMode,
     total_runs: i64,
     completed: i64,
     errors: i64,
@@ -131,17 +133,16 @@ pub async fn by_mode(
     ))
     .all(db)
     .await?;
-    Ok(MODES
-        .iter()
+    Ok(BacktestMode::iter()
         .map(|mode| {
-            let Some(row) = rows.iter().find(|r| r.mode == *mode) else {
+            let Some(row) = rows.iter().find(|r| r.mode == mode) else {
                 return ModeStats::empty(mode);
             };
             let count = |n: i64| u64::try_from(n).unwrap_or(0);
             let total_runs = count(row.total_runs);
             let cache_hits = count(row.cache_hits);
             ModeStats {
-                mode: mode.to_string(),
+                mode,
                 total_runs,
                 completed: count(row.completed),
                 errors: count(row.errors),
@@ -173,7 +174,7 @@ mod tests {
     async fn session(
         db: &DatabaseConnection,
         user_id: i64,
-        mode: &str,
+        mode: BacktestMode,
         status: SessionStatus,
         cache_hit: bool,
         ms: Option<f64>,
@@ -183,7 +184,7 @@ mod tests {
         backtest_session::ActiveModel {
             session_id: Set(Uuid::new_v4()),
             user_id: Set(Some(user_id)),
-            mode: Set(mode.into()),
+            mode: Set(mode),
             etf: Set("SPY".into()),
             start_date: Set(day),
             end_date: Set(day),
@@ -209,7 +210,7 @@ mod tests {
             session(
                 &db,
                 alice,
-                "FRESH_CAPITAL",
+                BacktestMode::FreshCapital,
                 SessionStatus::Completed,
                 ms % 4 == 0,
                 Some(f64::from(ms)),
@@ -220,7 +221,7 @@ mod tests {
         session(
             &db,
             alice,
-            "FRESH_CAPITAL",
+            BacktestMode::FreshCapital,
             SessionStatus::Error,
             false,
             None,
@@ -230,7 +231,7 @@ mod tests {
         session(
             &db,
             alice,
-            "FRESH_CAPITAL",
+            BacktestMode::FreshCapital,
             SessionStatus::Cancelled,
             false,
             Some(9_999.0),
@@ -241,7 +242,7 @@ mod tests {
         session(
             &db,
             alice,
-            "FRESH_CAPITAL",
+            BacktestMode::FreshCapital,
             SessionStatus::Completed,
             false,
             Some(50_000.0),
@@ -251,7 +252,7 @@ mod tests {
         session(
             &db,
             bob,
-            "FRESH_CAPITAL",
+            BacktestMode::FreshCapital,
             SessionStatus::Completed,
             false,
             Some(70_000.0),
@@ -263,7 +264,7 @@ mod tests {
         assert_eq!(stats.len(), 3, "every mode is listed");
         let fresh = stats
             .iter()
-            .find(|s| s.mode == "FRESH_CAPITAL")
+            .find(|s| s.mode == BacktestMode::FreshCapital)
             .expect("the mode");
         assert_eq!(
             (
@@ -281,7 +282,7 @@ mod tests {
         assert!((fresh.p95_execution_ms.expect("a p95") - 19.05).abs() < 1e-9);
         let idle = stats
             .iter()
-            .find(|s| s.mode == "PROFIT_THRESHOLD")
+            .find(|s| s.mode == BacktestMode::ProfitThreshold)
             .expect("the mode");
         assert_eq!(
             (idle.total_runs, idle.cache_hit_rate, idle.p95_execution_ms),
@@ -291,7 +292,7 @@ mod tests {
         let everyone = by_mode(&db, 30, None).await.expect("stats");
         let fresh = everyone
             .iter()
-            .find(|s| s.mode == "FRESH_CAPITAL")
+            .find(|s| s.mode == BacktestMode::FreshCapital)
             .expect("the mode");
         assert_eq!(fresh.total_runs, 23);
         assert_eq!(fresh.max_execution_ms, Some(70_000.0));

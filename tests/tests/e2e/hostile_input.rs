@@ -6,6 +6,7 @@
 
 use crate::margin_support;
 
+use entity::stored_enums::{AccountType, PositionType};
 use margin_support::{PASSWORD, login, run, users};
 use serde_json::{Value, json};
 use tests::{Backend, TestApp};
@@ -625,8 +626,8 @@ async fn an_undecodable_calculation_does_not_break_the_listing(app: TestApp) {
         investment_amount: Set(1e12),
         leverage: Set(2.0),
         current_price: Set(1e-300),
-        account_type: Set("REG_T".into()),
-        position_type: Set("LONG".into()),
+        account_type: Set(AccountType::RegT),
+        position_type: Set(PositionType::Long),
         interest_rate: Set(5.0),
         holding_period: Set(12),
         results: Set(json!({"sharesFractional": null, "shares": null})),

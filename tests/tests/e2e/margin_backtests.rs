@@ -5,7 +5,7 @@ use crate::margin_support;
 
 use std::{sync::Arc, time::Duration};
 
-use entity::backtest_session::SessionStatus;
+use entity::backtest_session::{BacktestMode, SessionStatus};
 use margin_support::{backtest_input, run, run_nowait, users};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
@@ -305,7 +305,7 @@ async fn expired_cache_rows_are_purged() {
             backtest_cache::ActiveModel {
                 cache_key: Set(key.into()),
                 etf: Set("SPY".into()),
-                mode: Set("LIQUIDATION_REENTRY".into()),
+                mode: Set(BacktestMode::LiquidationReentry),
                 parameters: Set(json!({})),
                 results: Set(json!({})),
                 created_at: Set(now - chrono::Duration::days(1)),
@@ -340,7 +340,7 @@ async fn expired_cache_rows_are_purged() {
     backtest_cache::ActiveModel {
         cache_key: Set("expired-2".into()),
         etf: Set("SPY".into()),
-        mode: Set("FRESH_CAPITAL".into()),
+        mode: Set(BacktestMode::FreshCapital),
         parameters: Set(json!({})),
         results: Set(json!({})),
         created_at: Set(now),

@@ -3,6 +3,7 @@
 
 use crate::margin_support;
 
+use entity::stored_enums::{AccountType, BacktestMode};
 use margin_support::{run, run_nowait, users};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde_json::{Value, json};
@@ -37,12 +38,12 @@ async fn twenty_concurrent_saves_at_45_of_50_exactly_five_succeed() {
                 name: Set(format!("old {i}")),
                 description: Set(String::new()),
                 tags: Set(json!([])),
-                mode: Set("LIQUIDATION_REENTRY".into()),
+                mode: Set(BacktestMode::LiquidationReentry),
                 ticker: Set("SPY".into()),
                 start_date: Set(chrono::NaiveDate::from_ymd_opt(2023, 1, 3).unwrap()),
                 end_date: Set(chrono::NaiveDate::from_ymd_opt(2023, 12, 29).unwrap()),
                 leverage: Set(1.5),
-                account_type: Set("REG_T".into()),
+                account_type: Set(AccountType::RegT),
                 initial_investment: Set(10_000.0),
                 profit_threshold: Set(None),
                 results_data: Set(json!({})),

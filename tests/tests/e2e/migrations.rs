@@ -1,6 +1,7 @@
 //! Migrations go up and down and up again, identically on SQLite and PostgreSQL, and the
 //! schema enforces what the services rely on.
 
+use entity::stored_enums::{AccountType, PositionType};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use tests::{Backend, fresh_database};
@@ -227,8 +228,8 @@ async fn undecodable_calculations_are_quarantined(backend: Backend) {
         investment_amount: Set(amount),
         leverage: Set(2.0),
         current_price: Set(500.0),
-        account_type: Set("REG_T".into()),
-        position_type: Set("LONG".into()),
+        account_type: Set(AccountType::RegT),
+        position_type: Set(PositionType::Long),
         interest_rate: Set(5.0),
         holding_period: Set(12),
         results: Set(results),

@@ -4,8 +4,11 @@
 use api::services::retention::{self, PurgeCounts, RetentionSettings};
 use chrono::{DateTime, TimeDelta, Utc};
 use entity::{
-    backtest_cache, backtest_session, backtest_session::SessionStatus, invite_token, login_attempt,
-    saved_backtest_result, stored_enums::Role, user_session,
+    backtest_cache, backtest_session,
+    backtest_session::SessionStatus,
+    invite_token, login_attempt, saved_backtest_result,
+    stored_enums::{AccountType, BacktestMode, Role},
+    user_session,
 };
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
@@ -116,7 +119,7 @@ async fn cache_row(db: &DatabaseConnection, key: &str, expires_at: DateTime<Utc>
     backtest_cache::ActiveModel {
         cache_key: Set(key.to_string()),
         etf: Set("SPY".into()),
-        mode: Set("fresh_capital".into()),
+        mode: Set(BacktestMode::FreshCapital),
         parameters: Set(json!({})),
         results: Set(json!({})),
         created_at: Set(expires_at - TimeDelta::days(1)),
@@ -136,12 +139,12 @@ async fn saved_result(db: &DatabaseConnection, user: i64, created_at: DateTime<U
         name: Set("kept".into()),
         description: Set(String::new()),
         tags: Set(json!([])),
-        mode: Set("fresh_capital".into()),
+        mode: Set(BacktestMode::FreshCapital),
         ticker: Set("SPY".into()),
         start_date: Set(chrono::NaiveDate::from_ymd_opt(2020, 1, 2).unwrap()),
         end_date: Set(chrono::NaiveDate::from_ymd_opt(2020, 12, 31).unwrap()),
         leverage: Set(2.0),
-        account_type: Set("reg_t".into()),
+        account_type: Set(AccountType::RegT),
         initial_investment: Set(100_000.0),
         profit_threshold: Set(None),
         results_data: Set(json!({"finalEquity": 1.0})),

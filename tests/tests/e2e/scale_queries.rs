@@ -6,12 +6,12 @@
 use crate::margin_support;
 
 use chrono::{Duration, Utc};
-use entity::backtest_session::SessionStatus;
+use entity::backtest_session::{BacktestMode, SessionStatus};
 use margin_support::{run, users};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, Database, EntityTrait, PaginatorTrait,
-    QueryFilter, Set, Statement,
+    ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, Database, EntityTrait,
+    PaginatorTrait, QueryFilter, Set, Statement,
 };
 use serde_json::{Value, json};
 use tests::{Backend, TestApp, error_code, fresh_database};
@@ -359,7 +359,7 @@ async fn insert_session(app: &TestApp, s: &Session) {
     let created = Utc::now() - Duration::days(s.days_ago) - Duration::minutes(5);
     entity::backtest_session::ActiveModel {
         user_id: Set(s.user),
-        mode: Set(s.mode.to_string()),
+        mode: Set(BacktestMode::try_from_value(&s.mode.to_string()).expect("a stored mode")),
         cache_hit: Set(s.cache_hit),
         created_at: Set(created),
         completed_at: Set(Some(created)),

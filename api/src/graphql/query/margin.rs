@@ -11,7 +11,7 @@ use crate::{
     graphql::types::{
         backtest::BacktestSession,
         calculation::MarginCalculation,
-        margin_enums::{BacktestStatus, account_to_db, mode_to_db},
+        margin_enums::BacktestStatus,
         saved::{MarginStats, SavedResult, SavedResultFilter, SavedResultOrder},
     },
     services::{
@@ -121,8 +121,8 @@ impl MarginQuery {
         let filter = saved_results::SavedFilter {
             search: filter.search,
             ticker: filter.ticker,
-            mode: filter.mode.map(|m| mode_to_db(m).to_string()),
-            account_type: filter.account_type.map(|a| account_to_db(a).to_string()),
+            mode: filter.mode.map(Into::into),
+            account_type: filter.account_type.map(Into::into),
             tags: filter.tags.unwrap_or_default(),
             from: filter.from.map(|d| d.0),
             to: filter.to.map(|d| d.0),

@@ -136,28 +136,25 @@ enum_conv! {
     engine::cushion::Zone => Zone,
 }
 
-/// Parses a stored mode string (`LIQUIDATION_REENTRY`, …).
-pub fn mode_from_db(text: &str) -> Option<Mode> {
-    match text {
-        "LIQUIDATION_REENTRY" => Some(Mode::LiquidationReentry),
-        "FRESH_CAPITAL" => Some(Mode::FreshCapital),
-        "PROFIT_THRESHOLD" => Some(Mode::ProfitThreshold),
-        _ => None,
-    }
+/// The stored enums (`entity::stored_enums`) reach GraphQL through the engine's twins, so
+/// each pair has one conversion per direction and no string is parsed here.
+macro_rules! stored_conv {
+    ($($stored:ty => $engine:ty => $graphql:ty),+ $(,)?) => {$(
+        impl From<$stored> for $graphql {
+            fn from(value: $stored) -> Self {
+                <$engine>::from(value).into()
+            }
+        }
+        impl From<$graphql> for $stored {
+            fn from(value: $graphql) -> Self {
+                <$engine>::from(value).into()
+            }
+        }
+    )+};
 }
 
-pub fn mode_to_db(mode: Mode) -> &'static str {
-    engine::backtest::Mode::from(mode).as_str()
-}
-
-pub fn account_from_db(text: &str) -> Option<AccountType> {
-    match text {
-        "REG_T" => Some(AccountType::RegT),
-        "PORTFOLIO" => Some(AccountType::Portfolio),
-        _ => None,
-    }
-}
-
-pub fn account_to_db(account: AccountType) -> &'static str {
-    engine::AccountType::from(account).as_str()
+stored_conv! {
+    entity::stored_enums::BacktestMode => engine::backtest::Mode => Mode,
+    entity::stored_enums::AccountType => engine::AccountType => AccountType,
+    entity::stored_enums::PositionType => engine::PositionType => PositionType,
 }

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::{
     backtest::BacktestResultView,
-    margin_enums::{AccountType, Mode, account_from_db, mode_from_db},
+    margin_enums::{AccountType, Mode},
     scalars::Date,
 };
 use crate::services::{saved_results::SavedSummary, stats::ModeStats};
@@ -97,12 +97,12 @@ impl From<SavedSummary> for SavedResult {
             tags: s.tag_list(),
             name: s.name,
             description: s.description,
-            mode: mode_from_db(&s.mode),
+            mode: Some(s.mode.into()),
             ticker: s.ticker,
             start_date: Date(s.start_date),
             end_date: Date(s.end_date),
             leverage: s.leverage,
-            account_type: account_from_db(&s.account_type),
+            account_type: Some(s.account_type.into()),
             initial_investment: s.initial_investment,
             profit_threshold: s.profit_threshold,
             created_at: s.created_at,
@@ -138,7 +138,7 @@ pub struct ModeStatistics {
 impl From<ModeStats> for ModeStatistics {
     fn from(s: ModeStats) -> Self {
         Self {
-            mode: mode_from_db(&s.mode),
+            mode: Some(s.mode.into()),
             total_runs: s.total_runs,
             completed: s.completed,
             errors: s.errors,

@@ -68,7 +68,7 @@ pub(super) async fn insert(
     let record = backtest_session::ActiveModel {
         session_id: Set(new.session_id),
         user_id: Set(new.owner),
-        mode: Set(new.input.mode.as_str().to_string()),
+        mode: Set(new.input.mode.into()),
         etf: Set(new.input.ticker.clone()),
         start_date: Set(new.input.start_date),
         end_date: Set(new.input.end_date),

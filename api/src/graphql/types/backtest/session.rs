@@ -10,7 +10,7 @@ use crate::{
     graphql::{
         app_state,
         types::{
-            margin_enums::{BacktestStatus, Mode, mode_from_db},
+            margin_enums::{BacktestStatus, Mode},
             scalars::Date,
         },
     },
@@ -51,7 +51,7 @@ impl From<SessionView> for BacktestSession {
             completed_at: r.completed_at,
             error_message: r.error_message.clone(),
             ticker: r.etf.clone(),
-            mode: mode_from_db(&r.mode),
+            mode: Some(r.mode.into()),
             start_date: Date(r.start_date),
             end_date: Date(r.end_date),
             parameters: Json(r.parameters.clone()),
