@@ -2,7 +2,10 @@
 //! and scripts. JSON output uses the GraphQL field names; bad input exits non-zero with the
 //! same message the API gives.
 
-use std::{path::PathBuf, sync::atomic::AtomicBool};
+use std::{
+    path::PathBuf,
+    sync::{Arc, atomic::AtomicBool},
+};
 
 use anyhow::bail;
 use chrono::NaiveDate;
@@ -16,10 +19,41 @@ use engine::{
 };
 use serde_json::{Value, json};
 
+use crate::export::{CsvChunks, Table, parse_columns};
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Format {
     Json,
     Summary,
+}
+
+/// `margin-api backtest --format`: as [`Format`], or one table as CSV (`--table`), the same
+/// file `GET /exports/…` serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BacktestFormat {
+    Json,
+    Summary,
+    Csv,
+}
+
+/// The table `--format csv` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CsvTable {
+    Daily,
+    Rounds,
+    Events,
+    Monthly,
+}
+
+impl From<CsvTable> for Table {
+    fn from(table: CsvTable) -> Self {
+        match table {
+            CsvTable::Daily => Table::Daily,
+            CsvTable::Rounds => Table::Rounds,
+            CsvTable::Events => Table::Events,
+            CsvTable::Monthly => Table::Monthly,
+        }
+    }
 }
 
 /// Parses a flag with the engine's own `FromStr`, so the CLI accepts exactly the spellings
@@ -67,7 +101,14 @@ pub struct BacktestArgs {
     #[arg(long)]
     pub data_file: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "summary")]
-    pub format: Format,
+    pub format: BacktestFormat,
+    /// With --format csv: which table.
+    #[arg(long, value_enum, default_value = "daily")]
+    pub table: CsvTable,
+    /// With --format csv --table daily: the columns, comma-separated (default: all), named as
+    /// in the CSV header (`equity,loan,cushionPct`) or the GraphQL enum (`CUSHION_PCT`).
+    #[arg(long)]
+    pub columns: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -106,6 +147,13 @@ fn input_error(err: engine::InputError) -> anyhow::Error {
 }
 
 pub fn run_backtest(mut market: MarketData, args: &BacktestArgs) -> anyhow::Result<String> {
+    let columns = match (&args.columns, args.format, args.table) {
+        (None, _, _) => None,
+        (Some(text), BacktestFormat::Csv, CsvTable::Daily) => {
+            Some(parse_columns(text).map_err(|err| anyhow::anyhow!("columns: {}", err.message()))?)
+        }
+        (Some(_), _, _) => bail!("columns: --columns goes with --format csv --table daily"),
+    };
     let file_symbol = match &args.data_file {
         Some(path) => Some(
             market
@@ -137,15 +185,20 @@ pub fn run_backtest(mut market: MarketData, args: &BacktestArgs) -> anyhow::Resu
         profit_threshold_pct: args.profit_threshold,
         options,
     };
-    let result =
+    let mut result =
         engine::backtest::run_backtest(&market, &input, &mut |_| {}, &AtomicBool::new(false))
             .map_err(|err| match err {
                 engine::backtest::BacktestError::Input(e) => input_error(e),
                 other => anyhow::anyhow!("{other}"),
             })?;
     Ok(match args.format {
-        Format::Json => serde_json::to_string_pretty(&backtest_json(&result)?)?,
-        Format::Summary => backtest_summary(&result),
+        BacktestFormat::Json => serde_json::to_string_pretty(&backtest_json(&result)?)?,
+        BacktestFormat::Summary => backtest_summary(&result),
+        BacktestFormat::Csv => {
+            // Rounded as the server rounds before it serves, so the file is the export's.
+            result.daily.round_as_stored();
+            CsvChunks::new(Arc::new(result), args.table.into(), columns).into_string()
+        }
     })
 }
 

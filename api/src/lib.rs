@@ -9,6 +9,7 @@ pub mod config;
 pub mod db;
 pub mod engine_cli;
 mod error;
+pub(crate) mod export;
 pub mod graphql;
 mod http;
 pub mod metrics;

@@ -51,7 +51,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Backtest(args) => {
             let market = engine::MarketData::load_dir(&cli.config.data_dir)?;
-            println!("{}", api::engine_cli::run_backtest(market, &args)?);
+            let output = api::engine_cli::run_backtest(market, &args)?;
+            // A CSV file ends with its own line break (CRLF); the other formats do not.
+            if output.ends_with('\n') {
+                print!("{output}");
+            } else {
+                println!("{output}");
+            }
             Ok(())
         }
         Command::Calculate(args) => {

@@ -3,6 +3,7 @@
 //! a connection that never leaves 127.0.0.1.)
 
 use std::{
+    path::PathBuf,
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
@@ -11,6 +12,58 @@ use anyhow::{Context, anyhow, bail};
 use serde_json::{Value, json};
 
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// What a browser test needs: the npm files (`npm ci --prefix playground`), chromium and
+/// chromedriver.
+pub struct BrowserTools {
+    /// `playground/node_modules`, or MARGIN_TEST_PLAYGROUND_ASSETS.
+    pub assets: PathBuf,
+    pub chromium: String,
+    pub chromedriver: String,
+}
+
+fn which(program: &str) -> Option<String> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(program))
+            .find(|path| path.is_file())
+            .map(|path| path.display().to_string())
+    })
+}
+
+/// The tools, when `asset` (a path under the npm files) and both programs are there. Missing
+/// any, the test is skipped with a line saying so, unless MARGIN_TEST_REQUIRE_BROWSER=1 (as
+/// `.ci/run` sets), which makes a missing piece a failure.
+pub fn browser_tools(asset: &str) -> Option<BrowserTools> {
+    let required = std::env::var("MARGIN_TEST_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
+    let assets = std::env::var_os("MARGIN_TEST_PLAYGROUND_ASSETS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../playground/node_modules")
+        });
+    let found = match (
+        assets.join(asset).is_file(),
+        which("chromium"),
+        which("chromedriver"),
+    ) {
+        (true, Some(chromium), Some(chromedriver)) => Some(BrowserTools {
+            assets,
+            chromium,
+            chromedriver,
+        }),
+        _ => None,
+    };
+    if found.is_none() {
+        assert!(
+            !required,
+            "MARGIN_TEST_REQUIRE_BROWSER=1 but {asset}, chromium or chromedriver is missing"
+        );
+        eprintln!(
+            "skipped: needs `npm ci --prefix playground` ({asset}), chromium and chromedriver"
+        );
+    }
+    found
+}
 
 pub struct Browser {
     driver: Child,
@@ -157,6 +210,22 @@ impl Browser {
             )
             .await?;
         Ok(value.as_str().unwrap_or_default().to_string())
+    }
+
+    /// A PNG of one element as drawn.
+    pub async fn screenshot(&self, element: &Element) -> anyhow::Result<Vec<u8>> {
+        use base64::Engine as _;
+        let value = self
+            .call(
+                reqwest::Method::GET,
+                &format!("/element/{}/screenshot", element.0),
+                None,
+            )
+            .await?;
+        let text = value
+            .as_str()
+            .ok_or_else(|| anyhow!("no screenshot data"))?;
+        Ok(base64::engine::general_purpose::STANDARD.decode(text)?)
     }
 
     pub async fn run_script(&self, script: &str) -> anyhow::Result<Value> {

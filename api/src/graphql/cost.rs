@@ -38,7 +38,9 @@ const HISTORY_ROWS: u64 = 10_000;
 const ROWS_PER_POINT: u64 = 10;
 /// Cells (rows × columns) of a daily table per point.
 const CELLS_PER_POINT: u64 = 100;
-const POINTS_PER_FIGURE: u64 = 100;
+/// Days drawn per figure per point: ten figures at the default `maxPoints` (1,500) cost 500,
+/// at every day (`maxPoints: 0`) about 3,300, in line with the bytes each returns.
+const FIGURE_ROWS_PER_POINT: u64 = 30;
 const RAW_POINTS: u64 = 3_000;
 /// Dividends in the longest history (quarterly for about 35 years).
 const DIVIDEND_ROWS: u64 = 200;
@@ -240,12 +242,22 @@ impl<'a> Walk<'a> {
                 let columns = self
                     .distinct_list_argument_len(field, "columns")
                     .map_or(daily_columns, |n| n.min(daily_columns));
-                (HISTORY_ROWS / every()).saturating_mul(columns) / CELLS_PER_POINT
+                let rows = match self.int_argument(field, "points") {
+                    Some(points) => points.clamp(1, HISTORY_ROWS as i64) as u64,
+                    None => HISTORY_ROWS / every(),
+                };
+                rows.saturating_mul(columns) / CELLS_PER_POINT
             }
-            ("BacktestResult", "figures") => self
-                .list_argument_len(field, "names")
-                .unwrap_or(engine::figures::FigureName::ALL.len() as u64)
-                .saturating_mul(POINTS_PER_FIGURE),
+            ("BacktestResult", "figures") => {
+                let rows = match self.int_argument(field, "maxPoints") {
+                    Some(0) => HISTORY_ROWS,
+                    Some(n) => n.clamp(1, HISTORY_ROWS as i64) as u64,
+                    None => engine::figures::DEFAULT_MAX_POINTS as u64,
+                };
+                self.list_argument_len(field, "names")
+                    .unwrap_or(engine::figures::FigureName::ALL.len() as u64)
+                    .saturating_mul(rows.div_ceil(FIGURE_ROWS_PER_POINT))
+            }
             ("BacktestResult", "raw") => RAW_POINTS,
             (_, "runBacktest") => {
                 return Cost {
@@ -482,6 +494,26 @@ mod tests {
         assert_eq!(daily("EQUITY, EQUITY, EQUITY"), once);
         assert!(daily("EQUITY, LOAN").points > once.points);
         assert!(once.points < all.points, "{once:?} {all:?}");
+    }
+
+    #[test]
+    fn fewer_points_cost_less() {
+        let session = "backtestSession(sessionId: \"00000000-0000-4000-8000-000000000000\")";
+        let result = |field: &str| cost(&format!("{{ {session} {{ result {{ {field} }} }} }}"));
+        let daily_all = result("daily { every }");
+        let daily_sampled = result("daily(points: 500) { every }");
+        assert!(daily_sampled.points < daily_all.points / 10);
+        let figures = |args: &str| result(&format!("figures{args} {{ name }}"));
+        let default = figures("");
+        assert_eq!(figures("(maxPoints: 1500)"), default);
+        assert!(figures("(maxPoints: 150)").points < default.points);
+        let every_day = figures("(maxPoints: 0)");
+        assert!(
+            every_day.points > 5 * default.points,
+            "{every_day:?} {default:?}"
+        );
+        // Ten figures at every day stay within an anonymous caller's budget.
+        assert!(every_day.points < 5_000, "{every_day:?}");
     }
 
     #[test]

@@ -15,6 +15,29 @@ pub fn error_body(message: &str, code: &str) -> Value {
     json!({ "errors": [{ "message": message, "extensions": { "code": code } }] })
 }
 
+/// An [`ApiError`](crate::error::ApiError) outside GraphQL (the CSV exports): the status its
+/// code means and the same JSON body a GraphQL error would have.
+pub fn api_error_response(err: &crate::error::ApiError) -> Response {
+    use crate::error::ApiError;
+    match err {
+        ApiError::BadUserInput { field, message } => return bad_input_response(message, field),
+        ApiError::RateLimited { retry_after_secs } => {
+            return rate_limited_response(*retry_after_secs);
+        }
+        ApiError::Internal(cause) => tracing::error!(error = %cause, "request failed"),
+        _ => {}
+    }
+    let status = match err.code() {
+        codes::UNAUTHENTICATED => StatusCode::UNAUTHORIZED,
+        codes::FORBIDDEN => StatusCode::FORBIDDEN,
+        codes::NOT_FOUND => StatusCode::NOT_FOUND,
+        codes::BAD_REQUEST => StatusCode::BAD_REQUEST,
+        codes::SERVICE_UNAVAILABLE => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    error_response(status, &err.message(), err.code())
+}
+
 /// A 400 for input the client must fix, naming the offending `field`.
 pub fn bad_input_response(message: &str, field: &str) -> Response {
     let body = json!({ "errors": [{

@@ -55,7 +55,7 @@ pub(crate) fn credential_header(headers: &HeaderMap) -> Option<String> {
 }
 
 impl RequestMeta {
-    fn from_parts(headers: &HeaderMap, peer: Option<SocketAddr>) -> Self {
+    pub(crate) fn from_parts(headers: &HeaderMap, peer: Option<SocketAddr>) -> Self {
         let text = |name| {
             headers
                 .get(name)

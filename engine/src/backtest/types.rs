@@ -28,6 +28,34 @@ pub enum EventKind {
     InsufficientEquity,
 }
 
+impl Status {
+    /// The serialised name (`HOLDING`, …), for writers that are not serde (CSV cells).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Entered => "ENTERED",
+            Status::Holding => "HOLDING",
+            Status::Rebalanced => "REBALANCED",
+            Status::Liquidated => "LIQUIDATED",
+            Status::MarginCallRestored => "MARGIN_CALL_RESTORED",
+            Status::Waiting => "WAITING",
+            Status::InsufficientEquity => "INSUFFICIENT_EQUITY",
+        }
+    }
+}
+
+impl EventKind {
+    /// The serialised name (`LIQUIDATION`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Entry => "ENTRY",
+            EventKind::Liquidation => "LIQUIDATION",
+            EventKind::MarginCallRestored => "MARGIN_CALL_RESTORED",
+            EventKind::Rebalance => "REBALANCE",
+            EventKind::InsufficientEquity => "INSUFFICIENT_EQUITY",
+        }
+    }
+}
+
 /// One row per trading day, stored column by column. Computation uses full precision; the
 /// JSON form rounds money to cents, percents to 4 decimals, leverage to 6 and other ratios to 8
 /// significant digits, which keeps a 15-year result around 0.8 MB.
@@ -131,6 +159,51 @@ impl Daily {
 
     pub fn is_empty(&self) -> bool {
         self.date.is_empty()
+    }
+
+    /// Rounds every column in place exactly as its JSON form does (the `serialize_with` of
+    /// each field), so a result held in memory reads the same as one read back from storage
+    /// and a reader can serve the columns as they are. Each rounding is idempotent: the JSON
+    /// of a rounded table is the JSON of the table before.
+    pub fn round_as_stored(&mut self) {
+        fn each(column: &mut [f64], round: fn(f64) -> f64) {
+            column.iter_mut().for_each(|v| *v = round(*v));
+        }
+        fn each_opt(column: &mut [Option<f64>], round: fn(f64) -> f64) {
+            column.iter_mut().flatten().for_each(|v| *v = round(*v));
+        }
+        let ratio: fn(f64) -> f64 = |v| sr::sig(v, 8);
+        let money: fn(f64) -> f64 = sr::cents;
+        for column in [
+            &mut self.price,
+            &mut self.fed_funds_rate,
+            &mut self.margin_rate,
+            &mut self.shares,
+            &mut self.daily_return,
+            &mut self.drawdown,
+        ] {
+            each(column, ratio);
+        }
+        for column in [
+            &mut self.position_value,
+            &mut self.loan,
+            &mut self.equity,
+            &mut self.wealth,
+            &mut self.contributed,
+            &mut self.flow,
+            &mut self.maintenance_required,
+            &mut self.daily_interest,
+            &mut self.cumulative_interest,
+            &mut self.dividend,
+            &mut self.cumulative_dividends,
+            &mut self.transaction_cost,
+        ] {
+            each(column, money);
+        }
+        each_opt(&mut self.cushion, money);
+        each_opt(&mut self.margin_call_price, money);
+        each_opt(&mut self.cushion_pct, |v| sr::decimals(v, 4));
+        each_opt(&mut self.leverage, |v| sr::sig(v, 6));
     }
 }
 
@@ -244,4 +317,33 @@ pub struct Progress {
     pub date: NaiveDate,
     pub equity: f64,
     pub event: Option<EventKind>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_the_serialised_names() {
+        for status in [
+            Status::Entered,
+            Status::Holding,
+            Status::Rebalanced,
+            Status::Liquidated,
+            Status::MarginCallRestored,
+            Status::Waiting,
+            Status::InsufficientEquity,
+        ] {
+            assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
+        }
+        for kind in [
+            EventKind::Entry,
+            EventKind::Liquidation,
+            EventKind::MarginCallRestored,
+            EventKind::Rebalance,
+            EventKind::InsufficientEquity,
+        ] {
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
+        }
+    }
 }

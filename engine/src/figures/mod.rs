@@ -129,11 +129,19 @@ fn layout(title: &str, y_title: &str, y_format: Option<&str>) -> Value {
         "xaxis": { "type": "date", "title": { "text": "date" } },
         "yaxis": y,
         "hovermode": "x unified",
-        "legend": { "orientation": "h" },
+        // Above the plot, right-aligned: below it the legend would overlap the x axis title.
+        "legend": { "orientation": "h", "x": 1, "xanchor": "right", "y": 1, "yanchor": "bottom" },
     })
 }
 
-fn figure(data: Vec<Trace>, layout: Value) -> Figure {
+fn figure(data: Vec<Trace>, mut layout: Value) -> Figure {
+    // Plotly draws no legend for a single trace, so its settings would be unused input
+    // (which `Plotly.validate` reports, and in plotly.js 2–4 trips over).
+    if data.len() < 2
+        && let Some(map) = layout.as_object_mut()
+    {
+        map.remove("legend");
+    }
     Figure { data, layout }
 }
 
@@ -503,7 +511,8 @@ fn monthly_heatmap(c: &Ctx<'_>) -> Figure {
             "text": text,
             "texttemplate": "%{text}",
             "colorscale": DIVERGING.iter().map(|(at, colour)| json!([at, colour])).collect::<Vec<_>>(),
-            "zmid": 0,
+            // Symmetric bounds put 0 % at the scale's white midpoint (`zmid` would be
+            // ignored beside explicit bounds: Plotly.validate reports it unused).
             "zmin": -extreme,
             "zmax": extreme,
             "hovertemplate": "%{x} %{y}: %{z:.1f}%<extra></extra>",

@@ -26,6 +26,8 @@ mod ops_help_secrets;
 mod ops_interrupted;
 mod ops_retention;
 mod playground_browser;
+mod results_browser;
+mod results_out;
 mod scale_queries;
 mod schema_snapshot;
 mod snapshots;

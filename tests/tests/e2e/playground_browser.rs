@@ -4,43 +4,19 @@
 //! Needs `npm ci --prefix playground`, chromium and chromedriver; `.ci/run` provides all three
 //! and sets MARGIN_TEST_REQUIRE_BROWSER=1 so that a missing piece fails instead of skipping.
 
-use std::{path::PathBuf, time::Duration};
+use std::time::Duration;
 
-use tests::{Backend, TestApp, webdriver::Browser};
-
-fn which(program: &str) -> Option<String> {
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join(program))
-            .find(|path| path.is_file())
-            .map(|path| path.display().to_string())
-    })
-}
-
-fn assets_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("MARGIN_TEST_PLAYGROUND_ASSETS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../playground/node_modules")
-        });
-    dir.join("graphiql/graphiql.min.js")
-        .is_file()
-        .then_some(dir)
-}
+use tests::{
+    Backend, TestApp,
+    webdriver::{Browser, browser_tools},
+};
 
 #[tokio::test]
 async fn offline_playground_runs_a_typed_query() {
-    let required = std::env::var("MARGIN_TEST_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
-    let (Some(assets), Some(chromium), Some(chromedriver)) =
-        (assets_dir(), which("chromium"), which("chromedriver"))
-    else {
-        assert!(
-            !required,
-            "MARGIN_TEST_REQUIRE_BROWSER=1 but playground assets, chromium or chromedriver are missing"
-        );
-        eprintln!("skipped: needs `npm ci --prefix playground`, chromium and chromedriver");
+    let Some(tools) = browser_tools("graphiql/graphiql.min.js") else {
         return;
     };
+    let (assets, chromium, chromedriver) = (tools.assets, tools.chromium, tools.chromedriver);
     let app = TestApp::spawn_with(Backend::Sqlite, |c| c.playground_assets = Some(assets))
         .await
         .unwrap();

@@ -3,7 +3,7 @@
 
 use async_graphql::{Enum, SimpleObject};
 
-use super::scalars::Date;
+use super::{column::Column, scalars::Date};
 use crate::services::market::{DividendRow, PriceColumns, RateColumns, RateSeriesName};
 
 /// A dataset the engine can backtest: one price file in the data directory.
@@ -39,13 +39,13 @@ pub enum RateSeriesKind {
 pub struct PriceSeries {
     pub ticker: String,
     pub every: i32,
-    pub dates: Vec<Date>,
-    pub open: Vec<f64>,
-    pub high: Vec<f64>,
-    pub low: Vec<f64>,
-    pub close: Vec<f64>,
-    pub adj_close: Vec<f64>,
-    pub volume: Vec<f64>,
+    pub dates: Column<Date>,
+    pub open: Column<f64>,
+    pub high: Column<f64>,
+    pub low: Column<f64>,
+    pub close: Column<f64>,
+    pub adj_close: Column<f64>,
+    pub volume: Column<f64>,
 }
 
 impl From<PriceColumns> for PriceSeries {
@@ -54,12 +54,12 @@ impl From<PriceColumns> for PriceSeries {
             ticker: p.ticker,
             every: i32::try_from(p.every).unwrap_or(1),
             dates: p.dates.into_iter().map(Date).collect(),
-            open: p.open,
-            high: p.high,
-            low: p.low,
-            close: p.close,
-            adj_close: p.adj_close,
-            volume: p.volume,
+            open: p.open.into(),
+            high: p.high.into(),
+            low: p.low.into(),
+            close: p.close.into(),
+            adj_close: p.adj_close.into(),
+            volume: p.volume.into(),
         }
     }
 }
@@ -84,9 +84,9 @@ impl From<DividendRow> for Dividend {
 pub struct RateSeries {
     pub series: String,
     pub every: i32,
-    pub dates: Vec<Date>,
+    pub dates: Column<Date>,
     /// Annual percent.
-    pub rate_pct: Vec<f64>,
+    pub rate_pct: Column<f64>,
 }
 
 impl From<RateColumns> for RateSeries {
@@ -95,7 +95,7 @@ impl From<RateColumns> for RateSeries {
             series: r.series,
             every: i32::try_from(r.every).unwrap_or(1),
             dates: r.dates.into_iter().map(Date).collect(),
-            rate_pct: r.rate_pct,
+            rate_pct: r.rate_pct.into(),
         }
     }
 }

@@ -1,6 +1,7 @@
 pub(crate) mod accounts;
 pub(crate) mod backtest;
 pub(crate) mod calculation;
+pub(crate) mod column;
 pub(crate) mod margin_enums;
 pub(crate) mod market;
 pub(crate) mod mirror;

@@ -310,7 +310,12 @@ impl Backtests {
         })
         .await;
         match joined {
-            Ok(Ok(result)) => Outcome::Completed(Arc::new(result)),
+            Ok(Ok(mut result)) => {
+                // Once, here: every later reader (the daily columns, exports, figures) then
+                // sees the numbers a result read back from storage holds.
+                result.daily.round_as_stored();
+                Outcome::Completed(Arc::new(result))
+            }
             Ok(Err(BacktestError::Cancelled)) => Outcome::Cancelled,
             Ok(Err(BacktestError::Input(err))) => Outcome::Failed(err.to_string()),
             Err(err) => {

@@ -1,78 +1,48 @@
 //! The daily rows of a result, column by column, sampled for charts.
 
-use std::sync::Arc;
+use async_graphql::SimpleObject;
+use engine::backtest::{BacktestResult, Daily};
 
-use async_graphql::{Enum, SimpleObject};
-use engine::backtest::BacktestResult;
+pub use crate::export::columns::{Cells, DailyColumn};
 
 use crate::{
     error::{ApiError, ApiResult},
-    graphql::types::{margin_enums::DayStatus, scalars::Date},
+    graphql::types::{column::Column, margin_enums::DayStatus, scalars::Date},
 };
 
-/// Declares [`DailyColumn`] from one table of `Variant => "jsonKey"` rows: the GraphQL enum
-/// (variants in table order), [`DailyColumn::ALL`] and [`DailyColumn::json_key`], so a column
-/// is added or renamed in one place.
-macro_rules! daily_columns {
-    ($($variant:ident => $key:literal,)+) => {
-        /// Daily columns a chart can ask for.
-        #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-        pub enum DailyColumn {
-            $($variant,)+
-        }
-
-        impl DailyColumn {
-            /// Every column, in the enum's order.
-            pub const ALL: &[DailyColumn] = &[$(DailyColumn::$variant,)+];
-
-            /// The key of the column in the stored JSON.
-            pub fn json_key(self) -> &'static str {
-                match self {
-                    $(DailyColumn::$variant => $key,)+
-                }
-            }
-        }
-    };
-}
-
-daily_columns! {
-    Price => "price",
-    Status => "status",
-    InPosition => "inPosition",
-    WaitDaysRemaining => "waitDaysRemaining",
-    Round => "round",
-    DaysInPosition => "daysInPosition",
-    FedFundsRate => "fedFundsRate",
-    MarginRate => "marginRate",
-    Shares => "shares",
-    PositionValue => "positionValue",
-    Loan => "loan",
-    Equity => "equity",
-    Wealth => "wealth",
-    Contributed => "contributed",
-    Flow => "flow",
-    MaintenanceRequired => "maintenanceRequired",
-    Cushion => "cushion",
-    CushionPct => "cushionPct",
-    MarginCallPrice => "marginCallPrice",
-    Leverage => "leverage",
-    DailyInterest => "dailyInterest",
-    CumulativeInterest => "cumulativeInterest",
-    Dividend => "dividend",
-    CumulativeDividends => "cumulativeDividends",
-    TransactionCost => "transactionCost",
-    DailyReturn => "dailyReturn",
-    Drawdown => "drawdown",
-}
-
-/// One daily column: numbers (money in cents, ratios to 8 significant digits, exactly as
-/// stored), or statuses, or flags, by the column's kind.
+/// One daily column: numbers (money in cents, percents to 4 decimals, leverage to 6 and other
+/// ratios to 8 significant digits, exactly as stored), or statuses, or flags, by the column's
+/// kind.
 #[derive(SimpleObject, Clone, Debug)]
 pub struct DailyColumnValues {
     pub column: DailyColumn,
-    pub numbers: Option<Vec<Option<f64>>>,
-    pub statuses: Option<Vec<DayStatus>>,
-    pub flags: Option<Vec<bool>>,
+    pub numbers: Option<Column<Option<f64>>>,
+    pub statuses: Option<Column<DayStatus>>,
+    pub flags: Option<Column<bool>>,
+}
+
+impl DailyColumnValues {
+    /// The column's values at the rows `rows`.
+    fn at(column: DailyColumn, daily: &Daily, rows: &[usize]) -> Self {
+        let mut values = DailyColumnValues {
+            column,
+            numbers: None,
+            statuses: None,
+            flags: None,
+        };
+        match column.cells(daily) {
+            Cells::Numbers(v) => values.numbers = Some(rows.iter().map(|&i| Some(v[i])).collect()),
+            Cells::Optional(v) => values.numbers = Some(rows.iter().map(|&i| v[i]).collect()),
+            Cells::Counts(v) => {
+                values.numbers = Some(rows.iter().map(|&i| Some(f64::from(v[i]))).collect());
+            }
+            Cells::Flags(v) => values.flags = Some(rows.iter().map(|&i| v[i]).collect()),
+            Cells::Statuses(v) => {
+                values.statuses = Some(rows.iter().map(|&i| v[i].into()).collect());
+            }
+        }
+        values
+    }
 }
 
 /// Daily rows, column by column, sampled every `every` rows (the last row always included).
@@ -80,8 +50,9 @@ pub struct DailyColumnValues {
 pub struct DailySeries {
     /// Trading days in the whole run.
     pub total_rows: i32,
+    /// The step between sampled rows (computed from `points` when that was given).
     pub every: i32,
-    pub dates: Vec<Date>,
+    pub dates: Column<Date>,
     pub columns: Vec<DailyColumnValues>,
 }
 
@@ -96,71 +67,66 @@ fn sample_indices(len: usize, every: usize) -> Vec<usize> {
     idx
 }
 
-/// The `daily` field: `columns` None is every column; `every` keeps one row in `every`
-/// (1–1000; the last row is always kept). Built on the blocking pool (a long run has many
-/// rows).
-pub(super) async fn daily(
-    result: Arc<BacktestResult>,
-    columns: Option<Vec<DailyColumn>>,
-    every: Option<i32>,
-) -> ApiResult<DailySeries> {
-    let every = every.unwrap_or(1);
-    if !(1..=1000).contains(&every) {
-        return Err(ApiError::input("every", "must be between 1 and 1000"));
+/// Largest `points` a request may ask for: more than any series we hold (33 years are about
+/// 8,300 rows), small enough that the arithmetic below cannot overflow.
+const MAX_POINTS: i32 = 1_000_000;
+
+/// The row step: `every` as given (1–1000), or the smallest step that leaves at most
+/// `points` rows (the last row, always kept, may add one); neither means every row.
+fn step(rows: usize, every: Option<i32>, points: Option<i32>) -> ApiResult<usize> {
+    match (every, points) {
+        (Some(_), Some(_)) => Err(ApiError::input(
+            "points",
+            "give either every or points, not both",
+        )),
+        (Some(every), None) => {
+            if !(1..=1000).contains(&every) {
+                return Err(ApiError::input("every", "must be between 1 and 1000"));
+            }
+            Ok(usize::try_from(every).unwrap_or(1))
+        }
+        (None, Some(points)) => {
+            if !(1..=MAX_POINTS).contains(&points) {
+                return Err(ApiError::input(
+                    "points",
+                    format!("must be between 1 and {MAX_POINTS}"),
+                ));
+            }
+            let points = usize::try_from(points).unwrap_or(1);
+            Ok(rows.div_ceil(points).max(1))
+        }
+        (None, None) => Ok(1),
     }
-    let columns = columns.unwrap_or_else(|| DailyColumn::ALL.to_vec());
-    let step = usize::try_from(every).unwrap_or(1);
-    let series = tokio::task::spawn_blocking(move || daily_series(&result, &columns, step))
-        .await
-        .map_err(ApiError::internal)?;
-    Ok(DailySeries { every, ..series })
 }
 
-fn daily_series(result: &BacktestResult, columns: &[DailyColumn], every: usize) -> DailySeries {
+/// The `daily` field: `columns` None is every column, each once. The result's table is
+/// already rounded as stored (`Daily::round_as_stored` when the run finished, or the stored
+/// JSON it was read from), so the columns are copied as they are, with no JSON detour.
+pub(super) fn daily(
+    result: &BacktestResult,
+    columns: Option<Vec<DailyColumn>>,
+    every: Option<i32>,
+    points: Option<i32>,
+) -> ApiResult<DailySeries> {
     let daily = &result.daily;
-    let idx = sample_indices(daily.len(), every);
-    // The stored JSON form rounds each column; serving the same rounding whatever layer
-    // the result came from keeps cold and cached answers identical.
-    let json = serde_json::to_value(daily).unwrap_or_default();
-    let mut out = Vec::with_capacity(columns.len());
-    for &column in columns {
-        if out.iter().any(|c: &DailyColumnValues| c.column == column) {
-            continue;
-        }
-        let mut values = DailyColumnValues {
-            column,
-            numbers: None,
-            statuses: None,
-            flags: None,
-        };
-        match column {
-            DailyColumn::Status => {
-                values.statuses = Some(idx.iter().map(|&i| daily.status[i].into()).collect());
-            }
-            DailyColumn::InPosition => {
-                values.flags = Some(idx.iter().map(|&i| daily.in_position[i]).collect());
-            }
-            other => {
-                let array = json.get(other.json_key()).and_then(|v| v.as_array());
-                values.numbers = Some(
-                    idx.iter()
-                        .map(|&i| {
-                            array
-                                .and_then(|a| a.get(i))
-                                .and_then(serde_json::Value::as_f64)
-                        })
-                        .collect(),
-                );
-            }
-        }
-        out.push(values);
-    }
-    DailySeries {
+    let step = step(daily.len(), every, points)?;
+    let rows = sample_indices(daily.len(), step);
+    let mut wanted = columns.unwrap_or_else(|| DailyColumn::ALL.to_vec());
+    let mut seen = Vec::with_capacity(wanted.len());
+    wanted.retain(|c| {
+        let first = !seen.contains(c);
+        seen.push(*c);
+        first
+    });
+    Ok(DailySeries {
         total_rows: i32::try_from(daily.len()).unwrap_or(i32::MAX),
-        every: 1,
-        dates: idx.iter().map(|&i| Date(daily.date[i])).collect(),
-        columns: out,
-    }
+        every: i32::try_from(step).unwrap_or(i32::MAX),
+        dates: rows.iter().map(|&i| Date(daily.date[i])).collect(),
+        columns: wanted
+            .into_iter()
+            .map(|column| DailyColumnValues::at(column, daily, &rows))
+            .collect(),
+    })
 }
 
 #[cfg(test)]
@@ -174,6 +140,28 @@ mod tests {
         assert_eq!(sample_indices(7, 3), vec![0, 3, 6]);
         assert_eq!(sample_indices(8, 3), vec![0, 3, 6, 7]);
         assert_eq!(sample_indices(3, 0), vec![0, 1, 2]);
+    }
+
+    #[test]
+    fn points_choose_the_smallest_step_that_fits() {
+        assert_eq!(step(8_000, None, None).unwrap(), 1);
+        assert_eq!(step(8_000, Some(7), None).unwrap(), 7);
+        assert_eq!(step(8_000, None, Some(1_500)).unwrap(), 6);
+        assert_eq!(step(8_000, None, Some(8_000)).unwrap(), 1);
+        assert_eq!(step(8_000, None, Some(9_000)).unwrap(), 1);
+        assert_eq!(step(8_000, None, Some(1)).unwrap(), 8_000);
+        assert!(sample_indices(8_000, 6).len() <= 1_500 + 1);
+        for (every, points, field) in [
+            (Some(0), None, "every"),
+            (None, Some(0), "points"),
+            (Some(2), Some(10), "points"),
+        ] {
+            let err = step(100, every, points).unwrap_err();
+            assert!(
+                matches!(&err, ApiError::BadUserInput { field: f, .. } if f == field),
+                "{every:?} {points:?}: {err:?}"
+            );
+        }
     }
 
     #[test]

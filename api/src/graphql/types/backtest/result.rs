@@ -9,6 +9,7 @@ use engine::backtest::BacktestResult;
 use super::daily::{DailyColumn, DailySeries};
 use crate::{
     error::{ApiError, ApiResult},
+    export::{ExportSource, Table},
     graphql::types::{
         margin_enums::{AccountType, EventKind, FigureName, Mode, Zone},
         mirror::{Conv, UndefinedMetric, mirror},
@@ -291,10 +292,22 @@ pub struct Figure {
     pub figure: Json<engine::figures::Figure>,
 }
 
-/// A backtest result, typed. Ask only for what you draw: `daily`, `figures` and `raw` are
-/// the expensive fields (and cost more against the query complexity limit).
+/// Where to download the result's tables as CSV: paths on this server, fetched with the
+/// same credentials as `/graphql` (Bearer token or session cookie).
+#[derive(SimpleObject, Clone, Debug)]
+pub struct BacktestExports {
+    /// Every daily column; add `?columns=equity,loan` to choose.
+    pub daily_csv: String,
+    pub rounds_csv: String,
+    pub events_csv: String,
+    pub monthly_csv: String,
+}
+
+/// A backtest result, typed, with where it came from (which names its export URLs). Ask only
+/// for what you draw: `daily`, `figures` and `raw` are the expensive fields (and cost more
+/// against the query complexity limit).
 #[derive(Clone)]
-pub struct BacktestResultView(pub Arc<BacktestResult>);
+pub struct BacktestResultView(pub Arc<BacktestResult>, pub ExportSource);
 
 #[Object(name = "BacktestResult")]
 impl BacktestResultView {
@@ -349,15 +362,28 @@ impl BacktestResultView {
         &self.0.warnings
     }
 
-    /// Daily rows column-wise. `columns` null: every column. `every`: keep one row in
-    /// `every` (1–1000; the last row is always kept).
+    /// CSV downloads of this result's tables.
+    async fn exports(&self) -> BacktestExports {
+        let source = self.1;
+        BacktestExports {
+            daily_csv: source.path(Table::Daily),
+            rounds_csv: source.path(Table::Rounds),
+            events_csv: source.path(Table::Events),
+            monthly_csv: source.path(Table::Monthly),
+        }
+    }
+
+    /// Daily rows column-wise. `columns` null: every column. Give at most one of `every`
+    /// (keep one row in `every`, 1–1000) and `points` (at most about that many rows: the
+    /// smallest step that fits); neither gives every row. The last row is always kept.
     #[graphql(complexity = "50 + child_complexity")]
     async fn daily(
         &self,
         columns: Option<Vec<DailyColumn>>,
         every: Option<i32>,
+        points: Option<i32>,
     ) -> ApiResult<DailySeries> {
-        super::daily::daily(self.0.clone(), columns, every).await
+        super::daily::daily(&self.0, columns, every, points)
     }
 
     /// Plotly figures by name (null: all of them), built from the result on demand. Each

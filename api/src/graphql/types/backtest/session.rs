@@ -7,6 +7,7 @@ use uuid::Uuid;
 use super::result::BacktestResultView;
 use crate::{
     error::ApiResult,
+    export::ExportSource,
     graphql::{
         app_state,
         types::{
@@ -73,6 +74,7 @@ impl BacktestSession {
                 loader.load_one(key).await.ok().flatten()
             })
             .await?;
-        Ok(result.map(BacktestResultView))
+        let source = ExportSource::Session(self.session_id);
+        Ok(result.map(|result| BacktestResultView(result, source)))
     }
 }
