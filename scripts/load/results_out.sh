@@ -8,7 +8,9 @@
 #   - the daily CSV export.
 # Each is asked RUNS times (default 30) with curl from this machine; the time is curl's
 # time_total on loopback, which is the server's time plus a fraction of a millisecond.
-# Prints each number beside its target (issue "Results out") and exits non-zero if one is missed.
+# Prints each number beside its target (issue "Results out": the dashboard within 10 ms and
+# 300 KB with zstd or br, 400 KB with gzip; the daily table within 10 ms; the CSV within 20 ms)
+# and exits non-zero if one is missed; rows without a target are for comparison.
 #
 #   scripts/load/results_out.sh          # builds the release binary, SQLite, port 18003
 #   SKIP_BUILD=1 scripts/load/results_out.sh
@@ -78,7 +80,7 @@ measure "10 figures at every day (before)" zstd - - $(gql_file every_day)
 # shellcheck disable=SC2046
 measure "daily, every column, every row" identity 10 - $(gql_file daily)
 # shellcheck disable=SC2046
-measure "daily, every column, every row" zstd 10 - $(gql_file daily)
+measure "daily, every column, every row" zstd - - $(gql_file daily)
 measure "daily.csv export" identity 20 - "$BASE/exports/backtests/$SESSION/daily.csv"
 measure "daily.csv export" zstd 20 - "$BASE/exports/backtests/$SESSION/daily.csv"
 exit $FAILED

@@ -24,18 +24,34 @@ enum Cell {
 
 impl Cell {
     fn write(&self, writer: &mut Writer<Vec<u8>>) -> csv::Result<()> {
-        // Formatted on the stack: a daily table has about 230,000 cells.
-        let mut text = Scratch::default();
         match self {
-            Cell::Text(name) => return writer.write_field(name),
-            Cell::Date(day) => write!(text, "{day}"),
-            Cell::Number(v) => write!(text, "{v}"),
-            Cell::Count(n) => write!(text, "{n}"),
-            Cell::Flag(b) => return writer.write_field(if *b { "true" } else { "false" }),
-            Cell::Empty => return writer.write_field(""),
+            Cell::Text(name) => writer.write_field(name),
+            Cell::Date(day) => {
+                // Formatted on the stack: a daily table has about 230,000 cells.
+                let mut text = Scratch::default();
+                write!(text, "{day}").map_err(|_| {
+                    csv::Error::from(std::io::Error::other("a date too long to format"))
+                })?;
+                writer.write_field(text.as_bytes())
+            }
+            Cell::Number(v) => write_number(writer, *v),
+            Cell::Count(n) => writer.write_field(itoa::Buffer::new().format(*n)),
+            Cell::Flag(b) => writer.write_field(if *b { "true" } else { "false" }),
+            Cell::Empty => writer.write_field(""),
         }
-        .map_err(|_| csv::Error::from(std::io::Error::other("a cell too long to format")))?;
-        writer.write_field(text.as_bytes())
+    }
+}
+
+/// Whole numbers without a fraction (`100000`, as the stored JSON writes them), others in the
+/// shortest form that reads back as the same f64 (`1234.56`, `1.5e-7`).
+fn write_number(writer: &mut Writer<Vec<u8>>, v: f64) -> csv::Result<()> {
+    if v.fract() == 0.0 && v.abs() < 9.0e15 {
+        writer.write_field(itoa::Buffer::new().format(v as i64))
+    } else if v.is_finite() {
+        writer.write_field(zmij::Buffer::new().format_finite(v))
+    } else {
+        // The engine emits no NaN or infinity; should one appear, the cell is empty.
+        writer.write_field("")
     }
 }
 

@@ -27,9 +27,53 @@ impl<T> FromIterator<T> for Column<T> {
     }
 }
 
-// Leaf types only (scalars and enums, whose input form is their output form): a list of
-// objects needs its selection set resolved per item, which this skips.
-impl<T: OutputType + InputType> OutputType for Column<T> {
+/// A leaf value (a scalar or an enum): its output needs no selection set.
+pub trait Leaf {
+    fn leaf_value(&self) -> Value;
+}
+
+/// A whole number goes out as an integer (`0`, `100000`: shorter, and cheaper to write than
+/// `0.0`); GraphQL's `Float` accepts both forms.
+fn number(v: f64) -> Value {
+    if v.fract() == 0.0 && v.abs() < 9.0e15 {
+        Value::Number((v as i64).into())
+    } else {
+        async_graphql::Number::from_f64(v).map_or(Value::Null, Value::Number)
+    }
+}
+
+impl Leaf for f64 {
+    fn leaf_value(&self) -> Value {
+        number(*self)
+    }
+}
+
+impl Leaf for Option<f64> {
+    fn leaf_value(&self) -> Value {
+        self.map_or(Value::Null, number)
+    }
+}
+
+/// Scalars and enums whose input form is their output form.
+macro_rules! leaf_as_input {
+    ($($t:ty),+) => {$(
+        impl Leaf for $t {
+            fn leaf_value(&self) -> Value {
+                InputType::to_value(self)
+            }
+        }
+    )+};
+}
+
+leaf_as_input!(bool, crate::graphql::types::margin_enums::DayStatus);
+
+impl Leaf for crate::graphql::types::scalars::Date {
+    fn leaf_value(&self) -> Value {
+        Value::String(self.iso())
+    }
+}
+
+impl<T: OutputType + Leaf> OutputType for Column<T> {
     fn type_name() -> Cow<'static, str> {
         <Vec<T> as OutputType>::type_name()
     }
@@ -47,9 +91,7 @@ impl<T: OutputType + InputType> OutputType for Column<T> {
         _ctx: &ContextSelectionSet<'_>,
         _field: &Positioned<Field>,
     ) -> ServerResult<Value> {
-        Ok(Value::List(
-            self.0.iter().map(InputType::to_value).collect(),
-        ))
+        Ok(Value::List(self.0.iter().map(Leaf::leaf_value).collect()))
     }
 }
 
@@ -65,7 +107,7 @@ mod tests {
     #[Object]
     impl Root {
         async fn numbers(&self) -> Column<Option<f64>> {
-            Column(vec![Some(1.5), None, Some(-2.0)])
+            Column(vec![Some(1.5), None, Some(-2.5)])
         }
         async fn dates(&self) -> Column<Date> {
             let day = chrono::NaiveDate::from_ymd_opt(2024, 2, 29).unwrap();
@@ -75,7 +117,10 @@ mod tests {
             Some(Column(vec![DayStatus::Holding, DayStatus::Liquidated]))
         }
         async fn vec_numbers(&self) -> Vec<Option<f64>> {
-            vec![Some(1.5), None, Some(-2.0)]
+            vec![Some(1.5), None, Some(-2.5)]
+        }
+        async fn whole(&self) -> Column<f64> {
+            Column(vec![0.0, 100_000.0, -0.0, 2.5])
         }
     }
 
@@ -88,13 +133,15 @@ mod tests {
         assert!(sdl.contains("dates: [Date!]!"), "{sdl}");
         assert!(sdl.contains("statuses: [DayStatus!]"), "{sdl}");
         let response = schema
-            .execute("{ numbers vecNumbers dates statuses }")
+            .execute("{ numbers vecNumbers dates statuses whole }")
             .await
             .into_result()
             .expect("no errors");
         let data = response.data.into_json().unwrap();
         assert_eq!(data["numbers"], data["vecNumbers"]);
-        assert_eq!(data["numbers"], serde_json::json!([1.5, null, -2.0]));
+        assert_eq!(data["numbers"], serde_json::json!([1.5, null, -2.5]));
+        let whole = serde_json::to_string(&data["whole"]).unwrap();
+        assert_eq!(whole, "[0,100000,0,2.5]");
         assert_eq!(data["dates"], serde_json::json!(["2024-02-29"]));
         assert_eq!(
             data["statuses"],
