@@ -29,8 +29,8 @@ work = sys.argv[1]
 def write(name, query):
     with open(f"{work}/{name}.json", "w") as f:
         json.dump({"query": query}, f)
-fan = "query { ...F22 } fragment F0 on QueryRoot { __typename }" + "".join(
-    f" fragment F{i} on QueryRoot {{ ...F{i-1} ...F{i-1} }}" for i in range(1, 23))
+fan = "query { ...F22 } fragment F0 on Query { __typename }" + "".join(
+    f" fragment F{i} on Query {{ ...F{i-1} ...F{i-1} }}" for i in range(1, 23))
 write("fan_out", fan)
 write("raw_x4", "{ " + " ".join(
     f"a{i}: backtestSessions(first: 100) {{ nodes {{ result {{ raw }} }} }}" for i in range(4)) + " }")

@@ -4,8 +4,8 @@
 -- aliases, in turn.
 local bodies = {}
 local function add(query) bodies[#bodies + 1] = '{"query":' .. string.format("%q", query):gsub("\\\n", "\\n") .. '}' end
-local fan = "query { ...F22 } fragment F0 on QueryRoot { __typename }"
-for i = 1, 22 do fan = fan .. string.format(" fragment F%d on QueryRoot { ...F%d ...F%d }", i, i - 1, i - 1) end
+local fan = "query { ...F22 } fragment F0 on Query { __typename }"
+for i = 1, 22 do fan = fan .. string.format(" fragment F%d on Query { ...F%d ...F%d }", i, i - 1, i - 1) end
 add(fan)
 local raw = "{"
 for i = 0, 3 do raw = raw .. string.format(" a%d: backtestSessions(first: 100) { nodes { result { raw } } }", i) end

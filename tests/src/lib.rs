@@ -318,6 +318,18 @@ pub fn error_code(body: &Value) -> &str {
         .unwrap_or("")
 }
 
+/// The database row behind a global id the API hands out (`base64url("User:42")` → 42), for
+/// tests that go on to read or write that row directly.
+pub fn row_id(global_id: &str) -> i64 {
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(global_id)
+        .unwrap_or_else(|_| panic!("{global_id:?} is a global id"));
+    let text = String::from_utf8(bytes).expect("a global id is text");
+    let (_, key) = text.split_once(':').expect("a global id is Type:key");
+    key.parse().expect("a row-keyed global id")
+}
+
 #[cfg(test)]
 mod tests {
     use super::replace_database_name;

@@ -457,10 +457,10 @@ mod tests {
     #[test]
     fn fragments_that_fan_out_are_priced_once_each() {
         // 2^22 expansions of one field: priced through the memo, not by expanding it.
-        let mut query = String::from("query { ...F22 } fragment F0 on QueryRoot { __typename }");
+        let mut query = String::from("query { ...F22 } fragment F0 on Query { __typename }");
         for i in 1..=22 {
             query.push_str(&format!(
-                " fragment F{i} on QueryRoot {{ ...F{p} ...F{p} }}",
+                " fragment F{i} on Query {{ ...F{p} ...F{p} }}",
                 p = i - 1
             ));
         }
@@ -473,8 +473,8 @@ mod tests {
     fn a_fragment_cycle_is_left_to_validation() {
         // Priced without looping; the schema's validation then refuses the cycle.
         let priced = cost(
-            "query { ...A } fragment A on QueryRoot { version { service } ...B } \
-             fragment B on QueryRoot { ...A }",
+            "query { ...A } fragment A on Query { version { service } ...B } \
+             fragment B on Query { ...A }",
         );
         assert_eq!(priced, Cost::points(2));
     }

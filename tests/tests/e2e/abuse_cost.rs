@@ -13,12 +13,12 @@ use tests::{
 use crate::margin_support::{self, users};
 
 fn fan_out(levels: usize) -> String {
-    let mut query = String::from("query { ...F0 } fragment F0 on QueryRoot { __typename }");
+    let mut query = String::from("query { ...F0 } fragment F0 on Query { __typename }");
     // Spread F{levels} from the operation; each level doubles the fields.
     query = query.replacen("...F0", &format!("...F{levels}"), 1);
     for i in 1..=levels {
         query.push_str(&format!(
-            " fragment F{i} on QueryRoot {{ ...F{p} ...F{p} }}",
+            " fragment F{i} on Query {{ ...F{p} ...F{p} }}",
             p = i - 1
         ));
     }
@@ -67,7 +67,7 @@ async fn fragments_that_fan_out_are_refused_before_validation() {
     // The same document shape within budget runs.
     let (status, body) = post(&app, &fan_out(5), json!({}), json!({}), None).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["data"]["__typename"], "QueryRoot");
+    assert_eq!(body["data"]["__typename"], "Query");
     app.stop().await;
 }
 

@@ -606,13 +606,13 @@ fn document() -> BoxedStrategy<(String, Value)> {
                 _ => (String::new(), json!({}), selection),
             };
             let selection = if inline && kind == "query" {
-                format!("... on QueryRoot {{ {selection} }}")
+                format!("... on Query {{ {selection} }}")
             } else {
                 selection
             };
             match fragment {
                 Some(fields) if kind == "query" => (
-                    format!("{kind} Op{declaration} {{ {selection} ...F }} fragment F on QueryRoot {{ {fields} }}"),
+                    format!("{kind} Op{declaration} {{ {selection} ...F }} fragment F on Query {{ {fields} }}"),
                     variables,
                 ),
                 _ => (format!("{kind} Op{declaration} {{ {selection} }}"), variables),

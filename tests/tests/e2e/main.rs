@@ -8,6 +8,7 @@ mod abuse_cost;
 mod abuse_hygiene;
 mod abuse_limits;
 mod accounts;
+mod client_identity;
 mod faults_kill;
 mod faults_postgres;
 mod faults_redis;

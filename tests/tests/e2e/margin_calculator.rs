@@ -144,7 +144,7 @@ async fn calculate_then_page_through_history() {
 async fn anonymous_calculation_is_stored_without_a_user_and_input_errors_name_the_field() {
     let app = TestApp::spawn(tests::Backend::Sqlite).await.unwrap();
     let data = app.ok(CALCULATE, reference("SPY", 2.0), None).await;
-    let id: i64 = data["calculate"]["id"].as_str().unwrap().parse().unwrap();
+    let id = tests::row_id(data["calculate"]["id"].as_str().unwrap());
     use sea_orm::EntityTrait;
     let row = entity::margin_calculation::Entity::find_by_id(id)
         .one(&app.db)

@@ -51,11 +51,7 @@ pub async fn member(app: &TestApp, admin_token: &str, name: &str) -> User {
             None,
         )
         .await;
-    let id = data["register"]["id"]
-        .as_str()
-        .expect("id")
-        .parse()
-        .expect("numeric id");
+    let id = tests::row_id(data["register"]["id"].as_str().expect("id"));
     User {
         id,
         token: login(app, &email).await,

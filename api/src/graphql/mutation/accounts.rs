@@ -4,7 +4,7 @@
 use crate::error::ApiResult;
 use crate::graphql::app_state;
 use crate::graphql::guards;
-use crate::graphql::ids::parse_id;
+use crate::graphql::ids::{Kind, parse_id};
 use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
 
@@ -85,7 +85,7 @@ impl AccountsMutation {
     /// Ends one of the caller's sessions (NOT_FOUND for anyone else's).
     async fn revoke_session(&self, ctx: &Context<'_>, id: ID) -> ApiResult<bool> {
         let caller = guards::require_session(ctx)?;
-        let id = parse_id(&id, "session")?;
+        let id = parse_id(&id, Kind::Session)?;
         let (state, _) = settings(ctx);
         sessions::revoke(&state.db, caller.user_id, id).await?;
         Ok(true)
@@ -117,7 +117,7 @@ impl AccountsMutation {
     /// Revokes one of the caller's API tokens (NOT_FOUND for anyone else's).
     async fn revoke_api_token(&self, ctx: &Context<'_>, id: ID) -> ApiResult<bool> {
         let caller = guards::require_session(ctx)?;
-        let id = parse_id(&id, "API token")?;
+        let id = parse_id(&id, Kind::ApiToken)?;
         let (state, _) = settings(ctx);
         api_tokens::revoke(&state.db, caller.user_id, id).await?;
         Ok(true)
@@ -126,7 +126,7 @@ impl AccountsMutation {
     /// Admin: approves a pending or rejected user.
     async fn approve_user(&self, ctx: &Context<'_>, id: ID) -> ApiResult<User> {
         let admin_caller = guards::require_admin_session(ctx)?;
-        let id = parse_id(&id, "user")?;
+        let id = parse_id(&id, Kind::User)?;
         let (state, _) = settings(ctx);
         let user = admin::approve(&state.db, admin_caller.user_id, id).await?;
         Ok(user.into())
@@ -135,7 +135,7 @@ impl AccountsMutation {
     /// Admin: rejects a user with a reason; their sessions end and they can no longer sign in.
     async fn reject_user(&self, ctx: &Context<'_>, id: ID, reason: String) -> ApiResult<User> {
         let admin_caller = guards::require_admin_session(ctx)?;
-        let id = parse_id(&id, "user")?;
+        let id = parse_id(&id, Kind::User)?;
         let (state, _) = settings(ctx);
         let user = admin::reject(&state.db, admin_caller.user_id, id, &reason).await?;
         Ok(user.into())
@@ -144,7 +144,7 @@ impl AccountsMutation {
     /// Admin: enables or disables a user; disabling ends their sessions.
     async fn set_user_active(&self, ctx: &Context<'_>, id: ID, active: bool) -> ApiResult<User> {
         let admin_caller = guards::require_admin_session(ctx)?;
-        let id = parse_id(&id, "user")?;
+        let id = parse_id(&id, Kind::User)?;
         let (state, _) = settings(ctx);
         let user = admin::set_active(&state.db, admin_caller.user_id, id, active).await?;
         Ok(user.into())
@@ -164,7 +164,7 @@ impl AccountsMutation {
         let admin_caller = guards::require_admin_session(ctx)?;
         let template_id = template_id
             .as_ref()
-            .map(|id| parse_id(id, "invite template"))
+            .map(|id| parse_id(id, Kind::InviteTemplate))
             .transpose()?;
         let (state, settings) = settings(ctx);
         let input = invites::NewInvite {
@@ -184,7 +184,7 @@ impl AccountsMutation {
     /// Admin: revokes an unused invite.
     #[graphql(guard = "guards::Needs::AdminSession")]
     async fn revoke_invite(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Invite> {
-        let id = parse_id(&id, "invite")?;
+        let id = parse_id(&id, Kind::Invite)?;
         let (state, _) = settings(ctx);
         Ok(invites::revoke(&state.db, id).await?.into())
     }
@@ -212,7 +212,7 @@ impl AccountsMutation {
         id: ID,
         input: InviteTemplateInput,
     ) -> ApiResult<InviteTemplate> {
-        let id = parse_id(&id, "invite template")?;
+        let id = parse_id(&id, Kind::InviteTemplate)?;
         let (state, _) = settings(ctx);
         Ok(invites::update_template(&state.db, id, input.into())
             .await?
@@ -222,7 +222,7 @@ impl AccountsMutation {
     /// Admin: deletes a template.
     #[graphql(guard = "guards::Needs::AdminSession")]
     async fn delete_invite_template(&self, ctx: &Context<'_>, id: ID) -> ApiResult<bool> {
-        let id = parse_id(&id, "invite template")?;
+        let id = parse_id(&id, Kind::InviteTemplate)?;
         let (state, _) = settings(ctx);
         invites::delete_template(&state.db, id).await?;
         Ok(true)

@@ -5,4 +5,5 @@ use async_graphql::MergedObject;
 
 /// Mutations by domain; accounts and the margin API add their parts here.
 #[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
 pub struct MutationRoot(accounts::AccountsMutation, margin::MarginMutation);

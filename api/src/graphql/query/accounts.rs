@@ -3,7 +3,10 @@
 use crate::error::ApiResult;
 use crate::graphql::app_state;
 use crate::graphql::guards;
-use crate::graphql::{ids::parse_id, pagination::connection};
+use crate::graphql::{
+    ids::{Kind, parse_id},
+    pagination::connection,
+};
 use async_graphql::{Context, ID, Object, connection::Connection};
 
 use crate::{
@@ -73,7 +76,7 @@ impl AccountsQuery {
     /// Admin: one user by id.
     async fn user(&self, ctx: &Context<'_>, id: ID) -> ApiResult<User> {
         guards::require_role(ctx, Role::Admin)?;
-        let id = parse_id(&id, "user")?;
+        let id = parse_id(&id, Kind::User)?;
         let state = app_state(ctx);
         let user = admin::user_by_id(&state.db, id).await?;
         Ok(user.into())
@@ -109,7 +112,7 @@ impl AccountsQuery {
         let user_id = filter
             .user_id
             .as_ref()
-            .map(|id| parse_id(id, "user"))
+            .map(|id| parse_id(id, Kind::User))
             .transpose()?;
         let filter = admin::AttemptFilter {
             email: filter.email,

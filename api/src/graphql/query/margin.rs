@@ -2,7 +2,10 @@
 
 use crate::graphql::app_state;
 use crate::graphql::guards;
-use crate::graphql::{ids::parse_id, pagination::connection};
+use crate::graphql::{
+    ids::{Kind, parse_id},
+    pagination::connection,
+};
 use async_graphql::{Context, ID, Object, connection::Connection};
 use uuid::Uuid;
 
@@ -56,7 +59,7 @@ impl MarginQuery {
     async fn margin_calculation(&self, ctx: &Context<'_>, id: ID) -> ApiResult<MarginCalculation> {
         let caller = guards::require_approved(ctx)?;
         let state = app_state(ctx);
-        let id = parse_id(&id, "calculation")?;
+        let id = parse_id(&id, Kind::MarginCalculation)?;
         let record = calculations::get(&state.db, caller.user_id, id).await?;
         let result = calculations::result_of(&record)?;
         Ok(MarginCalculation::new(&record, &result))

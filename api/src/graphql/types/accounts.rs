@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 
 use crate::{
     auth,
+    graphql::ids::{Kind, global_id},
     services::accounts::{
         self as svc, ApiTokenRecord, InviteRecord, InviteTemplateRecord, LoginAttemptRecord,
         SessionRecord, UserRecord, invites::InviteStatus as SvcInviteStatus,
@@ -78,7 +79,7 @@ pub struct User {
 impl From<UserRecord> for User {
     fn from(user: UserRecord) -> Self {
         Self {
-            id: ID(user.id.to_string()),
+            id: global_id(Kind::User, user.id),
             role: svc::role_of(&user).into(),
             status: svc::status_of(&user).into(),
             username: user.username,
@@ -122,7 +123,7 @@ pub struct Session {
 impl Session {
     pub fn new(session: SessionRecord, current: Option<i64>) -> Self {
         Self {
-            id: ID(session.id.to_string()),
+            id: global_id(Kind::Session, session.id),
             current: current == Some(session.id),
             ip_address: session.ip_address,
             user_agent: session.user_agent,
@@ -150,7 +151,7 @@ pub struct Invite {
 impl From<InviteRecord> for Invite {
     fn from(invite: InviteRecord) -> Self {
         Self {
-            id: ID(invite.id.to_string()),
+            id: global_id(Kind::Invite, invite.id),
             status: svc::invites::invite_status(&invite).into(),
             invite_type: invite.invite_type.into(),
             email: invite.email,
@@ -158,7 +159,7 @@ impl From<InviteRecord> for Invite {
             created_at: invite.created_at,
             expires_at: invite.expires_at,
             used_at: invite.used_at,
-            created_by: invite.created_by.map(|id| ID(id.to_string())),
+            created_by: invite.created_by.map(|id| global_id(Kind::User, id)),
         }
     }
 }
@@ -184,7 +185,7 @@ pub struct InviteTemplate {
 impl From<InviteTemplateRecord> for InviteTemplate {
     fn from(template: InviteTemplateRecord) -> Self {
         Self {
-            id: ID(template.id.to_string()),
+            id: global_id(Kind::InviteTemplate, template.id),
             invite_type: template.invite_type.into(),
             name: template.name,
             subject: template.subject,
@@ -234,14 +235,14 @@ pub struct LoginAttempt {
 impl From<LoginAttemptRecord> for LoginAttempt {
     fn from(attempt: LoginAttemptRecord) -> Self {
         Self {
-            id: ID(attempt.id.to_string()),
+            id: global_id(Kind::LoginAttempt, attempt.id),
             email: attempt.email,
             ip_address: attempt.ip_address,
             user_agent: attempt.user_agent,
             success: attempt.success,
             failure_reason: attempt.failure_reason,
             attempted_at: attempt.attempted_at,
-            user_id: attempt.user_id.map(|id| ID(id.to_string())),
+            user_id: attempt.user_id.map(|id| global_id(Kind::User, id)),
         }
     }
 }
@@ -273,7 +274,7 @@ pub struct ApiToken {
 impl From<ApiTokenRecord> for ApiToken {
     fn from(token: ApiTokenRecord) -> Self {
         Self {
-            id: ID(token.id.to_string()),
+            id: global_id(Kind::ApiToken, token.id),
             scopes: auth::Scope::split(&token.scopes)
                 .into_iter()
                 .map(Into::into)

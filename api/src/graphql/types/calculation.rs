@@ -8,7 +8,10 @@ use super::{
     margin_enums::{AccountType, PositionType, RiskLevel, ScenarioStatus},
     mirror::mirror,
 };
-use crate::error::{ApiError, ApiResult};
+use crate::{
+    error::{ApiError, ApiResult},
+    graphql::ids::{Kind, global_id},
+};
 
 #[derive(InputObject, Clone, Debug)]
 #[graphql(name = "CalculatorInput")]
@@ -160,7 +163,7 @@ impl MarginCalculation {
         result: &engine::calculator::CalcResult,
     ) -> Self {
         Self {
-            id: ID(record.id.to_string()),
+            id: global_id(Kind::MarginCalculation, record.id),
             ticker: record.ticker.clone(),
             investment_amount: record.investment_amount,
             leverage: record.leverage,

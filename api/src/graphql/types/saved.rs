@@ -1,6 +1,6 @@
 //! Saved results, their filter and ordering, and stats.
 
-use async_graphql::{ComplexObject, Enum, InputObject, SimpleObject};
+use async_graphql::{ComplexObject, Enum, ID, InputObject, SimpleObject};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -9,7 +9,10 @@ use super::{
     margin_enums::{AccountType, Mode},
     scalars::Date,
 };
-use crate::services::{saved_results::SavedSummary, stats::ModeStats};
+use crate::{
+    graphql::ids::{Kind, global_id},
+    services::{saved_results::SavedSummary, stats::ModeStats},
+};
 
 #[derive(InputObject, Clone, Debug)]
 pub struct SaveResultInput {
@@ -72,6 +75,8 @@ impl From<SavedResultOrder> for crate::services::saved_results::SavedOrder {
 #[derive(SimpleObject, Clone)]
 #[graphql(complex)]
 pub struct SavedResult {
+    /// Global id (`node(id:)`); `resultId` is the same result's UUID.
+    pub id: ID,
     pub result_id: Uuid,
     pub name: String,
     pub description: String,
@@ -93,6 +98,7 @@ pub struct SavedResult {
 impl From<SavedSummary> for SavedResult {
     fn from(s: SavedSummary) -> Self {
         Self {
+            id: global_id(Kind::SavedResult, s.result_id),
             result_id: s.result_id,
             tags: s.tag_list(),
             name: s.name,

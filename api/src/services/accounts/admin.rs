@@ -145,6 +145,14 @@ pub struct AttemptFilter {
     pub until: Option<DateTime<Utc>>,
 }
 
+/// One login attempt of the audit by id.
+pub async fn login_attempt(db: &DatabaseConnection, id: i64) -> ApiResult<LoginAttemptRecord> {
+    login_attempt::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound("login attempt"))
+}
+
 /// The login audit, newest first.
 pub async fn login_attempts(
     db: &DatabaseConnection,

@@ -104,6 +104,22 @@ pub async fn create(
     Ok((secret, record))
 }
 
+/// One invite by id (admins see every invite).
+pub async fn get(db: &DatabaseConnection, id: i64) -> ApiResult<InviteRecord> {
+    invite_token::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound("invite"))
+}
+
+/// One invite template by id.
+pub async fn get_template(db: &DatabaseConnection, id: i64) -> ApiResult<InviteTemplateRecord> {
+    invite_template::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound("invite template"))
+}
+
 /// Invites, newest first (at most [`LIST_LIMIT`]).
 pub async fn list(db: &DatabaseConnection) -> ApiResult<Vec<InviteRecord>> {
     Ok(invite_token::Entity::find()

@@ -1,6 +1,6 @@
 //! A backtest session as GraphQL serves it.
 
-use async_graphql::{ComplexObject, Context, Json, SimpleObject};
+use async_graphql::{ComplexObject, Context, ID, Json, SimpleObject};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -10,6 +10,7 @@ use crate::{
     export::ExportSource,
     graphql::{
         app_state,
+        ids::{Kind, global_id},
         types::{
             margin_enums::{BacktestStatus, Mode},
             scalars::Date,
@@ -22,6 +23,8 @@ use crate::{
 #[derive(SimpleObject, Clone)]
 #[graphql(complex)]
 pub struct BacktestSession {
+    /// Global id (`node(id:)`); `sessionId` is the same session's UUID.
+    pub id: ID,
     pub session_id: Uuid,
     pub status: BacktestStatus,
     /// True when the result came from the cache (or from an identical run under way).
@@ -44,6 +47,7 @@ impl From<SessionView> for BacktestSession {
     fn from(view: SessionView) -> Self {
         let r = &view.record;
         Self {
+            id: global_id(Kind::BacktestSession, r.session_id),
             session_id: r.session_id,
             status: r.status.into(),
             cache_hit: r.cache_hit,
