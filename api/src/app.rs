@@ -58,7 +58,7 @@ impl Application {
             .with_context(|| format!("binding {}", config.bind))?;
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let market = Arc::new(market);
-        let metrics = Metrics::new();
+        let metrics = Metrics::with_max_operations(config.metrics_max_operations);
         let (backtests, sweeper) =
             margin_backtests(&config, &db, &redis, &market, &metrics, &shutdown_rx)?;
         let loaders = graphql::loaders::Loaders::new(backtests.cache.clone());

@@ -167,6 +167,16 @@ pub struct Config {
     #[arg(long, env = "MARGIN_PROGRESS_STEP_DELAY_MS", default_value_t = 0)]
     pub progress_step_delay_ms: u64,
 
+    // --- Observability ---
+    /// Distinct `operation` label values of the request metrics (the operation name when the
+    /// request gives one, else its root fields); later ones are counted as `other`.
+    #[arg(long, env = "MARGIN_METRICS_MAX_OPERATIONS", default_value_t = crate::metrics::DEFAULT_MAX_OPERATIONS)]
+    pub metrics_max_operations: usize,
+
+    /// Log lines as `text` (colours only on a terminal) or `json` (one object per line).
+    #[arg(long, env = "MARGIN_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
     // --- Connections ---
     /// Seconds a client has to send a request's headers, on a new connection and while a
     /// keep-alive connection waits for its next request (idle connections close after it).
@@ -276,6 +286,13 @@ pub struct Config {
     /// (the expired cache-table rows are deleted in one statement regardless).
     #[arg(long, env = "MARGIN_PURGE_BATCH", default_value_t = 1000)]
     pub purge_batch: u64,
+}
+
+/// How the server writes its log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 impl Config {

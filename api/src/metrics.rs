@@ -1,10 +1,28 @@
 //! Prometheus metrics, exposed as text on /metrics.
 
-use std::sync::Arc;
+use std::{
+    collections::HashSet,
+    sync::{Arc, Mutex},
+};
 
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
 };
+
+/// One open socket or running subscription in a gauge, for as long as it lives (dropped with
+/// the connection's task or the operation's stream, however they end).
+pub struct Open {
+    gauge: IntGauge,
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.gauge.dec();
+    }
+}
+
+/// Distinct `operation` labels kept by default (`MARGIN_METRICS_MAX_OPERATIONS`).
+pub const DEFAULT_MAX_OPERATIONS: usize = 200;
 
 #[derive(Clone)]
 pub struct Metrics(Arc<Inner>);
@@ -17,10 +35,24 @@ struct Inner {
     cache_writes: IntCounterVec,
     cache_write_queue: IntGauge,
     retention_deleted: IntCounterVec,
+    ws_connections: IntGauge,
+    ws_subscriptions: IntGauge,
+    /// The `operation` label values seen so far, at most `max_operations`: a client choosing
+    /// operation names cannot grow the metric set without bound.
+    operations: Mutex<HashSet<String>>,
+    max_operations: usize,
 }
 
+/// The label of the operations past the bound.
+pub const OTHER_OPERATIONS: &str = "other";
+
 impl Metrics {
+    /// Metrics with at most [`DEFAULT_MAX_OPERATIONS`] distinct operation labels.
     pub fn new() -> Self {
+        Self::with_max_operations(DEFAULT_MAX_OPERATIONS)
+    }
+
+    pub fn with_max_operations(max_operations: usize) -> Self {
         let registry = Registry::new();
         let requests = IntCounterVec::new(
             Opts::new(
@@ -71,8 +103,20 @@ impl Metrics {
             &["table"],
         )
         .expect("static metric definition");
+        let ws_connections = IntGauge::new(
+            "graphql_ws_connections",
+            "Open subscription sockets (initialised or not)",
+        )
+        .expect("static metric definition");
+        let ws_subscriptions = IntGauge::new(
+            "graphql_ws_subscriptions",
+            "Operations running on subscription sockets",
+        )
+        .expect("static metric definition");
         for collector in [
-            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(ws_connections.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(ws_subscriptions.clone()),
+            Box::new(requests.clone()),
             Box::new(latency.clone()),
             Box::new(cache.clone()),
             Box::new(cache_writes.clone()),
@@ -83,6 +127,13 @@ impl Metrics {
                 .register(collector)
                 .expect("metric names are unique");
         }
+        // CPU seconds, resident memory, open descriptors and threads of this process.
+        #[cfg(target_os = "linux")]
+        registry
+            .register(Box::new(
+                prometheus::process_collector::ProcessCollector::for_self(),
+            ))
+            .expect("metric names are unique");
         Self(Arc::new(Inner {
             registry,
             requests,
@@ -91,10 +142,32 @@ impl Metrics {
             cache_writes,
             cache_write_queue,
             retention_deleted,
+            ws_connections,
+            ws_subscriptions,
+            operations: Mutex::new(HashSet::new()),
+            max_operations,
         }))
     }
 
+    /// `operation` as a label: itself while fewer than the bound have been seen, else
+    /// [`OTHER_OPERATIONS`].
+    fn operation_label<'a>(&self, operation: &'a str) -> &'a str {
+        let Ok(mut seen) = self.0.operations.lock() else {
+            return OTHER_OPERATIONS;
+        };
+        if seen.contains(operation) {
+            return operation;
+        }
+        if seen.len() < self.0.max_operations {
+            seen.insert(operation.to_string());
+            operation
+        } else {
+            OTHER_OPERATIONS
+        }
+    }
+
     pub fn observe_request(&self, operation: &str, outcome: &str, seconds: f64) {
+        let operation = self.operation_label(operation);
         self.0
             .requests
             .with_label_values(&[operation, outcome])
@@ -131,6 +204,22 @@ impl Metrics {
             .inc_by(rows);
     }
 
+    /// Counts a subscription socket as open until the returned guard is dropped.
+    pub fn socket_open(&self) -> Open {
+        self.0.ws_connections.inc();
+        Open {
+            gauge: self.0.ws_connections.clone(),
+        }
+    }
+
+    /// Counts an operation on a socket as running until the returned guard is dropped.
+    pub fn subscription_running(&self) -> Open {
+        self.0.ws_subscriptions.inc();
+        Open {
+            gauge: self.0.ws_subscriptions.clone(),
+        }
+    }
+
     pub fn render(&self) -> String {
         let mut buffer = Vec::new();
         // Encoding into a Vec cannot fail for the text format.
@@ -142,5 +231,31 @@ impl Metrics {
 impl Default for Metrics {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operation_labels_are_bounded() {
+        let metrics = Metrics::with_max_operations(2);
+        for name in ["A", "B", "C", "A", "D"] {
+            metrics.observe_request(name, "ok", 0.001);
+        }
+        let text = metrics.render();
+        assert!(text.contains("operation=\"A\""), "{text}");
+        assert!(text.contains("operation=\"B\""));
+        assert!(!text.contains("operation=\"C\"") && !text.contains("operation=\"D\""));
+        assert!(
+            text.contains("graphql_requests_total{operation=\"other\",outcome=\"ok\"} 2"),
+            "{text}"
+        );
+        assert!(text.contains("graphql_ws_connections 0"));
+        let open = metrics.socket_open();
+        assert!(metrics.render().contains("graphql_ws_connections 1"));
+        drop(open);
+        assert!(metrics.render().contains("graphql_ws_connections 0"));
     }
 }

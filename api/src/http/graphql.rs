@@ -301,6 +301,7 @@ pub(crate) async fn execute(
         Err(_) => ("invalid".to_string(), None),
     };
     request.variables = given;
+    tracing::Span::current().record("operation", label.as_str());
     if let Some((name, message)) = missing {
         state
             .app
@@ -398,6 +399,11 @@ fn respond(
     let mut extra_headers = std::mem::take(&mut response.http_headers);
     let request_level = finalize_errors(&mut response, request_id);
     crate::graphql::error::shorten_messages(&mut response);
+    if let Some(secs) = retry_after(&response) {
+        // RATE_LIMITED from a resolver (the login throttle): the header as well as
+        // `extensions.retryAfter`, for clients and proxies that read only headers.
+        extra_headers.insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+    }
     let status = if request_level {
         StatusCode::BAD_REQUEST
     } else if only_unavailable(&response) {
@@ -430,6 +436,20 @@ fn respond(
             internal_error(request_id, extra_headers)
         }
     }
+}
+
+/// The longest `retryAfter` of the response's RATE_LIMITED errors.
+fn retry_after(response: &Response) -> Option<u64> {
+    response
+        .errors
+        .iter()
+        .filter_map(|e| e.extensions.as_ref())
+        .filter(|ext| matches!(ext.get("code"), Some(Value::String(c)) if c == codes::RATE_LIMITED))
+        .filter_map(|ext| match ext.get("retryAfter") {
+            Some(Value::Number(n)) => n.as_u64(),
+            _ => None,
+        })
+        .max()
 }
 
 /// True when the database being unavailable is all the response says: every error is
@@ -526,8 +546,29 @@ fn quoted_name(message: &str) -> Option<String> {
 
 /// A bounded label for metrics: the root fields of the operation (at most three), so that
 /// client-chosen operation names cannot blow up the metric's cardinality.
+/// Longest operation name kept whole in a label.
+const MAX_LABEL_CHARS: usize = 64;
+
+/// The `operation` label of the request metrics and the request's log span: the operation's
+/// name when it has one (as clients name their operations, `SavedResults`), else its root
+/// fields (`runBacktest`, `me,mySessions`). Metrics bound how many distinct labels they keep.
 fn operation_label(document: &ExecutableDocument, operation_name: Option<&str>) -> String {
+    use async_graphql::parser::types::DocumentOperations;
     use async_graphql::parser::types::Selection;
+    // A named operation is parsed into `Multiple`, one anonymous operation into `Single`.
+    let named = match (&document.operations, operation_name) {
+        (DocumentOperations::Multiple(map), Some(name)) => {
+            map.keys().find(|n| n.as_str() == name).map(|n| n.as_str())
+        }
+        (DocumentOperations::Multiple(map), None) if map.len() == 1 => {
+            map.keys().next().map(|n| n.as_str())
+        }
+        _ => None,
+    };
+    if let Some(name) = named {
+        // GraphQL names are ASCII letters, digits and underscores; long ones are cut.
+        return name.chars().take(MAX_LABEL_CHARS).collect();
+    }
     let Some(operation) = operation::selected(document, operation_name) else {
         return "invalid".into();
     };
@@ -695,10 +736,19 @@ mod tests {
     }
 
     #[test]
-    fn metric_labels_are_root_fields() {
-        let document = parse_query("query Foo { tickers { symbol } version { engine } }").unwrap();
-        assert_eq!(operation_label(&document, None), "tickers,version");
-        assert_eq!(operation_label(&document, Some("Bar")), "invalid");
+    fn metric_labels_are_operation_names_else_root_fields() {
+        let named = parse_query("query Foo { tickers { symbol } version { engine } }").unwrap();
+        assert_eq!(operation_label(&named, None), "Foo");
+        assert_eq!(operation_label(&named, Some("Foo")), "Foo");
+        assert_eq!(operation_label(&named, Some("Bar")), "invalid");
+        let anonymous = parse_query("{ version { engine } tickers { symbol } }").unwrap();
+        assert_eq!(operation_label(&anonymous, None), "tickers,version");
+        let two =
+            parse_query("query A { tickers { symbol } } query B { version { engine } }").unwrap();
+        assert_eq!(operation_label(&two, Some("B")), "B");
+        let long = format!("query {} {{ tickers {{ symbol }} }}", "N".repeat(500));
+        let long = parse_query(&long).unwrap();
+        assert_eq!(operation_label(&long, None).len(), MAX_LABEL_CHARS);
     }
 
     #[test]

@@ -78,14 +78,38 @@ pub fn router(app: AppState, schema: AppSchema) -> Router {
 
     let layers = ServiceBuilder::new()
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
-            let id = request
-                .headers()
-                .get(REQUEST_ID)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("-");
-            tracing::info_span!("http", method = %request.method(), path = %request.uri().path(), request_id = %id)
-        }))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &axum::http::Request<_>| {
+                    let header =
+                        |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok());
+                    let id = header(REQUEST_ID.as_str()).unwrap_or("-");
+                    // W3C trace context: the caller's trace and span ids, so these log lines
+                    // join the caller's trace.
+                    let span = tracing::info_span!(
+                        "http",
+                        method = %request.method(),
+                        path = %request.uri().path(),
+                        request_id = %id,
+                        trace_id = tracing::field::Empty,
+                        parent_id = tracing::field::Empty,
+                        operation = tracing::field::Empty,
+                    );
+                    if let Some((trace_id, parent_id)) =
+                        header("traceparent").and_then(trace_context)
+                    {
+                        span.record("trace_id", trace_id.as_str());
+                        span.record("parent_id", parent_id.as_str());
+                    }
+                    span
+                })
+                // One line per request at info: status and latency, in the span above.
+                .on_response(
+                    tower_http::trace::DefaultOnResponse::new()
+                        .level(tracing::Level::INFO)
+                        .latency_unit(tower_http::LatencyUnit::Micros),
+                ),
+        )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(CatchPanicLayer::custom(errors::panic_response))
         .layer(TimeoutLayer::with_status_code(
@@ -101,6 +125,23 @@ pub fn router(app: AppState, schema: AppSchema) -> Router {
         .layer(DefaultBodyLimit::max(config.body_limit));
 
     router.layer(layers).with_state(state)
+}
+
+/// The trace id and parent span id of a W3C `traceparent` header
+/// (`00-<32 hex>-<16 hex>-<2 hex>`), or None when it is not one.
+fn trace_context(header: &str) -> Option<(String, String)> {
+    let mut parts = header.trim().split('-');
+    let (version, trace, parent, flags) =
+        (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let hex = |s: &str, len: usize| s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit());
+    let valid = hex(version, 2)
+        && version != "ff"
+        && hex(trace, 32)
+        && trace.bytes().any(|b| b != b'0')
+        && hex(parent, 16)
+        && parent.bytes().any(|b| b != b'0')
+        && hex(flags, 2);
+    valid.then(|| (trace.to_ascii_lowercase(), parent.to_ascii_lowercase()))
 }
 
 /// Responses smaller than this go out as they are: below a few kilobytes compressing costs
@@ -122,7 +163,15 @@ fn compression() -> CompressionLayer<impl Predicate> {
 fn cors(origins: &[String]) -> CorsLayer {
     let base = CorsLayer::new()
         .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
-        .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION, REQUEST_ID])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::AUTHORIZATION,
+            REQUEST_ID,
+            HeaderName::from_static("traceparent"),
+            HeaderName::from_static("tracestate"),
+            HeaderName::from_static("apollographql-client-name"),
+            HeaderName::from_static("apollographql-client-version"),
+        ])
         .expose_headers([REQUEST_ID])
         .max_age(Duration::from_secs(600));
     if origins.iter().any(|o| o.trim() == "*") {
@@ -138,4 +187,30 @@ fn cors(origins: &[String]) -> CorsLayer {
     }
     base.allow_origin(AllowOrigin::list(list))
         .allow_credentials(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::trace_context;
+
+    #[test]
+    fn traceparent_is_read_only_when_well_formed() {
+        let header = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        assert_eq!(
+            trace_context(header),
+            Some((
+                "4bf92f3577b34da6a3ce929d0e0e4736".into(),
+                "00f067aa0ba902b7".into()
+            ))
+        );
+        for bad in [
+            "",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e473g-00f067aa0ba902b7-01",
+        ] {
+            assert_eq!(trace_context(bad), None, "{bad}");
+        }
+    }
 }

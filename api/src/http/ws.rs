@@ -101,7 +101,9 @@ pub async fn upgrade(
         .max_message_size(limit)
         .max_frame_size(limit)
         .on_upgrade(move |socket| async move {
+            let open = state.app.metrics.socket_open();
             serve(socket, state, protocol, meta).await;
+            drop(open);
             drop(address_place);
         })
 }

@@ -254,6 +254,7 @@ impl<E: Executor + Clone> Executor for SocketExecutor<E> {
         session_data: Option<Arc<Data>>,
     ) -> BoxStream<'static, Response> {
         let this = self.clone();
+        let running = self.auth.app.metrics.subscription_running();
         stream::once(async move {
             match this.prepare(request).await {
                 Ok(request) => this.inner.execute_stream(request, session_data),
@@ -261,7 +262,9 @@ impl<E: Executor + Clone> Executor for SocketExecutor<E> {
             }
         })
         .flatten()
-        .map(|mut response| {
+        .map(move |mut response| {
+            // Owned by the stream: the gauge goes down when the operation's stream is dropped.
+            let _running = &running;
             shorten_messages(&mut response);
             response
         })
