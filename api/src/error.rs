@@ -125,6 +125,9 @@ pub mod codes {
     pub const QUERY_TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
     pub const SERVICE_UNAVAILABLE: &str = "SERVICE_UNAVAILABLE";
     pub const INTERNAL: &str = "INTERNAL_SERVER_ERROR";
+    /// Apollo's persisted queries: the hash names no query this server knows (send it again
+    /// with the query). Only the transports answer it.
+    pub const PERSISTED_QUERY_NOT_FOUND: &str = "PERSISTED_QUERY_NOT_FOUND";
 }
 
 /// Seconds a client is told to wait before retrying a SERVICE_UNAVAILABLE answer

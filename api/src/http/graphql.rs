@@ -22,7 +22,7 @@ use serde::Deserialize;
 use super::{
     HttpState, REQUEST_ID,
     errors::{bad_input_response, error_response, rate_limited_response},
-    playground, variables,
+    persisted, playground, variables,
 };
 use crate::{
     error::codes,
@@ -113,14 +113,48 @@ pub async fn post(
             return error_response(status, &message, codes::BAD_REQUEST);
         }
     };
-    let request = match parse_post_body(&body) {
+    let mut request = match parse_post_body(&body) {
         Ok(request) => request,
         Err(message) => {
             return error_response(StatusCode::BAD_REQUEST, &message, codes::BAD_REQUEST);
         }
     };
+    let extension = request
+        .extensions
+        .get("persistedQuery")
+        .map(|v| v.clone().into_json().unwrap_or_default());
+    match persisted_query(&state, &request.query, extension.as_ref()).await {
+        Ok(Some(query)) => request.query = query,
+        Ok(None) => {}
+        Err(response) => return response,
+    }
     let meta = RequestMeta::from_parts(&headers, Some(peer));
     execute(&state, request, meta).await
+}
+
+/// The query of a request that uses Apollo's persisted queries (`persisted`): Some(query) to
+/// run, None when the request does not use them, or the answer to send instead.
+async fn persisted_query(
+    state: &HttpState,
+    query: &str,
+    extension: Option<&serde_json::Value>,
+) -> Result<Option<String>, HttpResponse> {
+    match state.persisted.resolve(query, extension).await {
+        persisted::Outcome::NotPersisted => Ok(None),
+        persisted::Outcome::Query(query) => Ok(Some(query)),
+        // As Apollo Server answers it: a 200 with this message and code, which its client
+        // link takes as "send the query".
+        persisted::Outcome::NotFound => Err(error_response(
+            StatusCode::OK,
+            "PersistedQueryNotFound",
+            codes::PERSISTED_QUERY_NOT_FOUND,
+        )),
+        persisted::Outcome::Refused(message) => Err(error_response(
+            StatusCode::BAD_REQUEST,
+            message,
+            codes::BAD_REQUEST,
+        )),
+    }
 }
 
 fn parse_post_body(body: &[u8]) -> Result<Request, String> {
@@ -159,6 +193,8 @@ pub struct GetParams {
     query: Option<String>,
     operation_name: Option<String>,
     variables: Option<String>,
+    /// JSON: `{"persistedQuery": {"version": 1, "sha256Hash": "…"}}` (persisted queries).
+    extensions: Option<String>,
 }
 
 pub async fn get(
@@ -174,7 +210,33 @@ pub async fn get(
             codes::BAD_REQUEST,
         );
     };
-    let Some(query) = params.query else {
+    let extension = match params
+        .extensions
+        .as_deref()
+        .map(serde_json::from_str::<serde_json::Value>)
+    {
+        None => None,
+        Some(Ok(extensions)) => extensions.get("persistedQuery").cloned(),
+        Some(Err(_)) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                "extensions must be a JSON object",
+                codes::BAD_REQUEST,
+            );
+        }
+    };
+    let query = match persisted_query(
+        &state,
+        params.query.as_deref().unwrap_or(""),
+        extension.as_ref(),
+    )
+    .await
+    {
+        Ok(Some(query)) => Some(query),
+        Ok(None) => params.query,
+        Err(response) => return response,
+    };
+    let Some(query) = query else {
         if !state.app.config.playground {
             return error_response(
                 StatusCode::NOT_FOUND,

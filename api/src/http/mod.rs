@@ -6,6 +6,7 @@ mod errors;
 mod exports;
 mod graphql;
 mod health;
+mod persisted;
 pub(crate) mod playground;
 pub(crate) mod serve;
 mod socket_caps;
@@ -50,16 +51,20 @@ pub struct HttpState {
     pub(crate) shape: std::sync::Arc<crate::graphql::shape::SchemaShape>,
     /// Subscription sockets open per client address and per user.
     pub(crate) sockets: socket_caps::SocketCounts,
+    /// Apollo persisted queries by hash (memory, and Redis when configured).
+    pub(crate) persisted: persisted::PersistedQueries,
 }
 
 pub fn router(app: AppState, schema: AppSchema) -> Router {
     let config = app.config.clone();
     let shape = std::sync::Arc::new(crate::graphql::shape::SchemaShape::from_sdl(&schema.sdl()));
+    let persisted = persisted::PersistedQueries::new(app.redis.clone());
     let state = HttpState {
         app,
         schema,
         shape,
         sockets: socket_caps::SocketCounts::default(),
+        persisted,
     };
 
     let mut router = Router::new()
