@@ -33,6 +33,8 @@ use crate::{
 #[derive(Debug, Clone, Default)]
 pub struct RequestMeta {
     pub request_id: String,
+    /// The `Accept` header (the media type and status conventions of the response).
+    pub accept: Option<String>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     pub authorization: Option<String>,
@@ -64,6 +66,7 @@ impl RequestMeta {
         };
         Self {
             request_id: text(REQUEST_ID).unwrap_or_default(),
+            accept: text(header::ACCEPT),
             ip: peer.map(|p| p.ip().to_string()),
             user_agent: text(header::USER_AGENT),
             authorization: credential_header(headers),
@@ -322,6 +325,100 @@ pub(crate) async fn execute(
     request: Request,
     meta: RequestMeta,
 ) -> HttpResponse {
+    let accepts = Accepts::of(meta.accept.as_deref());
+    let response = run_request(state, request, meta).await;
+    accepts.shape(response).await
+}
+
+/// What the client's `Accept` asks of a response (GraphQL over HTTP, "Legacy watershed").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Accepts {
+    /// No `Accept`, or `*/*`: `application/json`, and request errors (parse, validation,
+    /// variables, the cost limit) answer 400, as this API always has.
+    Default,
+    /// `application/json` named: request errors answer 200, as the spec asks for it.
+    Json,
+    /// `application/graphql-response+json` preferred: that media type, request errors 400
+    /// without a `data` entry.
+    GraphqlResponse,
+}
+
+impl Accepts {
+    fn of(accept: Option<&str>) -> Self {
+        let Some(accept) = accept else {
+            return Accepts::Default;
+        };
+        // Media types with their q (1 when not given); a q of 0 refuses the type.
+        let weight = |wanted: &str| {
+            accept
+                .split(',')
+                .filter_map(|item| {
+                    let mut parts = item.split(';').map(str::trim);
+                    let media = parts.next()?.to_ascii_lowercase();
+                    let q = parts
+                        .find_map(|p| p.strip_prefix("q="))
+                        .and_then(|q| q.parse::<f32>().ok())
+                        .unwrap_or(1.0);
+                    (media == wanted).then_some(q)
+                })
+                .fold(None, |best: Option<f32>, q| {
+                    Some(best.map_or(q, |b| b.max(q)))
+                })
+                .filter(|q| *q > 0.0)
+        };
+        match (
+            weight("application/graphql-response+json"),
+            weight("application/json"),
+        ) {
+            (Some(graphql), json) if json.is_none_or(|json| graphql >= json) => {
+                Accepts::GraphqlResponse
+            }
+            (_, Some(_)) => Accepts::Json,
+            _ => Accepts::Default,
+        }
+    }
+
+    /// The response as the client accepts it.
+    async fn shape(self, response: HttpResponse) -> HttpResponse {
+        if self == Accepts::Default {
+            return response;
+        }
+        let (mut parts, body) = response.into_parts();
+        let request_error = parts.status == StatusCode::BAD_REQUEST;
+        if self == Accepts::GraphqlResponse {
+            parts.headers.insert(
+                header::CONTENT_TYPE,
+                header::HeaderValue::from_static(
+                    "application/graphql-response+json; charset=utf-8",
+                ),
+            );
+        }
+        if !request_error {
+            return HttpResponse::from_parts(parts, body);
+        }
+        if self == Accepts::Json {
+            parts.status = StatusCode::OK;
+            return HttpResponse::from_parts(parts, body);
+        }
+        // A request error ran nothing: no `data` entry at all.
+        let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+            return HttpResponse::from_parts(parts, axum::body::Body::empty());
+        };
+        let stripped = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+            Ok(serde_json::Value::Object(mut map)) => {
+                map.remove("data");
+                serde_json::to_vec(&map).ok()
+            }
+            _ => None,
+        };
+        HttpResponse::from_parts(
+            parts,
+            axum::body::Body::from(stripped.unwrap_or(bytes.to_vec())),
+        )
+    }
+}
+
+async fn run_request(state: &HttpState, request: Request, meta: RequestMeta) -> HttpResponse {
     let started = Instant::now();
     let mut request = request;
     if nesting::too_deep(&request.query, nesting::MAX_NESTING) {

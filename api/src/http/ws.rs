@@ -83,6 +83,7 @@ pub async fn upgrade(
     };
     let meta = RequestMeta {
         request_id: text(super::REQUEST_ID).unwrap_or_default(),
+        accept: None,
         ip: Some(peer.ip().to_string()),
         user_agent: text(header::USER_AGENT),
         authorization: super::graphql::credential_header(&headers),

@@ -526,6 +526,16 @@ fn monthly_heatmap(c: &Ctx<'_>) -> Figure {
     )
 }
 
+fn round_colour(margin_call: bool, return_pct: f64) -> &'static str {
+    if margin_call {
+        "#b2182b"
+    } else if return_pct < 0.0 {
+        "#ef8a62"
+    } else {
+        "#1b7837"
+    }
+}
+
 fn rounds(c: &Ctx<'_>) -> Figure {
     let rs = &c.r.rounds;
     figure(
@@ -534,14 +544,28 @@ fn rounds(c: &Ctx<'_>) -> Figure {
             "name": "round return",
             "x": rs.iter().map(|r| format!("#{}", r.round)).collect::<Vec<_>>(),
             "y": rs.iter().map(|r| round(r.return_pct)).collect::<Vec<_>>(),
-            "marker": { "color": rs.iter().map(|r| if r.margin_call { "crimson" } else { "seagreen" }).collect::<Vec<_>>() },
+            // The heatmap's colours: gains green, losses red, darkest when a margin call ended
+            // the round (a losing round must never look like a gain).
+            "marker": { "color": rs.iter().map(|r| round_colour(r.margin_call, r.return_pct)).collect::<Vec<_>>() },
             "customdata": rs.iter().map(|r| json!([r.start_date.to_string(), r.end_date.to_string(), r.trading_days])).collect::<Vec<_>>(),
             "hovertemplate": "round %{x}<br>%{customdata[0]} to %{customdata[1]}<br>%{customdata[2]} days<br>%{y:.1f}%<extra></extra>",
         }))],
         json!({
             "title": { "text": "Return per round (%)" },
-            "xaxis": { "type": "category", "title": { "text": "round (red: ended by a margin call)" } },
+            "xaxis": { "type": "category", "title": { "text": "round (green: gain, light red: loss, dark red: ended by a margin call)" } },
             "yaxis": { "title": { "text": "return (%)" } },
         }),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::round_colour;
+
+    #[test]
+    fn a_losing_round_is_never_drawn_green() {
+        assert_eq!(round_colour(false, 12.0), "#1b7837");
+        assert_eq!(round_colour(false, -24.0), "#ef8a62");
+        assert_eq!(round_colour(true, -60.0), "#b2182b");
+    }
 }

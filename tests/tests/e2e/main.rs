@@ -8,6 +8,7 @@ mod abuse_cost;
 mod abuse_hygiene;
 mod abuse_limits;
 mod accounts;
+mod client_audit;
 mod client_identity;
 mod client_persisted;
 mod client_transport;
