@@ -1,26 +1,47 @@
 //! Relay connections over the services' pages (`crate::services::pagination`): one edge per
-//! row with that row's cursor, `hasNextPage` from the page, and `hasPreviousPage` when the
-//! page starts after a cursor.
+//! row with that row's cursor, `hasNextPage`/`hasPreviousPage` from the page (forward or
+//! backward), and `totalCount`, counted only when a client asks for it.
 
 use async_graphql::{
-    OutputType,
+    Object, OutputType,
     connection::{Connection, Edge},
 };
 
-use crate::services::pagination::{Cursor, Page, PageRequest};
+use crate::{
+    error::ApiResult,
+    services::pagination::{Cursor, Page, TotalCount},
+};
 
-/// The connection of `page`, which answered `request`: `cursor_of` gives each row's cursor
-/// (under the ordering the page was read in), `node_of` its GraphQL node.
+/// A connection of `N` with `totalCount`.
+pub(crate) type Listing<N> = Connection<String, N, ListingFields>;
+
+/// The fields a connection has beside its edges.
+pub(crate) struct ListingFields(TotalCount);
+
+#[Object]
+impl ListingFields {
+    /// Every item of the listing with its filters, over all pages (one count query, run only
+    /// when asked for).
+    async fn total_count(&self) -> ApiResult<u64> {
+        (self.0)().await
+    }
+}
+
+/// The connection of `page`: `cursor_of` gives each row's cursor (under the ordering the page
+/// was read in), `node_of` its GraphQL node.
 pub(crate) fn connection<R, N>(
-    request: &PageRequest,
     page: Page<R>,
     cursor_of: impl Fn(&R) -> Cursor,
     node_of: impl Fn(R) -> N,
-) -> Connection<String, N>
+) -> Listing<N>
 where
     N: OutputType,
 {
-    let mut connection = Connection::new(request.after.is_some(), page.has_next_page);
+    let mut connection = Connection::with_additional_fields(
+        page.has_previous_page,
+        page.has_next_page,
+        ListingFields(page.total),
+    );
     connection.edges.extend(
         page.items
             .into_iter()

@@ -11,7 +11,7 @@ use engine::{
 use entity::margin_calculation;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
-use super::pagination::{Keyset, Page, PageRequest};
+use super::pagination::{Keyset, Page, PageRequest, total_count};
 use crate::error::{ApiError, ApiResult};
 
 pub type CalculationRecord = margin_calculation::Model;
@@ -94,8 +94,9 @@ pub async fn list(
         }
         query = query.filter(margin_calculation::Column::Ticker.eq(ticker.to_ascii_uppercase()));
     }
+    let total = total_count(db, query.clone());
     let query = Keyset::newest_first(margin_calculation::Column::Id).select(query, page)?;
-    Ok(Page::from_rows(query.all(db).await?, page.first))
+    Ok(Page::from_rows(query.all(db).await?, page, total))
 }
 
 /// One of the caller's calculations; another user's is NOT_FOUND like a missing one.

@@ -1,15 +1,19 @@
-//! Keyset pagination, for every listing: a page is at most `first` rows after a cursor, in an
-//! order that ends with the row id. The id is unique, so the order is total and a cursor
+//! Keyset pagination, for every listing: a page is at most `first` rows after a cursor (or
+//! `last` rows before one, read backwards and turned round), in an order that ends with the
+//! row id. The id is unique, so the order is total and a cursor
 //! names one place in it: pages that follow each other neither repeat nor skip a row, even
 //! while rows are added or removed elsewhere in the list (an offset would shift).
 //!
 //! A cursor is opaque to clients: base64url, without padding, of a small JSON object holding
 //! the last row's id and, for an ordering by another column first, that column's value.
 
+use std::sync::Arc;
+
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+use futures_util::future::BoxFuture;
 use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, Select,
-    sea_query::SimpleExpr,
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, Order, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Select, sea_query::SimpleExpr,
 };
 use serde::{Deserialize, Serialize};
 
@@ -46,7 +50,12 @@ impl Cursor {
 
     /// BAD_USER_INPUT on `after` for anything [`Cursor::encode`] did not make.
     pub fn decode(text: &str) -> ApiResult<Self> {
-        let invalid = || ApiError::input("after", "not a valid cursor");
+        Self::decode_as(text, "after")
+    }
+
+    /// As [`Cursor::decode`], naming `field` (`after` or `before`) in the error.
+    fn decode_as(text: &str, field: &'static str) -> ApiResult<Self> {
+        let invalid = || ApiError::input(field, "not a valid cursor");
         if text.len() > MAX_CURSOR_CHARS {
             return Err(invalid());
         }
@@ -55,48 +64,116 @@ impl Cursor {
     }
 }
 
-/// What a listing is asked for: at most `first` rows, after `after` when set.
+/// What a listing is asked for: at most `first` rows after the cursor `after` when set; or,
+/// `backward`, the `first` rows just before it (`last`/`before` in GraphQL).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PageRequest {
     pub first: u64,
     pub after: Option<Cursor>,
+    pub backward: bool,
+}
+
+/// A page size in 1..=100 (default 20), or BAD_USER_INPUT on `field`.
+fn page_size(size: Option<i32>, field: &'static str) -> ApiResult<u64> {
+    let size = size.unwrap_or(DEFAULT_FIRST);
+    u64::try_from(size)
+        .ok()
+        .filter(|_| (1..=MAX_FIRST).contains(&size))
+        .ok_or_else(|| {
+            ApiError::input(
+                field,
+                format!("must be between 1 and {MAX_FIRST} (got {size})"),
+            )
+        })
 }
 
 impl PageRequest {
     /// `first` in 1..=100 (default 20) and a cursor made by [`Cursor::encode`];
     /// BAD_USER_INPUT naming the argument otherwise.
     pub fn new(first: Option<i32>, after: Option<&str>) -> ApiResult<Self> {
-        let first = first.unwrap_or(DEFAULT_FIRST);
-        let first = u64::try_from(first)
-            .ok()
-            .filter(|_| (1..=MAX_FIRST).contains(&first))
-            .ok_or_else(|| {
-                ApiError::input(
-                    "first",
-                    format!("must be between 1 and {MAX_FIRST} (got {first})"),
-                )
-            })?;
-        let after = after.map(Cursor::decode).transpose()?;
-        Ok(Self { first, after })
+        Ok(Self {
+            first: page_size(first, "first")?,
+            after: after.map(|a| Cursor::decode_as(a, "after")).transpose()?,
+            backward: false,
+        })
+    }
+
+    /// Forward (`first`, `after`) or backward (`last`, `before`) paging, with the same limits;
+    /// asking for both directions at once is BAD_USER_INPUT.
+    pub fn either(
+        first: Option<i32>,
+        after: Option<&str>,
+        last: Option<i32>,
+        before: Option<&str>,
+    ) -> ApiResult<Self> {
+        if last.is_none() && before.is_none() {
+            return Self::new(first, after);
+        }
+        if first.is_some() || after.is_some() {
+            return Err(ApiError::input(
+                "last",
+                "page forward (first, after) or backward (last, before), not both",
+            ));
+        }
+        Ok(Self {
+            first: page_size(last, "last")?,
+            after: before.map(|b| Cursor::decode_as(b, "before")).transpose()?,
+            backward: true,
+        })
     }
 }
 
-#[derive(Debug, Clone)]
+/// Counts every row of a listing (its filters, not its page), when asked: `totalCount`.
+pub type TotalCount = Arc<dyn Fn() -> BoxFuture<'static, ApiResult<u64>> + Send + Sync>;
+
+/// The [`TotalCount`] of `query` (filtered, before any cursor or order).
+pub fn total_count<E>(db: &DatabaseConnection, query: Select<E>) -> TotalCount
+where
+    E: EntityTrait,
+    E::Model: Sync,
+{
+    let db = db.clone();
+    Arc::new(move || {
+        let (db, query) = (db.clone(), query.clone());
+        Box::pin(async move { Ok(query.count(&db).await?) })
+    })
+}
+
+#[derive(Clone)]
 pub struct Page<T> {
+    /// In the listing's order, whichever way the page was read.
     pub items: Vec<T>,
     pub has_next_page: bool,
+    pub has_previous_page: bool,
+    pub total: TotalCount,
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for Page<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Page")
+            .field("items", &self.items)
+            .field("has_next_page", &self.has_next_page)
+            .field("has_previous_page", &self.has_previous_page)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<T> Page<T> {
-    /// From the up to `first + 1` rows a [`Keyset::select`] query returns: the extra row only
-    /// says that another page follows.
-    pub fn from_rows(mut rows: Vec<T>, first: u64) -> Self {
-        let first = usize::try_from(first).unwrap_or(usize::MAX);
-        let has_next_page = rows.len() > first;
+    /// From the up to `first + 1` rows a [`Keyset::select`] query returns for `request`: the
+    /// extra row only says that another page follows (or, backward, precedes).
+    pub fn from_rows(mut rows: Vec<T>, request: &PageRequest, total: TotalCount) -> Self {
+        let first = usize::try_from(request.first).unwrap_or(usize::MAX);
+        let more = rows.len() > first;
         rows.truncate(first);
+        let from_cursor = request.after.is_some();
+        if request.backward {
+            rows.reverse();
+        }
         Self {
             items: rows,
-            has_next_page,
+            has_next_page: if request.backward { from_cursor } else { more },
+            has_previous_page: if request.backward { more } else { from_cursor },
+            total,
         }
     }
 }
@@ -132,23 +209,39 @@ impl<C: ColumnTrait> Keyset<C> {
     where
         E: EntityTrait<Column = C>,
     {
+        // Backward, the rows before the cursor are the rows after it in the reversed order.
+        let keyset = if page.backward {
+            self.reversed()
+        } else {
+            *self
+        };
         if let Some(after) = &page.after {
-            query = query.filter(self.after(after)?);
+            query = query.filter(keyset.after(after, page.backward)?);
         }
-        let order = match self.direction {
+        let order = match keyset.direction {
             Direction::Ascending => Order::Asc,
             Direction::Descending => Order::Desc,
         };
-        if let Some(key) = self.key {
+        if let Some(key) = keyset.key {
             query = query.order_by(key, order.clone());
         }
         Ok(query
-            .order_by(self.id, order)
+            .order_by(keyset.id, order)
             .limit(page.first.saturating_add(1)))
     }
 
+    fn reversed(&self) -> Self {
+        Self {
+            direction: match self.direction {
+                Direction::Ascending => Direction::Descending,
+                Direction::Descending => Direction::Ascending,
+            },
+            ..*self
+        }
+    }
+
     /// The rows that come after `cursor`: (key, id) beyond the cursor's, compared as a pair.
-    fn after(&self, cursor: &Cursor) -> ApiResult<Condition> {
+    fn after(&self, cursor: &Cursor, backward: bool) -> ApiResult<Condition> {
         let beyond = |column: C, value: sea_orm::Value| -> SimpleExpr {
             match self.direction {
                 Direction::Ascending => column.gt(value),
@@ -161,10 +254,10 @@ impl<C: ColumnTrait> Keyset<C> {
             // not needed here.
             return Ok(Condition::all().add(past_id));
         };
-        let value = cursor
-            .key
-            .clone()
-            .ok_or_else(|| ApiError::input("after", "not a cursor of this ordering"))?;
+        let value = cursor.key.clone().ok_or_else(|| {
+            let field = if backward { "before" } else { "after" };
+            ApiError::input(field, "not a cursor of this ordering")
+        })?;
         Ok(Condition::any()
             .add(beyond(key, value.clone().into()))
             .add(Condition::all().add(key.eq(value)).add(past_id)))
@@ -261,13 +354,28 @@ mod tests {
         }
     }
 
+    fn uncounted() -> TotalCount {
+        Arc::new(|| Box::pin(async { Ok(0) }))
+    }
+
     #[test]
     fn a_page_keeps_first_rows_and_says_whether_more_follow() {
-        let full = Page::from_rows(vec![1, 2, 3], 2);
+        let two = PageRequest::new(Some(2), None).unwrap();
+        let full = Page::from_rows(vec![1, 2, 3], &two, uncounted());
         assert_eq!(full.items, vec![1, 2]);
-        assert!(full.has_next_page);
-        let last = Page::from_rows(vec![1, 2], 2);
+        assert!(full.has_next_page && !full.has_previous_page);
+        let last = Page::from_rows(vec![1, 2], &two, uncounted());
         assert_eq!(last.items, vec![1, 2]);
         assert!(!last.has_next_page);
+        // Backward: rows come newest-to-oldest of the reversed order and are turned round.
+        let cursor = Cursor::id(9).encode();
+        let back = PageRequest::either(None, None, Some(2), Some(&cursor)).unwrap();
+        let page = Page::from_rows(vec![3, 2, 1], &back, uncounted());
+        assert_eq!(page.items, vec![2, 3]);
+        assert!(page.has_previous_page && page.has_next_page);
+        let both = PageRequest::either(Some(2), None, Some(2), None);
+        assert_eq!(refused_on(both), ("BAD_USER_INPUT".into(), "last".into()));
+        let bad = PageRequest::either(None, None, Some(2), Some("x"));
+        assert_eq!(refused_on(bad), ("BAD_USER_INPUT".into(), "before".into()));
     }
 }

@@ -36,7 +36,7 @@ use uuid::Uuid;
 
 use super::{
     backtests::{Backtests, SessionStatus},
-    pagination::{Cursor, Direction, Keyset, Page, PageRequest},
+    pagination::{Cursor, Direction, Keyset, Page, PageRequest, total_count},
 };
 use crate::error::{ApiError, ApiResult};
 
@@ -567,13 +567,14 @@ pub async fn list(
             );
         }
     }
+    let total = total_count(db, query.clone());
     let rows = order
         .keyset()
         .select(query, page)?
         .into_model::<SavedSummary>()
         .all(db)
         .await?;
-    Ok(Page::from_rows(rows, page.first))
+    Ok(Page::from_rows(rows, page, total))
 }
 
 /// The cursor of a summary under an ordering.
@@ -751,6 +752,31 @@ mod tests {
         }
     }
 
+    /// Every page read backwards from the end (`last`, `before`), put back in order.
+    async fn all_pages_backward(
+        db: &DatabaseConnection,
+        user_id: i64,
+        filter: &SavedFilter,
+        order: SavedOrder,
+        last: i32,
+    ) -> Vec<i64> {
+        let mut pages: Vec<Vec<i64>> = Vec::new();
+        let mut before: Option<String> = None;
+        loop {
+            let request = PageRequest::either(None, None, Some(last), before.as_deref()).unwrap();
+            let page = list(db, user_id, filter, order, &request).await.unwrap();
+            assert!(page.items.len() <= request.first as usize);
+            pages.push(page.items.iter().map(|s| s.id).collect());
+            match page.items.first() {
+                Some(first) if page.has_previous_page => {
+                    before = Some(cursor_of(first, order).encode());
+                }
+                _ => break,
+            }
+        }
+        pages.into_iter().rev().flatten().collect()
+    }
+
     #[tokio::test]
     async fn pages_follow_each_other_without_gap_or_duplicate_in_every_order() {
         let db = test_db::memory().await;
@@ -796,6 +822,14 @@ mod tests {
                     want,
                     "{order:?}, first {first}"
                 );
+                assert_eq!(
+                    all_pages_backward(&db, alice, &filter, order, first).await,
+                    want,
+                    "{order:?}, last {first}"
+                );
+                let request = PageRequest::new(Some(first), None).unwrap();
+                let page = list(&db, alice, &filter, order, &request).await.unwrap();
+                assert_eq!((page.total)().await.unwrap(), want.len() as u64);
             }
         }
     }

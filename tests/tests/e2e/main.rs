@@ -9,6 +9,7 @@ mod abuse_hygiene;
 mod abuse_limits;
 mod accounts;
 mod client_audit;
+mod client_connections;
 mod client_identity;
 mod client_persisted;
 mod client_transport;

@@ -5,9 +5,9 @@ use crate::graphql::app_state;
 use crate::graphql::guards;
 use crate::graphql::{
     ids::{Kind, parse_id},
-    pagination::connection,
+    pagination::{Listing, connection},
 };
-use async_graphql::{Context, ID, Object, connection::Connection};
+use async_graphql::{Context, ID, Object};
 
 use crate::{
     auth::Role,
@@ -65,12 +65,14 @@ impl AccountsQuery {
         #[graphql(default_with = "UserStatusFilter::All")] status: UserStatusFilter,
         first: Option<i32>,
         after: Option<String>,
-    ) -> ApiResult<Connection<String, User>> {
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> ApiResult<Listing<User>> {
         guards::require_role(ctx, Role::Admin)?;
-        let request = PageRequest::new(first, after.as_deref())?;
+        let request = PageRequest::either(first, after.as_deref(), last, before.as_deref())?;
         let state = app_state(ctx);
         let page = admin::users(&state.db, status.into(), &request).await?;
-        Ok(connection(&request, page, |u| Cursor::id(u.id), User::from))
+        Ok(connection(page, |u| Cursor::id(u.id), User::from))
     }
 
     /// Admin: one user by id.
@@ -105,9 +107,11 @@ impl AccountsQuery {
         filter: Option<LoginAttemptFilter>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> ApiResult<Connection<String, LoginAttempt>> {
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> ApiResult<Listing<LoginAttempt>> {
         guards::require_role(ctx, Role::Admin)?;
-        let request = PageRequest::new(first, after.as_deref())?;
+        let request = PageRequest::either(first, after.as_deref(), last, before.as_deref())?;
         let filter = filter.unwrap_or_default();
         let user_id = filter
             .user_id
@@ -124,11 +128,6 @@ impl AccountsQuery {
         };
         let state = app_state(ctx);
         let page = admin::login_attempts(&state.db, filter, &request).await?;
-        Ok(connection(
-            &request,
-            page,
-            |a| Cursor::id(a.id),
-            LoginAttempt::from,
-        ))
+        Ok(connection(page, |a| Cursor::id(a.id), LoginAttempt::from))
     }
 }

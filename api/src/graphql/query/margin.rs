@@ -4,9 +4,9 @@ use crate::graphql::app_state;
 use crate::graphql::guards;
 use crate::graphql::{
     ids::{Kind, parse_id},
-    pagination::connection,
+    pagination::{Listing, connection},
 };
-use async_graphql::{Context, ID, Object, connection::Connection};
+use async_graphql::{Context, ID, Object};
 use uuid::Uuid;
 
 use crate::{
@@ -28,6 +28,9 @@ use crate::{
 #[derive(Default)]
 pub struct MarginQuery;
 
+// `savedResults` takes a filter, an order and the four Relay paging arguments, flat as
+// Relay clients expect them.
+#[allow(clippy::too_many_arguments)]
 #[Object]
 impl MarginQuery {
     /// Your calculations, newest first, optionally for one ticker.
@@ -37,18 +40,21 @@ impl MarginQuery {
         ticker: Option<String>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> ApiResult<Connection<String, MarginCalculation>> {
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> ApiResult<Listing<MarginCalculation>> {
         let caller = guards::require_approved(ctx)?;
-        let request = PageRequest::new(first, after.as_deref())?;
+        let request = PageRequest::either(first, after.as_deref(), last, before.as_deref())?;
         let state = app_state(ctx);
         let page =
             calculations::list(&state.db, caller.user_id, ticker.as_deref(), &request).await?;
         let page = Page {
             items: calculations::decodable(page.items),
             has_next_page: page.has_next_page,
+            has_previous_page: page.has_previous_page,
+            total: page.total,
         };
         Ok(connection(
-            &request,
             page,
             |(record, _)| Cursor::id(record.id),
             |(record, result)| MarginCalculation::new(&record, &result),
@@ -88,16 +94,17 @@ impl MarginQuery {
         status: Option<BacktestStatus>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> ApiResult<Connection<String, BacktestSession>> {
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> ApiResult<Listing<BacktestSession>> {
         let caller = guards::require_approved(ctx)?;
-        let request = PageRequest::new(first, after.as_deref())?;
+        let request = PageRequest::either(first, after.as_deref(), last, before.as_deref())?;
         let state = app_state(ctx);
         let page = state
             .backtests
             .list(caller.user_id, status.map(Into::into), &request)
             .await?;
         Ok(connection(
-            &request,
             page,
             |record| Cursor::id(record.id),
             |record| {
@@ -117,9 +124,11 @@ impl MarginQuery {
         #[graphql(desc = "Default CREATED_AT_DESC.")] order_by: Option<SavedResultOrder>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> ApiResult<Connection<String, SavedResult>> {
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> ApiResult<Listing<SavedResult>> {
         let caller = guards::require_approved(ctx)?;
-        let request = PageRequest::new(first, after.as_deref())?;
+        let request = PageRequest::either(first, after.as_deref(), last, before.as_deref())?;
         let filter = filter.unwrap_or_default();
         let filter = saved_results::SavedFilter {
             search: filter.search,
@@ -134,7 +143,6 @@ impl MarginQuery {
         let state = app_state(ctx);
         let page = saved_results::list(&state.db, caller.user_id, &filter, order, &request).await?;
         Ok(connection(
-            &request,
             page,
             |summary| saved_results::cursor_of(summary, order),
             SavedResult::from,

@@ -16,7 +16,7 @@ use super::{
 use crate::{
     auth::{Role, password},
     error::{ApiError, ApiResult},
-    services::pagination::{Keyset, Page, PageRequest},
+    services::pagination::{Keyset, Page, PageRequest, total_count},
 };
 
 pub const MAX_REASON_CHARS: usize = 1000;
@@ -46,11 +46,12 @@ pub async fn users(
             .filter(user::Column::RejectionReason.is_not_null()),
         StatusFilter::All => query,
     };
+    let total = total_count(db, query.clone());
     let rows = Keyset::newest_first(user::Column::Id)
         .select(query, page)?
         .all(db)
         .await?;
-    Ok(Page::from_rows(rows, page.first))
+    Ok(Page::from_rows(rows, page, total))
 }
 
 /// One user by id (NOT_FOUND when missing).
@@ -185,11 +186,12 @@ pub async fn login_attempts(
         condition = condition.add(login_attempt::Column::AttemptedAt.lt(until));
     }
     let query = login_attempt::Entity::find().filter(condition);
+    let total = total_count(db, query.clone());
     let rows = Keyset::newest_first(login_attempt::Column::Id)
         .select(query, page)?
         .all(db)
         .await?;
-    Ok(Page::from_rows(rows, page.first))
+    Ok(Page::from_rows(rows, page, total))
 }
 
 /// Creates an approved, active admin (the first one, from the command line).

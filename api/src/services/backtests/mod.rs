@@ -30,7 +30,7 @@ use self::{
     runner::{Outcome, Participant, Runner},
     sessions::NewSession,
 };
-use super::pagination::{Keyset, Page, PageRequest};
+use super::pagination::{Keyset, Page, PageRequest, total_count};
 use crate::{
     bus::{BusEvent, BusKind, ProgressBus},
     cache::ResultCache,
@@ -221,8 +221,9 @@ impl Backtests {
         if let Some(status) = status {
             query = query.filter(backtest_session::Column::Status.eq(status));
         }
+        let total = total_count(&self.db, query.clone());
         let query = Keyset::newest_first(backtest_session::Column::Id).select(query, page)?;
-        Ok(Page::from_rows(query.all(&self.db).await?, page.first))
+        Ok(Page::from_rows(query.all(&self.db).await?, page, total))
     }
 
     /// The result of a session: the one at hand, or for a completed session the cached one,
