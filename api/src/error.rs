@@ -128,6 +128,11 @@ pub mod codes {
     /// Apollo's persisted queries: the hash names no query this server knows (send it again
     /// with the query). Only the transports answer it.
     pub const PERSISTED_QUERY_NOT_FOUND: &str = "PERSISTED_QUERY_NOT_FOUND";
+    /// The document is not GraphQL (a syntax error; `locations` says where).
+    pub const GRAPHQL_PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
+    /// The document does not validate against the schema (an unknown field, a missing
+    /// argument, a fragment cycle, the depth or complexity limit).
+    pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
 }
 
 /// Seconds a client is told to wait before retrying a SERVICE_UNAVAILABLE answer

@@ -671,7 +671,22 @@ fn classify(error: &mut ServerError, request_id: &str) {
         });
     let code = match code {
         Some(code) => code,
-        None if error.path.is_empty() => codes::BAD_REQUEST.to_string(),
+        // Request-level failures, distinguished as GraphQL over HTTP clients expect them:
+        // the document does not parse, an argument's value has the wrong type, the document
+        // does not validate against the schema.
+        None if error.path.is_empty() => {
+            if let Some(plain) = parse_failure(&error.message) {
+                error.message = plain;
+                codes::GRAPHQL_PARSE_FAILED.to_string()
+            } else if is_input_coercion(&error.message) {
+                let field = quoted_name(&error.message).unwrap_or_default();
+                let ext = error.extensions.get_or_insert_with(Default::default);
+                ext.set("field", field);
+                codes::BAD_USER_INPUT.to_string()
+            } else {
+                codes::GRAPHQL_VALIDATION_FAILED.to_string()
+            }
+        }
         None if is_input_coercion(&error.message) => {
             let field = quoted_name(&error.message).unwrap_or_default();
             let ext = error.extensions.get_or_insert_with(Default::default);
@@ -689,6 +704,20 @@ fn classify(error: &mut ServerError, request_id: &str) {
         ext.set("requestId", request_id);
     }
     ext.set("code", code);
+}
+
+/// A parser error (`" --> 1:20\n  |\n1 | { x\n  |   ^---\n  |\n  = expected …"`) as one
+/// plain sentence, without the source excerpt: "Syntax error: expected …". The position is in
+/// `locations`. None for any other message.
+fn parse_failure(message: &str) -> Option<String> {
+    if !message.starts_with(" --> ") {
+        return None;
+    }
+    let expected = message
+        .lines()
+        .find_map(|line| line.trim_start().strip_prefix("= "))
+        .unwrap_or("the document is not valid GraphQL");
+    Some(format!("Syntax error: {expected}"))
 }
 
 fn is_input_coercion(message: &str) -> bool {

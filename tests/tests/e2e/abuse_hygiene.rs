@@ -90,7 +90,7 @@ async fn messages_quote_only_a_short_prefix_of_the_input() {
         .post_graphql(&format!("{{ {field} }}"), json!({}), None)
         .await;
     assert_eq!(status, 400, "{body}");
-    assert_eq!(error_code(&body), "BAD_REQUEST");
+    assert_eq!(error_code(&body), "GRAPHQL_VALIDATION_FAILED");
     let message = body["errors"][0]["message"].as_str().expect("a message");
     assert!(
         message.chars().count() <= 301,

@@ -137,7 +137,7 @@ async fn deep_and_invalid_queries_are_rejected_before_execution() {
     deep.push_str(" } } } }");
     let (status, body) = app.post_graphql(&deep, json!({}), None).await;
     assert_eq!(status, 400, "{body}");
-    assert_eq!(error_code(&body), "BAD_REQUEST");
+    assert_eq!(error_code(&body), "GRAPHQL_VALIDATION_FAILED");
     assert!(
         body["errors"][0]["message"]
             .as_str()
@@ -147,7 +147,7 @@ async fn deep_and_invalid_queries_are_rejected_before_execution() {
 
     let (status, body) = app.post_graphql("{ noSuchField }", json!({}), None).await;
     assert_eq!(status, 400);
-    assert_eq!(error_code(&body), "BAD_REQUEST");
+    assert_eq!(error_code(&body), "GRAPHQL_VALIDATION_FAILED");
     app.stop().await;
 }
 
