@@ -13,6 +13,7 @@ mod client_connections;
 mod client_identity;
 mod client_persisted;
 mod client_transport;
+mod client_typescript;
 mod faults_kill;
 mod faults_postgres;
 mod faults_redis;

@@ -1,0 +1,69 @@
+//! The typed TypeScript client in `clients/typescript`: generated from `schema.graphql` with
+//! `@graphql-codegen/cli` (every scalar mapped), type-checked with `tsc --strict`, and run
+//! against the real server (fetch and graphql-ws), so a schema change that breaks a client's
+//! operations fails here.
+//!
+//! Needs Node.js and `npm ci --prefix clients/typescript`; `.ci/run` provides both and sets
+//! MARGIN_TEST_REQUIRE_NPM=1 so that a missing piece fails instead of skipping.
+
+use std::path::{Path, PathBuf};
+
+use api::services::accounts::admin;
+use tests::{Backend, TestApp};
+
+async fn npx(dir: &Path, args: &[&str]) {
+    let output = tokio::process::Command::new("npx")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .await
+        .expect("npx runs");
+    assert!(
+        output.status.success(),
+        "npx {args:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[tokio::test]
+async fn the_generated_client_type_checks_and_runs_against_the_server() {
+    let required = std::env::var("MARGIN_TEST_REQUIRE_NPM").is_ok_and(|v| v == "1");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../clients/typescript");
+    if !dir.join("node_modules/.bin/graphql-codegen").exists() {
+        assert!(
+            !required,
+            "MARGIN_TEST_REQUIRE_NPM=1 but clients/typescript is not installed"
+        );
+        eprintln!("skipped: needs `npm ci --prefix clients/typescript`");
+        return;
+    }
+    npx(
+        &dir,
+        &["graphql-codegen", "--config", "codegen.ts", "--silent"],
+    )
+    .await;
+    // --strict through tsconfig.json, and the JavaScript the run below uses.
+    npx(&dir, &["tsc", "-p", "tsconfig.json"]).await;
+
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("SQLite");
+    let password = "typed client password";
+    admin::create_admin(&app.db, "ts@example.com", "ts", password.to_string())
+        .await
+        .expect("an admin");
+    let output = tokio::process::Command::new("node")
+        .args(["dist/run.js", &app.address, "ts@example.com", password])
+        .current_dir(&dir)
+        .output()
+        .await
+        .expect("node runs");
+    app.stop().await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "the client's run failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_str(stdout.trim()).expect("the run's JSON");
+    assert_eq!(report["ok"], true, "{report}");
+}
