@@ -8,11 +8,14 @@ use margin_support::{
 };
 use serde_json::{Value, json};
 
-/// A run that liquidates and re-enters often (PORTFOLIO at 5x), so events ride on progress.
+/// A run with events all along it: re-levered at every 10 % gain, 18 rebalances from 2010 to
+/// 2024. An event rides on the next progress message, so a subscriber that joins after the
+/// first messages (the entry's) still sees some; a run whose only event is the entry would
+/// make the test depend on how fast the subscriber joins.
 fn eventful() -> Value {
     let mut input = backtest_input(unique_amount());
-    input["accountType"] = "PORTFOLIO".into();
-    input["leverage"] = 5.0.into();
+    input["mode"] = "PROFIT_THRESHOLD".into();
+    input["profitThresholdPct"] = 10.0.into();
     input
 }
 use tests::{Backend, TestApp, fresh_database, postgres_url, redis_url, test_config, wait_until};

@@ -244,9 +244,12 @@ pub async fn delete_template(db: &DatabaseConnection, id: i64) -> ApiResult<()> 
     Ok(())
 }
 
+/// Invite templates by name (at most [`LIST_LIMIT`]; a template past it is still reachable
+/// by id, through `node` and the template mutations).
 pub async fn list_templates(db: &DatabaseConnection) -> ApiResult<Vec<InviteTemplateRecord>> {
     Ok(invite_template::Entity::find()
         .order_by_asc(invite_template::Column::Name)
+        .limit(LIST_LIMIT)
         .all(db)
         .await?)
 }

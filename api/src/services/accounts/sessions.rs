@@ -9,7 +9,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use entity::{user, user_session};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, sea_query::Expr,
+    QueryOrder, QuerySelect, sea_query::Expr,
 };
 
 use super::{
@@ -218,10 +218,15 @@ pub async fn list_for_user(
         .filter(user_session::Column::ExpiresAt.gt(at))
         .filter(user_session::Column::LastActivity.gt(at - settings.session_idle))
         .order_by_desc(user_session::Column::Id)
+        .limit(MAX_LISTED_SESSIONS)
         .all(db)
         .await?;
     Ok(sessions)
 }
+
+/// Live sessions `mySessions` lists, newest first (every login makes one; they end after
+/// `MARGIN_SESSION_IDLE_SECS` idle or `MARGIN_SESSION_ABSOLUTE_SECS`).
+pub const MAX_LISTED_SESSIONS: u64 = 100;
 
 /// Revokes one of the user's sessions; another user's session is NOT_FOUND.
 pub async fn revoke(db: &DatabaseConnection, user_id: i64, session_id: i64) -> ApiResult<()> {
