@@ -21,4 +21,5 @@ pub mod fixtures;
 pub mod golden;
 pub mod metrics;
 pub(crate) mod serde_round;
+pub use serde_round::whole_number;
 pub mod tables;

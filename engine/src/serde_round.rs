@@ -26,11 +26,16 @@ pub fn sig(v: f64, digits: i32) -> f64 {
 /// Integral values are written without `.0` (`100000` rather than `100000.0`); JSON readers,
 /// serde included, read them back as the same f64.
 fn put<S: SerializeSeq>(seq: &mut S, v: f64) -> Result<(), S::Error> {
-    if v.fract() == 0.0 && v.abs() < 9.0e15 {
-        seq.serialize_element(&(v as i64))
-    } else {
-        seq.serialize_element(&v)
+    match whole_number(v) {
+        Some(n) => seq.serialize_element(&n),
+        None => seq.serialize_element(&v),
     }
+}
+
+/// `v` as an integer when it is one that an f64 holds exactly: the one rule by which every
+/// writer of our numbers (stored JSON, GraphQL columns, CSV) writes `100000`, not `100000.0`.
+pub fn whole_number(v: f64) -> Option<i64> {
+    (v.fract() == 0.0 && v.abs() < 9.0e15).then_some(v as i64)
 }
 
 fn put_opt<S: SerializeSeq>(seq: &mut S, v: Option<f64>) -> Result<(), S::Error> {

@@ -3,13 +3,12 @@
 //! that does not exist on a row (cushion out of position, an event's fields of other kinds)
 //! is an empty cell.
 
-use std::fmt::Write as _;
-
 use chrono::NaiveDate;
 use csv::Writer;
 use engine::backtest::{BacktestResult, Event, Round};
 
 use super::{Table, columns::Cells, columns::DailyColumn};
+use crate::graphql::types::scalars::Date;
 
 /// One CSV cell; numbers print as Rust's shortest exact form (`1234.5`, never an exponent
 /// for the magnitudes a result holds).
@@ -26,14 +25,7 @@ impl Cell {
     fn write(&self, writer: &mut Writer<Vec<u8>>) -> csv::Result<()> {
         match self {
             Cell::Text(name) => writer.write_field(name),
-            Cell::Date(day) => {
-                // Formatted on the stack: a daily table has about 230,000 cells.
-                let mut text = Scratch::default();
-                write!(text, "{day}").map_err(|_| {
-                    csv::Error::from(std::io::Error::other("a date too long to format"))
-                })?;
-                writer.write_field(text.as_bytes())
-            }
+            Cell::Date(day) => writer.write_field(Date(*day).iso()),
             Cell::Number(v) => write_number(writer, *v),
             Cell::Count(n) => writer.write_field(itoa::Buffer::new().format(*n)),
             Cell::Flag(b) => writer.write_field(if *b { "true" } else { "false" }),
@@ -45,45 +37,13 @@ impl Cell {
 /// Whole numbers without a fraction (`100000`, as the stored JSON writes them), others in the
 /// shortest form that reads back as the same f64 (`1234.56`, `1.5e-7`).
 fn write_number(writer: &mut Writer<Vec<u8>>, v: f64) -> csv::Result<()> {
-    if v.fract() == 0.0 && v.abs() < 9.0e15 {
-        writer.write_field(itoa::Buffer::new().format(v as i64))
+    if let Some(n) = engine::whole_number(v) {
+        writer.write_field(itoa::Buffer::new().format(n))
     } else if v.is_finite() {
         writer.write_field(zmij::Buffer::new().format_finite(v))
     } else {
         // The engine emits no NaN or infinity; should one appear, the cell is empty.
         writer.write_field("")
-    }
-}
-
-/// A fixed buffer for one formatted cell (the longest, an f64 written out in full, is under
-/// 330 bytes).
-struct Scratch {
-    bytes: [u8; 352],
-    len: usize,
-}
-
-impl Default for Scratch {
-    fn default() -> Self {
-        Scratch {
-            bytes: [0; 352],
-            len: 0,
-        }
-    }
-}
-
-impl Scratch {
-    fn as_bytes(&self) -> &[u8] {
-        &self.bytes[..self.len]
-    }
-}
-
-impl std::fmt::Write for Scratch {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        let end = self.len + s.len();
-        let slot = self.bytes.get_mut(self.len..end).ok_or(std::fmt::Error)?;
-        slot.copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
     }
 }
 

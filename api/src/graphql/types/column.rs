@@ -35,10 +35,9 @@ pub trait Leaf {
 /// A whole number goes out as an integer (`0`, `100000`: shorter, and cheaper to write than
 /// `0.0`); GraphQL's `Float` accepts both forms.
 fn number(v: f64) -> Value {
-    if v.fract() == 0.0 && v.abs() < 9.0e15 {
-        Value::Number((v as i64).into())
-    } else {
-        async_graphql::Number::from_f64(v).map_or(Value::Null, Value::Number)
+    match engine::whole_number(v) {
+        Some(n) => Value::Number(n.into()),
+        None => async_graphql::Number::from_f64(v).map_or(Value::Null, Value::Number),
     }
 }
 
