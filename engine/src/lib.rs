@@ -20,6 +20,7 @@ pub mod figures;
 pub mod fixtures;
 pub mod golden;
 pub mod metrics;
+pub mod risk;
 pub(crate) mod serde_round;
 pub use serde_round::whole_number;
 pub mod tables;
