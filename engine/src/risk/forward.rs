@@ -6,6 +6,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::RiskError;
+use super::gbm::Barrier;
 use super::input::{ForwardResolved, ForwardRiskInput, Method, resolve_forward};
 use super::paths::{PathSpec, Sampler, run_path};
 use super::rng::key_of;
@@ -75,6 +76,8 @@ pub(crate) struct Prepared<'a> {
     pub moves: Vec<Move>,
     pub gbm: (f64, f64, f64),
     pub rules: Rules,
+    /// GBM's per-day loan and call price (empty for the bootstraps).
+    pub barrier: Barrier,
 }
 
 impl<'a> Prepared<'a> {
@@ -96,11 +99,23 @@ impl<'a> Prepared<'a> {
             o.intraday,
             o.liquidation_slippage_bps,
         );
+        let barrier = if r.input.method == Method::Gbm {
+            Barrier::new(
+                r.input.initial_investment,
+                r.input.leverage,
+                gbm.2,
+                &rules,
+                r.input.horizon_days,
+            )
+        } else {
+            Barrier::new(r.input.initial_investment, r.input.leverage, 0.0, &rules, 0)
+        };
         Ok(Prepared {
             r,
             moves,
             gbm,
             rules,
+            barrier,
         })
     }
 
@@ -118,7 +133,7 @@ impl<'a> Prepared<'a> {
             Method::Gbm => Sampler::Gbm {
                 nu: self.gbm.0,
                 sigma: self.gbm.1,
-                g: self.gbm.2,
+                barrier: &self.barrier,
             },
         };
         PathSpec {

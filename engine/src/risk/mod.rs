@@ -18,6 +18,7 @@
 mod cache;
 mod figures;
 mod forward;
+mod gbm;
 mod input;
 mod odds;
 mod paths;

@@ -10,7 +10,8 @@
 
 use rand_chacha::ChaCha8Rng;
 
-use super::rng::{below, path_rng, standard_normal, unit_open0};
+use super::gbm::Barrier;
+use super::rng::{below, path_rng, unit_open0};
 use super::series::{Bar, Move};
 use super::sketch::{FanDays, Sketch};
 use super::window::{Outcome, Position, Rules};
@@ -22,8 +23,13 @@ pub(crate) enum Sampler<'a> {
     /// else the next day of the sample, wrapping around its end. `p_new = 1` is the iid
     /// bootstrap.
     Bootstrap { moves: &'a [Move], p_new: f64 },
-    /// Log returns `N(nu, sigma²)`; low = open = close, no dividends, interest factor `g`.
-    Gbm { nu: f64, sigma: f64, g: f64 },
+    /// Log returns `N(nu, sigma²)`; low = open = close, no dividends, the interest factor
+    /// folded into the barrier's loans.
+    Gbm {
+        nu: f64,
+        sigma: f64,
+        barrier: &'a Barrier,
+    },
 }
 
 /// One day at a time from a sampler, with the path's RNG.
@@ -63,16 +69,20 @@ impl Days for Blocks<'_> {
     }
 }
 
+/// GBM days as moves, for checking [`super::gbm`]'s log-space walk against the general one.
+#[cfg(test)]
 struct Normals {
     nu: f64,
     sigma: f64,
     g: f64,
 }
 
+#[cfg(test)]
 impl Days for Normals {
     #[inline(always)]
     fn next(&mut self, rng: &mut ChaCha8Rng) -> Move {
-        let ratio = (self.nu + self.sigma * standard_normal(rng)).exp();
+        let z = super::rng::standard_normal(rng);
+        let ratio = (self.nu + self.sigma * z).exp();
         Move {
             ratio,
             low: ratio,
@@ -113,10 +123,50 @@ pub(crate) fn run_path(
             };
             walk(spec, &mut days, &mut rng, fan, sketch)
         }
-        Sampler::Gbm { nu, sigma, g } => {
-            let mut days = Normals { nu, sigma, g };
+        Sampler::Gbm { nu, sigma, barrier } => {
+            super::gbm::walk(spec, nu, sigma, barrier, &mut rng, fan, sketch)
+        }
+    }
+}
+
+/// Path `index` of a GBM spec stepped through the general position model (tests only).
+#[cfg(test)]
+pub(crate) fn run_path_general(
+    spec: &PathSpec<'_>,
+    index: u64,
+    fan: &FanDays,
+    sketch: &mut Sketch,
+) -> Outcome {
+    let mut rng = path_rng(spec.key, index);
+    match spec.sampler {
+        Sampler::Gbm { nu, sigma, barrier } => {
+            let mut days = Normals {
+                nu,
+                sigma,
+                g: barrier.g,
+            };
             walk(spec, &mut days, &mut rng, fan, sketch)
         }
+        Sampler::Bootstrap { .. } => run_path(spec, index, fan, sketch),
+    }
+}
+
+/// A path called on `day` with `equity` left: in cash from then on, so that equity is its
+/// value at every later fan day.
+pub(crate) fn called(
+    fan: &FanDays,
+    sketch: &mut Sketch,
+    e0: f64,
+    day: u32,
+    equity: f64,
+) -> Outcome {
+    let from = fan.days.partition_point(|&d| d < day);
+    for s in from..fan.days.len() {
+        sketch.add(s, equity / e0);
+    }
+    Outcome {
+        call_day: Some(day),
+        equity,
     }
 }
 
@@ -131,17 +181,6 @@ fn walk<D: Days>(
 ) -> Outcome {
     let e0 = spec.e0;
     let mut pos = Position::enter(e0, spec.leverage, 1.0);
-    let called = |day: u32, equity: f64, sketch: &mut Sketch| {
-        // A called path is in cash from the call on: its equity stays what the sale left.
-        let from = fan.days.partition_point(|&d| d < day);
-        for s in from..fan.days.len() {
-            sketch.add(s, equity / e0);
-        }
-        Outcome {
-            call_day: Some(day),
-            equity,
-        }
-    };
     sketch.add(0, 1.0);
     let mut p = 1.0_f64;
     for day in 1..=spec.h {
@@ -154,7 +193,7 @@ fn walk<D: Days>(
             open: p * mv.open,
         };
         if let Some(e) = pos.step(&bar, &spec.rules) {
-            return called(day, e, sketch);
+            return called(fan, sketch, e0, day, e);
         }
         p = bar.close;
         if let Some(Some(s)) = fan.slot_of_day.get(day as usize) {

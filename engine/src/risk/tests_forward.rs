@@ -190,6 +190,36 @@ fn constant_returns_give_the_deterministic_run_on_every_path() {
     }
 }
 
+#[test]
+fn gbm_log_space_walk_equals_the_general_position_model() {
+    use super::paths::{run_path, run_path_general};
+    use super::sketch::{FanDays, Sketch};
+    for (leverage, rate, intraday) in [(4.0, 0.0, false), (5.0, 6.0, true), (3.0, 3.0, false)] {
+        let mut input = fwd("QQQ", leverage, 252, Method::Gbm, 100, 5);
+        input.account_type = AccountType::Portfolio;
+        input.options.interest = InterestModel::Fixed { rate_pct: rate };
+        input.options.intraday = intraday;
+        input.options.liquidation_slippage_bps = 20.0;
+        let prep = Prepared::new(shipped(), &input).unwrap();
+        let spec = prep.spec();
+        let fan = FanDays::new(252);
+        let (mut a, mut b) = (Sketch::new(fan.days.len()), Sketch::new(fan.days.len()));
+        let mut calls = 0;
+        for k in 0..3_000 {
+            let fast = run_path(&spec, k, &fan, &mut a);
+            let slow = run_path_general(&spec, k, &fan, &mut b);
+            assert_eq!(fast.call_day, slow.call_day, "path {k} at {leverage}x");
+            let tol = 1e-9 * input.initial_investment;
+            assert!(
+                (fast.equity - slow.equity).abs() <= tol,
+                "path {k}: {fast:?} vs {slow:?}"
+            );
+            calls += usize::from(fast.call_day.is_some());
+        }
+        assert!(calls > 100, "{calls} calls at {leverage}x");
+    }
+}
+
 fn json_with_threads(input: &ForwardRiskInput, threads: usize) -> String {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
