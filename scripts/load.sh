@@ -81,9 +81,9 @@ if [[ $DATABASE_URL == postgres* ]]; then
   psql "$DATABASE_URL" -qc "VACUUM ANALYZE" -c "CHECKPOINT" >/dev/null
 fi
 echo "== 3. savedResults(first: 20) with 50 saved results (wrk -t2 -c32 -d$DURATION)"
-SESSION=$(gql '{"query":"mutation { runBacktest(input: {ticker: \"SPY\", mode: FRESH_CAPITAL, startDate: \"2010-01-04\", endDate: \"2024-12-31\", leverage: 2, initialInvestment: 100000}) { sessionId } }"}' | sed -E 's/.*"sessionId":"([^"]+)".*/\1/')
+SESSION=$(gql '{"query":"mutation { runBacktest(input: {ticker: \"SPY\", mode: FRESH_CAPITAL, startDate: \"2010-01-04\", endDate: \"2024-12-31\", leverage: 2, initialInvestment: 100000}) { backtestSession { sessionId } } }"}' | sed -E 's/.*"sessionId":"([^"]+)".*/\1/')
 for i in $(seq 50); do
-  gql "{\"query\":\"mutation { saveResult(input: {sessionId: \\\"$SESSION\\\", name: \\\"run $i\\\", tags: [\\\"load\\\"]}) { resultId } }\"}" >/dev/null
+  gql "{\"query\":\"mutation { saveResult(input: {sessionId: \\\"$SESSION\\\", name: \\\"run $i\\\", tags: [\\\"load\\\"]}) { savedResult { resultId } } }\"}" >/dev/null
 done
 wrk -t2 -c32 -d"$DURATION" --latency -s scripts/load/saved.lua "$BASE" | grep -E "Latency|50%|90%|99%|Requests/sec|Non-2xx"
 
@@ -93,7 +93,7 @@ MARGIN_PROGRESS_STEP_DELAY_MS=100 start_server
 rss() { awk '/VmRSS/ {print $2 " kB"}' /proc/$SERVER/status; }
 echo "server RSS before: $(rss)"
 # A fresh input each time: an earlier load run may have left this result in Redis.
-RUN=$(gql '{"query":"mutation { runBacktest(wait: false, input: {ticker: \"QQQ\", mode: LIQUIDATION_REENTRY, startDate: \"2005-01-03\", endDate: \"2024-12-31\", leverage: 2, initialInvestment: '"$((100000 + RANDOM * 32768 + RANDOM))"'}) { sessionId } }"}' | sed -E 's/.*"sessionId":"([^"]+)".*/\1/')
+RUN=$(gql '{"query":"mutation { runBacktest(wait: false, input: {ticker: \"QQQ\", mode: LIQUIDATION_REENTRY, startDate: \"2005-01-03\", endDate: \"2024-12-31\", leverage: 2, initialInvestment: '"$((100000 + RANDOM * 32768 + RANDOM))"'}) { backtestSession { sessionId } } }"}' | sed -E 's/.*"sessionId":"([^"]+)".*/\1/')
 ( sleep 5; echo "server RSS with 1,000 subscriptions live: $(rss)" ) &
 ulimit -n 8192 2>/dev/null || true
 "$TARGET"/release/ws_load "ws://127.0.0.1:$PORT/graphql/ws" "$RUN" 1000 "$TOKEN"

@@ -5,4 +5,4 @@ wrk.method = "POST"
 wrk.path = "/graphql"
 wrk.headers["content-type"] = "application/json"
 if token then wrk.headers["authorization"] = "Bearer " .. token end
-wrk.body = [[{"query":"mutation($i: BacktestInput!) { runBacktest(input: $i) { status cacheHit result { summary { finalEquity cagr sharpe maxDrawdown } } } }","variables":{"i":{"ticker":"SPY","mode":"LIQUIDATION_REENTRY","startDate":"2010-01-04","endDate":"2024-12-31","leverage":2,"initialInvestment":100000}}}]]
+wrk.body = [[{"query":"mutation($i: BacktestInput!) { runBacktest(input: $i) { backtestSession { status cacheHit result { summary { finalEquity cagr sharpe maxDrawdown } } } } }","variables":{"i":{"ticker":"SPY","mode":"LIQUIDATION_REENTRY","startDate":"2010-01-04","endDate":"2024-12-31","leverage":2,"initialInvestment":100000}}}]]

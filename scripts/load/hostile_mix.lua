@@ -15,7 +15,7 @@ for i = 0, 123 do prices = prices .. string.format(' p%d: prices(ticker: "SPY", 
 add(prices .. " }")
 local runs = "mutation {"
 for i = 0, 5 do
-  runs = runs .. string.format(' r%d: runBacktest(input: {ticker: "SPY", mode: FRESH_CAPITAL, startDate: "2010-01-04", endDate: "2024-12-31", leverage: 2, initialInvestment: %d}) { sessionId }', i, 100000 + i)
+  runs = runs .. string.format(' r%d: runBacktest(input: {ticker: "SPY", mode: FRESH_CAPITAL, startDate: "2010-01-04", endDate: "2024-12-31", leverage: 2, initialInvestment: %d}) { backtestSession { sessionId } }', i, 100000 + i)
 end
 add(runs .. " }")
 local n = 0

@@ -32,8 +32,8 @@ $BIN serve >"$WORK/server.log" 2>&1 & SERVER=$!
 for _ in $(seq 100); do curl -sf "$BASE/livez" >/dev/null && break; sleep 0.1; done
 
 post() { curl -s -H 'content-type: application/json' -d "$1" "$BASE/graphql"; }
-RUN='{"query":"mutation { runBacktest(input: {ticker: \"SPY\", mode: LIQUIDATION_REENTRY, startDate: \"1993-01-29\", endDate: \"2025-09-26\", leverage: 2, accountType: REG_T, initialInvestment: 100000}) { sessionId status } }"}'
-SESSION=$(post "$RUN" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["runBacktest"]["sessionId"])')
+RUN='{"query":"mutation { runBacktest(input: {ticker: \"SPY\", mode: LIQUIDATION_REENTRY, startDate: \"1993-01-29\", endDate: \"2025-09-26\", leverage: 2, accountType: REG_T, initialInvestment: 100000}) { backtestSession { sessionId status } } }"}'
+SESSION=$(post "$RUN" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["runBacktest"]["backtestSession"]["sessionId"])')
 result_query() {
   printf '{"query":"{ backtestSession(sessionId: \\"%s\\") { result { %s } } }"}' "$SESSION" "$1"
 }

@@ -100,11 +100,14 @@ pub(crate) fn parse_id(id: &ID, kind: Kind) -> ApiResult<i64> {
     key.ok_or(ApiError::NotFound(kind.noun()))
 }
 
-/// The UUID of `kind` a global id names (UUID-keyed objects: sessions and saved results).
+/// The UUID of `kind` an id argument names (UUID-keyed objects: sessions and saved results):
+/// its global id, or the plain UUID (`sessionId`, `resultId`) callers already hold. Anything
+/// else is NOT_FOUND, as for `parse_id`.
 pub(crate) fn parse_uuid(id: &ID, kind: Kind) -> ApiResult<Uuid> {
     match decode(id) {
         Some((found, key)) if found == kind => Uuid::parse_str(&key).ok(),
-        _ => None,
+        Some(_) => None,
+        None => Uuid::parse_str(id.as_str()).ok(),
     }
     .ok_or(ApiError::NotFound(kind.noun()))
 }
@@ -129,6 +132,9 @@ mod tests {
         let saved = global_id(Kind::SavedResult, key);
         assert_eq!(parse_uuid(&saved, Kind::SavedResult).unwrap(), key);
         assert!(parse_uuid(&saved, Kind::BacktestSession).is_err());
+        let plain = ID(key.to_string());
+        assert_eq!(parse_uuid(&plain, Kind::SavedResult).unwrap(), key);
+        assert!(parse_uuid(&ID("not-a-uuid".into()), Kind::SavedResult).is_err());
         for kind in Kind::ALL {
             assert_eq!(decode(&global_id(kind, 7)).map(|(k, _)| k), Some(kind));
         }

@@ -55,5 +55,7 @@ pub fn schema(config: &Config) -> AppSchema {
 
 /// The SDL of the schema as `margin-api schema` prints it and `schema.graphql` stores it.
 pub fn sdl() -> String {
-    schema(&Config::defaults()).sdl()
+    // `@specifiedBy` on the scalars that have a specification (Date, DateTime, UUID).
+    schema(&Config::defaults())
+        .sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by())
 }

@@ -65,13 +65,13 @@ const run = await client.mutate({
   },
   context,
 });
-const sessionId = run.data?.runBacktest.sessionId ?? '';
+const sessionId = run.data?.runBacktest.backtestSession.sessionId ?? '';
 const saved = await client.mutate({
   mutation: SaveResultDocument,
   variables: { input: { sessionId, name: 'before' } },
   context,
 });
-const resultId = saved.data?.saveResult.resultId ?? '';
+const resultId = saved.data?.saveResult.savedResult.resultId ?? '';
 
 const listed = await client.query({ query: SavedResultsDocument, variables: { first: 20, after: null }, context });
 check(

@@ -77,11 +77,11 @@ const calc = await request(CalculateDocument, {
     holdingPeriodMonths: 12,
   },
 });
-const callPrice: number = calc.calculate.result.marginCallPrice;
+const callPrice: number = calc.calculate.marginCalculation.result.marginCallPrice;
 check(callPrice > 0 && callPrice < 450, 'a margin-call price below the price');
 
 const run = await request(RunBacktestDocument, { input, wait: true });
-const session = run.runBacktest;
+const session = run.runBacktest.backtestSession;
 check(session.status === 'COMPLETED', 'the run completed');
 const result = session.result;
 check(result !== null, 'a completed run has a result');
@@ -100,11 +100,11 @@ const saved = await request(SaveResultDocument, {
   input: { sessionId: session.sessionId, name: 'typed client', tags: ['ci'] },
 });
 const renamed = await request(UpdateMetadataDocument, {
-  resultId: saved.saveResult.resultId,
+  resultId: saved.saveResult.savedResult.resultId,
   input: { name: 'typed client, renamed' },
 });
-check(renamed.updateMetadata.id === saved.saveResult.id, 'the same object, by global id');
-check(renamed.updateMetadata.name === 'typed client, renamed', 'renamed');
+check(renamed.updateMetadata.savedResult.id === saved.saveResult.savedResult.id, 'the same object, by global id');
+check(renamed.updateMetadata.savedResult.name === 'typed client, renamed', 'renamed');
 
 const page = await request(SavedResultsDocument, { first: 10, after: null });
 check(page.savedResults.totalCount >= 1, 'totalCount');
@@ -130,7 +130,7 @@ await new Promise<void>((resolve, reject) => {
   ws.subscribe(
     {
       query: print(BacktestProgressDocument),
-      variables: { sessionId: started.runBacktest.sessionId },
+      variables: { sessionId: started.runBacktest.backtestSession.sessionId },
     },
     {
       next: (message) => {

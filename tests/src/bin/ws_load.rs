@@ -36,7 +36,7 @@ async fn one(url: String, session: String, token: Option<String>) -> anyhow::Res
                 .into(),
         ))
         .await?;
-    let query = "subscription($id: UUID!) { backtestProgress(sessionId: $id) { kind percent } }";
+    let query = "subscription($id: ID!) { backtestProgress(sessionId: $id) { kind percent } }";
     let mut out = Outcome::default();
     let mut subscribed = false;
     while let Some(message) = tokio::time::timeout(Duration::from_secs(120), socket.next()).await? {

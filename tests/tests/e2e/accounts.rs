@@ -28,7 +28,7 @@ const LOGIN: &str = "mutation($email: String!, $password: String!) {
 }";
 const ME: &str = "{ me { id username email role status isApproved firstName lastName } }";
 const REGISTER: &str = "mutation($input: RegisterInput!) {
-  register(input: $input) { id username email role status isApproved }
+  register(input: $input) { user { id username email role status isApproved } }
 }";
 const CREATE_INVITE: &str = "mutation($email: String!, $role: Role) {
   createInvite(email: $email, inviteType: $role) { token invite { id email inviteType status expiresAt } }
@@ -77,7 +77,7 @@ async fn member(app: &TestApp, admin: &str, name: &str, role: &str) -> (String, 
     let data = app
         .ok(REGISTER, registration(&email, name, Some(&invite)), None)
         .await;
-    let id = data["register"]["id"].as_str().unwrap().to_string();
+    let id = data["register"]["user"]["id"].as_str().unwrap().to_string();
     (id, app.login(&email, PASSWORD).await)
 }
 
@@ -113,8 +113,8 @@ async fn invite_register_login_me_logout_and_the_token_no_longer_works() {
                 None,
             )
             .await;
-        assert_eq!(registered["register"]["status"], "APPROVED");
-        assert_eq!(registered["register"]["role"], "ANALYST");
+        assert_eq!(registered["register"]["user"]["status"], "APPROVED");
+        assert_eq!(registered["register"]["user"]["role"], "ANALYST");
 
         let body = login_body(&app, "ANN@example.com", PASSWORD).await;
         let session = body["data"]["login"]["token"]
@@ -138,9 +138,13 @@ async fn invite_register_login_me_logout_and_the_token_no_longer_works() {
         );
 
         let out = app
-            .ok("mutation { logout }", json!({}), Some(&session))
+            .ok(
+                "mutation { logout { session { id } } }",
+                json!({}),
+                Some(&session),
+            )
             .await;
-        assert_eq!(out["logout"], true);
+        assert!(out["logout"]["session"]["id"].is_string(), "{out}");
         let after = app.gql(ME, json!({}), Some(&session)).await;
         assert_eq!(error_code(&after), "UNAUTHENTICATED");
         let anonymous = app.gql(ME, json!({}), None).await;
@@ -170,8 +174,11 @@ async fn a_pending_user_cannot_act_until_approved() {
             let registered = app
                 .ok(REGISTER, registration("pat@example.com", "pat", None), None)
                 .await;
-            assert_eq!(registered["register"]["status"], "PENDING");
-            let id = registered["register"]["id"].as_str().unwrap().to_string();
+            assert_eq!(registered["register"]["user"]["status"], "PENDING");
+            let id = registered["register"]["user"]["id"]
+                .as_str()
+                .unwrap()
+                .to_string();
 
             // The password is right: a session, and `me` says "pending".
             let body = login_body(&app, "pat@example.com", PASSWORD).await;
@@ -205,12 +212,12 @@ async fn a_pending_user_cannot_act_until_approved() {
 
             let approved = app
                 .ok(
-                    "mutation($id: ID!) { approveUser(id: $id) { status approvalDate } }",
+                    "mutation($id: ID!) { approveUser(id: $id) { user { status approvalDate } } }",
                     json!({"id": id}),
                     Some(&admin),
                 )
                 .await;
-            assert_eq!(approved["approveUser"]["status"], "APPROVED");
+            assert_eq!(approved["approveUser"]["user"]["status"], "APPROVED");
             // The same session now can act.
             let created = app.ok(create, json!({}), Some(&token)).await;
             assert!(
@@ -240,8 +247,8 @@ async fn the_four_login_failures_are_indistinguishable() {
         let (inactive_id, _) = member(&app, &admin, "ina", "VIEWER").await;
         let (rejected_id, _) = member(&app, &admin, "rej", "VIEWER").await;
         member(&app, &admin, "val", "VIEWER").await;
-        app.ok("mutation($id: ID!) { setUserActive(id: $id, active: false) { isActive } }", json!({"id": inactive_id}), Some(&admin)).await;
-        app.ok("mutation($id: ID!) { rejectUser(id: $id, reason: \"spam\") { status } }", json!({"id": rejected_id}), Some(&admin)).await;
+        app.ok("mutation($id: ID!) { setUserActive(id: $id, active: false) { user { isActive } } }", json!({"id": inactive_id}), Some(&admin)).await;
+        app.ok("mutation($id: ID!) { rejectUser(id: $id, reason: \"spam\") { user { status } } }", json!({"id": rejected_id}), Some(&admin)).await;
 
         let failures = [
             login_body(&app, "nobody@example.com", PASSWORD).await,
@@ -424,19 +431,19 @@ async fn an_admins_write_token_reaches_no_admin_mutation() {
         let bot = app.api_token(&admin, "[READ, WRITE]").await;
         let invite = app.ok(CREATE_INVITE, json!({"email": "later@example.com", "role": "VIEWER"}), Some(&admin)).await;
         let invite_id = invite["createInvite"]["invite"]["id"].clone();
-        let template = app.ok("mutation { createInviteTemplate(input: {name: \"t\", subject: \"s\", messageTemplate: \"m\"}) { id } }", json!({}), Some(&admin)).await;
-        let template_id = template["createInviteTemplate"]["id"].clone();
+        let template = app.ok("mutation { createInviteTemplate(input: {name: \"t\", subject: \"s\", messageTemplate: \"m\"}) { inviteTemplate { id } } }", json!({}), Some(&admin)).await;
+        let template_id = template["createInviteTemplate"]["inviteTemplate"]["id"].clone();
         let attempts = [
             (CREATE_INVITE, json!({"email": "mallory@example.com", "role": "ADMIN"})),
-            ("mutation($id: ID!) { approveUser(id: $id) { id } }", json!({"id": tom_id})),
-            ("mutation($id: ID!) { rejectUser(id: $id, reason: \"x\") { id } }", json!({"id": tom_id})),
-            ("mutation($id: ID!) { setUserActive(id: $id, active: false) { id } }", json!({"id": tom_id})),
-            ("mutation($id: ID!) { revokeInvite(id: $id) { id } }", json!({"id": invite_id})),
-            ("mutation { createInviteTemplate(input: {name: \"u\", subject: \"s\", messageTemplate: \"m\"}) { id } }", json!({})),
-            ("mutation($id: ID!) { updateInviteTemplate(id: $id, input: {name: \"v\", subject: \"s\", messageTemplate: \"m\"}) { id } }", json!({"id": template_id})),
-            ("mutation($id: ID!) { deleteInviteTemplate(id: $id) }", json!({"id": template_id})),
+            ("mutation($id: ID!) { approveUser(id: $id) { user { id } } }", json!({"id": tom_id})),
+            ("mutation($id: ID!) { rejectUser(id: $id, reason: \"x\") { user { id } } }", json!({"id": tom_id})),
+            ("mutation($id: ID!) { setUserActive(id: $id, active: false) { user { id } } }", json!({"id": tom_id})),
+            ("mutation($id: ID!) { revokeInvite(id: $id) { invite { id } } }", json!({"id": invite_id})),
+            ("mutation { createInviteTemplate(input: {name: \"u\", subject: \"s\", messageTemplate: \"m\"}) { inviteTemplate { id } } }", json!({})),
+            ("mutation($id: ID!) { updateInviteTemplate(id: $id, input: {name: \"v\", subject: \"s\", messageTemplate: \"m\"}) { inviteTemplate { id } } }", json!({"id": template_id})),
+            ("mutation($id: ID!) { deleteInviteTemplate(id: $id) { deletedId } }", json!({"id": template_id})),
             ("mutation { createApiToken(name: \"more\", scopes: [READ, WRITE]) { token } }", json!({})),
-            ("mutation { logout }", json!({})),
+            ("mutation { logout { session { id } } }", json!({})),
         ];
         let invites_before = invite_count(&app).await;
         for (mutation, variables) in attempts {
@@ -526,8 +533,8 @@ async fn disabling_or_rejecting_a_user_revokes_their_sessions_and_tokens() {
         let api = app.api_token(&first, "[READ, WRITE]").await;
         app.ok(ME, json!({}), Some(&api)).await;
 
-        let disabled = app.ok("mutation($id: ID!) { setUserActive(id: $id, active: false) { isActive } }", json!({"id": id}), Some(&admin)).await;
-        assert_eq!(disabled["setUserActive"]["isActive"], false);
+        let disabled = app.ok("mutation($id: ID!) { setUserActive(id: $id, active: false) { user { isActive } } }", json!({"id": id}), Some(&admin)).await;
+        assert_eq!(disabled["setUserActive"]["user"]["isActive"], false);
         for token in [&first, &second, &api] {
             assert_eq!(error_code(&app.gql(ME, json!({}), Some(token)).await), "UNAUTHENTICATED");
         }
@@ -540,21 +547,21 @@ async fn disabling_or_rejecting_a_user_revokes_their_sessions_and_tokens() {
         assert_eq!(live, 0, "sessions are revoked in the database");
 
         // Enabled again: old sessions stay dead, a new login works.
-        app.ok("mutation($id: ID!) { setUserActive(id: $id, active: true) { isActive } }", json!({"id": id}), Some(&admin)).await;
+        app.ok("mutation($id: ID!) { setUserActive(id: $id, active: true) { user { isActive } } }", json!({"id": id}), Some(&admin)).await;
         assert_eq!(error_code(&app.gql(ME, json!({}), Some(&first)).await), "UNAUTHENTICATED");
         let third = app.login("dan@example.com", PASSWORD).await;
 
         // Rejection ends sessions too, and the account can no longer sign in.
-        let rejected = app.ok("mutation($id: ID!) { rejectUser(id: $id, reason: \"left the company\") { status rejectionReason } }", json!({"id": id}), Some(&admin)).await;
-        assert_eq!(rejected["rejectUser"]["status"], "REJECTED");
+        let rejected = app.ok("mutation($id: ID!) { rejectUser(id: $id, reason: \"left the company\") { user { status rejectionReason } } }", json!({"id": id}), Some(&admin)).await;
+        assert_eq!(rejected["rejectUser"]["user"]["status"], "REJECTED");
         assert_eq!(error_code(&app.gql(ME, json!({}), Some(&third)).await), "UNAUTHENTICATED");
         assert_eq!(error_code(&login_body(&app, "dan@example.com", PASSWORD).await), "UNAUTHENTICATED");
 
         // An admin cannot lock themselves out.
         let me = app.ok(ME, json!({}), Some(&admin)).await;
-        let own = app.gql("mutation($id: ID!) { setUserActive(id: $id, active: false) { id } }", json!({"id": me["me"]["id"]}), Some(&admin)).await;
+        let own = app.gql("mutation($id: ID!) { setUserActive(id: $id, active: false) { user { id } } }", json!({"id": me["me"]["id"]}), Some(&admin)).await;
         assert_eq!(error_code(&own), "BAD_USER_INPUT");
-        let missing = app.gql("mutation { approveUser(id: \"999999\") { id } }", json!({}), Some(&admin)).await;
+        let missing = app.gql("mutation { approveUser(id: \"999999\") { user { id } } }", json!({}), Some(&admin)).await;
         assert_eq!(error_code(&missing), "NOT_FOUND");
         app.stop().await;
     })
@@ -646,29 +653,38 @@ fn admin_operations() -> Vec<(&'static str, Value)> {
         ("{ invites { id } }", json!({})),
         ("{ inviteTemplates { id } }", json!({})),
         ("{ loginAttempts { edges { node { id } } } }", json!({})),
-        ("mutation { approveUser(id: \"1\") { id } }", json!({})),
         (
-            "mutation { rejectUser(id: \"1\", reason: \"x\") { id } }",
+            "mutation { approveUser(id: \"1\") { user { id } } }",
             json!({}),
         ),
         (
-            "mutation { setUserActive(id: \"1\", active: false) { id } }",
+            "mutation { rejectUser(id: \"1\", reason: \"x\") { user { id } } }",
+            json!({}),
+        ),
+        (
+            "mutation { setUserActive(id: \"1\", active: false) { user { id } } }",
             json!({}),
         ),
         (
             "mutation { createInvite(email: \"x@example.com\") { token } }",
             json!({}),
         ),
-        ("mutation { revokeInvite(id: \"1\") { id } }", json!({})),
         (
-            "mutation { createInviteTemplate(input: {name: \"n\", subject: \"s\", messageTemplate: \"m\"}) { id } }",
+            "mutation { revokeInvite(id: \"1\") { invite { id } } }",
             json!({}),
         ),
         (
-            "mutation { updateInviteTemplate(id: \"1\", input: {name: \"n\"}) { id } }",
+            "mutation { createInviteTemplate(input: {name: \"n\", subject: \"s\", messageTemplate: \"m\"}) { inviteTemplate { id } } }",
             json!({}),
         ),
-        ("mutation { deleteInviteTemplate(id: \"1\") }", json!({})),
+        (
+            "mutation { updateInviteTemplate(id: \"1\", input: {name: \"n\"}) { inviteTemplate { id } } }",
+            json!({}),
+        ),
+        (
+            "mutation { deleteInviteTemplate(id: \"1\") { deletedId } }",
+            json!({}),
+        ),
     ]
 }
 
@@ -777,9 +793,9 @@ async fn an_api_token_with_read_cannot_call_a_mutation() {
         // Every mutation is refused.
         for mutation in [
             "mutation { createInvite(email: \"r@example.com\") { token } }",
-            "mutation { approveUser(id: \"1\") { id } }",
+            "mutation { approveUser(id: \"1\") { user { id } } }",
             "mutation { login(email: \"admin@example.com\", password: \"admin password 1\") { token } }",
-            "mutation { logout }",
+            "mutation { logout { session { id } } }",
             "mutation { ...Invite } fragment Invite on Mutation { createInvite(email: \"f@example.com\") { token } }",
         ] {
             let body = app.gql(mutation, json!({}), Some(&read_token)).await;
@@ -796,7 +812,7 @@ async fn an_api_token_with_read_cannot_call_a_mutation() {
         // a session).
         let write = app.ok(create, json!({"name": "sync", "scopes": ["READ", "WRITE"]}), Some(&admin)).await;
         let write_token = write["createApiToken"]["token"].as_str().unwrap().to_string();
-        app.ok("mutation { calculate(input: {ticker: \"SPY\", investmentAmount: 1000, leverage: 1.5, currentPrice: 400, accountType: REG_T, positionType: LONG, interestRate: 5, holdingPeriodMonths: 1}) { id } }", json!({}), Some(&write_token)).await;
+        app.ok("mutation { calculate(input: {ticker: \"SPY\", investmentAmount: 1000, leverage: 1.5, currentPrice: 400, accountType: REG_T, positionType: LONG, interestRate: 5, holdingPeriodMonths: 1}) { marginCalculation { id } } }", json!({}), Some(&write_token)).await;
         let invite = app.gql("mutation { createInvite(email: \"w@example.com\") { token } }", json!({}), Some(&write_token)).await;
         assert_eq!(error_code(&invite), "FORBIDDEN");
         let mint = app.gql(create, json!({"name": "more", "scopes": ["WRITE"]}), Some(&write_token)).await;
@@ -807,15 +823,15 @@ async fn an_api_token_with_read_cannot_call_a_mutation() {
         let tokens = listed["apiTokens"].as_array().unwrap();
         assert_eq!(tokens.len(), 2);
         let read_id = read["createApiToken"]["apiToken"]["id"].clone();
-        app.ok("mutation($id: ID!) { revokeApiToken(id: $id) }", json!({"id": read_id}), Some(&admin)).await;
+        app.ok("mutation($id: ID!) { revokeApiToken(id: $id) { apiToken { id } } }", json!({"id": read_id}), Some(&admin)).await;
         assert_eq!(error_code(&app.gql(ME, json!({}), Some(&read_token)).await), "UNAUTHENTICATED");
-        let twice = app.gql("mutation($id: ID!) { revokeApiToken(id: $id) }", json!({"id": read_id}), Some(&admin)).await;
+        let twice = app.gql("mutation($id: ID!) { revokeApiToken(id: $id) { apiToken { id } } }", json!({"id": read_id}), Some(&admin)).await;
         assert_eq!(error_code(&twice), "NOT_FOUND");
 
         // Another user's token looks missing; expired tokens stop working.
         let (_, other) = member(&app, &admin, "oli", "VIEWER").await;
         let write_id = write["createApiToken"]["apiToken"]["id"].clone();
-        let foreign = app.gql("mutation($id: ID!) { revokeApiToken(id: $id) }", json!({"id": write_id}), Some(&other)).await;
+        let foreign = app.gql("mutation($id: ID!) { revokeApiToken(id: $id) { apiToken { id } } }", json!({"id": write_id}), Some(&other)).await;
         assert_eq!(error_code(&foreign), "NOT_FOUND");
         api_token::Entity::update_many()
             .col_expr(api_token::Column::ExpiresAt, Expr::value(Some(ago(1))))
@@ -906,7 +922,7 @@ async fn websocket_connection_init_authenticates_like_http() {
         );
 
         // Logging out over HTTP kills the token for new connections too.
-        app.ok("mutation { logout }", json!({}), Some(&admin)).await;
+        app.ok("mutation { logout { session { id } } }", json!({}), Some(&admin)).await;
         let mut late = ws_connect(&app).await;
         ws_send(&mut late, json!({"type": "connection_init", "payload": {"authorization": format!("Bearer {admin}")}})).await;
         let answer = ws_next(&mut late).await;
@@ -972,14 +988,14 @@ async fn cookie_mode_sets_a_host_cookie_and_refuses_cross_site_use() {
                 .client
                 .get(&url)
                 .header("cookie", &cookie)
-                .query(&[("query", "mutation { logout }")])
+                .query(&[("query", "mutation { logout { session { id } } }")])
                 .send()
                 .await
                 .unwrap();
             assert_eq!(get.status(), 405);
 
             // Logout through the cookie clears it and ends the session.
-            let out = with_cookie(None, "mutation { logout }").await.unwrap();
+            let out = with_cookie(None, "mutation { logout { session { id } } }").await.unwrap();
             let cleared = out.headers()["set-cookie"].to_str().unwrap().to_string();
             assert!(cleared.contains("Max-Age=0"), "{cleared}");
             let after: Value = with_cookie(None, ME).await.unwrap().json().await.unwrap();
@@ -1010,7 +1026,7 @@ async fn sessions_are_listed_and_revoked_by_their_owner_only() {
         let (_, stranger) = member(&app, &admin, "sam", "VIEWER").await;
         let foreign = app
             .gql(
-                "mutation($id: ID!) { revokeSession(id: $id) }",
+                "mutation($id: ID!) { revokeSession(id: $id) { session { id } } }",
                 json!({"id": other_id}),
                 Some(&stranger),
             )
@@ -1019,7 +1035,7 @@ async fn sessions_are_listed_and_revoked_by_their_owner_only() {
         app.ok(ME, json!({}), Some(&other)).await;
 
         app.ok(
-            "mutation($id: ID!) { revokeSession(id: $id) }",
+            "mutation($id: ID!) { revokeSession(id: $id) { session { id } } }",
             json!({"id": other_id}),
             Some(&admin),
         )
@@ -1089,15 +1105,15 @@ async fn users_and_login_attempts_are_relay_connections() {
 async fn invite_templates_and_invite_management() {
     on_each_backend_with(defaults, |app| async move {
         let admin = admin_token(&app).await;
-        let created = app.ok("mutation { createInviteTemplate(input: {name: \"analysts\", inviteType: ANALYST, subject: \"Join\", messageTemplate: \"Welcome aboard\"}) { id name inviteType isActive } }",
+        let created = app.ok("mutation { createInviteTemplate(input: {name: \"analysts\", inviteType: ANALYST, subject: \"Join\", messageTemplate: \"Welcome aboard\"}) { inviteTemplate { id name inviteType isActive } } }",
             json!({}),
             Some(&admin),
         )
         .await;
-        let template = &created["createInviteTemplate"];
+        let template = &created["createInviteTemplate"]["inviteTemplate"];
         assert_eq!(template["inviteType"], "ANALYST");
         let id = template["id"].clone();
-        let duplicate = app.gql("mutation { createInviteTemplate(input: {name: \"analysts\", subject: \"s\", messageTemplate: \"m\"}) { id } }",
+        let duplicate = app.gql("mutation { createInviteTemplate(input: {name: \"analysts\", subject: \"s\", messageTemplate: \"m\"}) { inviteTemplate { id } } }",
             json!({}),
             Some(&admin),
         )
@@ -1113,13 +1129,13 @@ async fn invite_templates_and_invite_management() {
         assert_eq!(invite["createInvite"]["invite"]["inviteType"], "ANALYST");
         assert_eq!(invite["createInvite"]["invite"]["customMessage"], "Welcome aboard");
 
-        let updated = app.ok("mutation($id: ID!) { updateInviteTemplate(id: $id, input: {subject: \"Hello\", isActive: false}) { subject isActive name } }",
+        let updated = app.ok("mutation($id: ID!) { updateInviteTemplate(id: $id, input: {subject: \"Hello\", isActive: false}) { inviteTemplate { subject isActive name } } }",
             json!({"id": id}),
             Some(&admin),
         )
         .await;
-        assert_eq!(updated["updateInviteTemplate"]["subject"], "Hello");
-        assert_eq!(updated["updateInviteTemplate"]["isActive"], false);
+        assert_eq!(updated["updateInviteTemplate"]["inviteTemplate"]["subject"], "Hello");
+        assert_eq!(updated["updateInviteTemplate"]["inviteTemplate"]["isActive"], false);
         let listed = app.ok("{ inviteTemplates { name } invites { email status } }", json!({}), Some(&admin)).await;
         assert_eq!(listed["inviteTemplates"].as_array().unwrap().len(), 1);
         assert_eq!(listed["invites"][0]["status"], "PENDING");
@@ -1128,15 +1144,15 @@ async fn invite_templates_and_invite_management() {
         let revocable = app.ok(CREATE_INVITE, json!({"email": "rex@example.com", "role": "VIEWER"}), Some(&admin)).await;
         let invite_id = revocable["createInvite"]["invite"]["id"].clone();
         let token = revocable["createInvite"]["token"].as_str().unwrap().to_string();
-        let revoked = app.ok("mutation($id: ID!) { revokeInvite(id: $id) { status } }", json!({"id": invite_id}), Some(&admin)).await;
-        assert_eq!(revoked["revokeInvite"]["status"], "EXPIRED");
+        let revoked = app.ok("mutation($id: ID!) { revokeInvite(id: $id) { invite { status } } }", json!({"id": invite_id}), Some(&admin)).await;
+        assert_eq!(revoked["revokeInvite"]["invite"]["status"], "EXPIRED");
         let refused = app.gql(REGISTER, registration("rex@example.com", "rex", Some(&token)), None).await;
         assert_eq!(error_code(&refused), "BAD_USER_INPUT");
         assert_eq!(refused["errors"][0]["extensions"]["field"], "inviteToken");
 
-        let deleted = app.ok("mutation($id: ID!) { deleteInviteTemplate(id: $id) }", json!({"id": id}), Some(&admin)).await;
-        assert_eq!(deleted["deleteInviteTemplate"], true);
-        let again = app.gql("mutation($id: ID!) { deleteInviteTemplate(id: $id) }", json!({"id": id}), Some(&admin)).await;
+        let deleted = app.ok("mutation($id: ID!) { deleteInviteTemplate(id: $id) { deletedId } }", json!({"id": id}), Some(&admin)).await;
+        assert!(deleted["deleteInviteTemplate"]["deletedId"].is_string(), "{deleted}");
+        let again = app.gql("mutation($id: ID!) { deleteInviteTemplate(id: $id) { deletedId } }", json!({"id": id}), Some(&admin)).await;
         assert_eq!(error_code(&again), "NOT_FOUND");
         app.stop().await;
     })
@@ -1322,7 +1338,7 @@ async fn bad_input_is_refused_with_clear_codes_and_nothing_is_stored() {
         // Ids that are not ids name nothing, exactly like a missing object.
         let body = app
             .gql(
-                "mutation { approveUser(id: \"abc\") { id } }",
+                "mutation { approveUser(id: \"abc\") { user { id } } }",
                 json!({}),
                 Some(&admin),
             )
@@ -1331,7 +1347,7 @@ async fn bad_input_is_refused_with_clear_codes_and_nothing_is_stored() {
         // A rejection needs a reason.
         let body = app
             .gql(
-                "mutation { rejectUser(id: \"2\", reason: \"  \") { id } }",
+                "mutation { rejectUser(id: \"2\", reason: \"  \") { user { id } } }",
                 json!({}),
                 Some(&admin),
             )

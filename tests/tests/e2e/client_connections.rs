@@ -7,7 +7,7 @@ use margin_support::users;
 use serde_json::{Value, json};
 use tests::{TestApp, error_code, on_each_backend};
 
-const CALCULATE: &str = "mutation($amount: Float!) { calculate(input: {ticker: \"SPY\", investmentAmount: $amount, leverage: 2, currentPrice: 450, interestRate: 5, holdingPeriodMonths: 12}) { id } }";
+const CALCULATE: &str = "mutation($amount: Float!) { calculate(input: {ticker: \"SPY\", investmentAmount: $amount, leverage: 2, currentPrice: 450, interestRate: 5, holdingPeriodMonths: 12}) { marginCalculation { id } } }";
 
 const PAGE: &str = "query($first: Int, $after: String, $last: Int, $before: String) {
   marginCalculations(first: $first, after: $after, last: $last, before: $before) {

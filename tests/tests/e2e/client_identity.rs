@@ -31,7 +31,7 @@ async fn alices_objects(app: &TestApp, token: &str) -> Owned {
     let session = run(app, backtest_input(10_000.0), Some(token)).await;
     let data = app
         .ok(
-            "query($id: UUID!) { backtestSession(sessionId: $id) { id } }",
+            "query($id: ID!) { backtestSession(sessionId: $id) { id } }",
             json!({"id": session["sessionId"]}),
             Some(token),
         )
@@ -39,14 +39,14 @@ async fn alices_objects(app: &TestApp, token: &str) -> Owned {
     let backtest = data["backtestSession"]["id"].as_str().unwrap().to_string();
     let calc = app
         .ok(
-            "mutation { calculate(input: {ticker: \"SPY\", investmentAmount: 10000, leverage: 2, currentPrice: 450, accountType: REG_T, positionType: LONG, interestRate: 5, holdingPeriodMonths: 12}) { id } }",
+            "mutation { calculate(input: {ticker: \"SPY\", investmentAmount: 10000, leverage: 2, currentPrice: 450, accountType: REG_T, positionType: LONG, interestRate: 5, holdingPeriodMonths: 12}) { marginCalculation { id } } }",
             json!({}),
             Some(token),
         )
         .await;
     let saved = app
         .ok(
-            "mutation($s: UUID!) { saveResult(input: {sessionId: $s, name: \"kept\"}) { id resultId } }",
+            "mutation($s: ID!) { saveResult(input: {sessionId: $s, name: \"kept\"}) { savedResult { id resultId } } }",
             json!({"s": session["sessionId"]}),
             Some(token),
         )
@@ -59,14 +59,17 @@ async fn alices_objects(app: &TestApp, token: &str) -> Owned {
         )
         .await;
     let text = |v: &Value| v.as_str().expect("an id").to_string();
-    let calculation = text(&calc["calculate"]["id"]);
+    let calculation = text(&calc["calculate"]["marginCalculation"]["id"]);
     Owned {
         ids: vec![
             (text(&me["me"]["id"]), "User"),
             (text(&me["mySessions"][0]["id"]), "Session"),
             (backtest, "BacktestSession"),
             (calculation.clone(), "MarginCalculation"),
-            (text(&saved["saveResult"]["id"]), "SavedResult"),
+            (
+                text(&saved["saveResult"]["savedResult"]["id"]),
+                "SavedResult",
+            ),
             (
                 text(&api_token["createApiToken"]["apiToken"]["id"]),
                 "ApiToken",
@@ -222,4 +225,138 @@ async fn the_root_types_are_query_mutation_and_subscription() {
         .await;
     assert!(data["version"]["service"].is_string());
     app.stop().await;
+}
+
+/// Mutations answer with the object they changed (its `id` is what a client cache keys on),
+/// revokes with the revoked object, deletes with the deleted global id; the session and
+/// result arguments take the global id as well as the UUID, and another kind's id is
+/// NOT_FOUND like a missing object.
+#[tokio::test]
+async fn mutations_return_what_they_changed_and_uuid_arguments_take_global_ids() {
+    on_each_backend(|app: TestApp| async move {
+        let (alice, bob) = users(&app).await;
+        let session = run(&app, backtest_input(10_500.0), Some(&alice.token)).await;
+        let session_id = session["id"].as_str().expect("a global id").to_string();
+        assert_ne!(session["id"], session["sessionId"]);
+
+        // saveResult takes the session's global id; the payload carries the stored object.
+        let saved = app
+            .ok(
+                "mutation($s: ID!) { saveResult(input: {sessionId: $s, name: \"first\"}) { savedResult { id resultId name } } }",
+                json!({"s": session_id}),
+                Some(&alice.token),
+            )
+            .await["saveResult"]["savedResult"]
+            .clone();
+        assert_eq!(saved["name"], "first");
+        let result_id = saved["id"].as_str().expect("a global id").to_string();
+
+        // The typed fields find it by either id; the wrong kind of global id finds nothing.
+        for id in [json!(result_id), saved["resultId"].clone()] {
+            let data = app
+                .ok(
+                    "query($id: ID!) { savedResult(resultId: $id) { id name } }",
+                    json!({"id": id}),
+                    Some(&alice.token),
+                )
+                .await;
+            assert_eq!(data["savedResult"]["id"], saved["id"]);
+        }
+        let wrong_kind = app
+            .gql(
+                "query($id: ID!) { savedResult(resultId: $id) { id } }",
+                json!({"id": session_id}),
+                Some(&alice.token),
+            )
+            .await;
+        assert_eq!(error_code(&wrong_kind), "NOT_FOUND");
+        let progress = app
+            .ok(
+                "query($id: ID!) { backtestSession(sessionId: $id) { id status } }",
+                json!({"id": session_id}),
+                Some(&alice.token),
+            )
+            .await;
+        assert_eq!(progress["backtestSession"]["id"], session["id"]);
+
+        // updateMetadata answers with the same object, renamed.
+        let renamed = app
+            .ok(
+                "mutation($id: ID!) { updateMetadata(resultId: $id, input: {name: \"second\"}) { savedResult { id name } } }",
+                json!({"id": result_id}),
+                Some(&alice.token),
+            )
+            .await;
+        assert_eq!(renamed["updateMetadata"]["savedResult"]["id"], saved["id"]);
+        assert_eq!(renamed["updateMetadata"]["savedResult"]["name"], "second");
+
+        // Bob cannot delete it (missing, as for anyone else's); alice gets the deleted id.
+        let delete = "mutation($id: ID!) { deleteResult(resultId: $id) { deletedId } }";
+        let foreign = app.gql(delete, json!({"id": result_id}), Some(&bob.token)).await;
+        assert_eq!(error_code(&foreign), "NOT_FOUND");
+        let deleted = app.ok(delete, json!({"id": result_id}), Some(&alice.token)).await;
+        assert_eq!(deleted["deleteResult"]["deletedId"], saved["id"]);
+        let again = app.gql(delete, json!({"id": result_id}), Some(&alice.token)).await;
+        assert_eq!(error_code(&again), "NOT_FOUND");
+
+        // A finished session is cancelled as it is: the payload carries it.
+        let cancelled = app
+            .ok(
+                "mutation($id: ID!) { cancelBacktest(sessionId: $id) { backtestSession { id status } } }",
+                json!({"id": session_id}),
+                Some(&alice.token),
+            )
+            .await;
+        assert_eq!(cancelled["cancelBacktest"]["backtestSession"]["id"], session["id"]);
+        assert_eq!(cancelled["cancelBacktest"]["backtestSession"]["status"], "COMPLETED");
+
+        // Revokes answer with the revoked object.
+        let token = app
+            .ok(
+                "mutation { createApiToken(name: \"ci\", scopes: [READ]) { apiToken { id } } }",
+                json!({}),
+                Some(&alice.token),
+            )
+            .await["createApiToken"]["apiToken"]["id"]
+            .clone();
+        let revoked = app
+            .ok(
+                "mutation($id: ID!) { revokeApiToken(id: $id) { apiToken { id name } } }",
+                json!({"id": token}),
+                Some(&alice.token),
+            )
+            .await;
+        assert_eq!(revoked["revokeApiToken"]["apiToken"]["id"], token);
+        let second = login(&app, &alice.email).await;
+        let sessions = app.ok("{ mySessions { id current } }", json!({}), Some(&second)).await;
+        let other = sessions["mySessions"]
+            .as_array()
+            .expect("sessions")
+            .iter()
+            .find(|s| s["current"] == false)
+            .expect("the first sign-in's session")["id"]
+            .clone();
+        let revoked = app
+            .ok(
+                "mutation($id: ID!) { revokeSession(id: $id) { session { id current } } }",
+                json!({"id": other}),
+                Some(&second),
+            )
+            .await;
+        assert_eq!(revoked["revokeSession"]["session"]["id"], other);
+        assert_eq!(error_code(&app.gql("{ me { id } }", json!({}), Some(&alice.token)).await), "UNAUTHENTICATED");
+        let out = app
+            .ok("mutation { logout { session { id current } } }", json!({}), Some(&second))
+            .await;
+        let current = sessions["mySessions"]
+            .as_array()
+            .expect("sessions")
+            .iter()
+            .find(|s| s["current"] == true)
+            .expect("this session")["id"]
+            .clone();
+        assert_eq!(out["logout"]["session"]["id"], current);
+        app.stop().await;
+    })
+    .await;
 }

@@ -121,7 +121,7 @@ async fn a_wrong_hash_is_refused_and_mutations_stay_post_only() {
         assert_eq!((status, error_code(&body)), (400, "BAD_REQUEST"), "{body}");
     }
     // A mutation registered over POST does not become runnable over GET.
-    let logout = "mutation { logout }";
+    let logout = "mutation { logout { session { id } } }";
     let hash = sha256(logout);
     post(
         &app,

@@ -107,7 +107,7 @@ async fn socket_and_subscription_gauges_follow_the_sockets() {
     assert_eq!(gauge(&text, "graphql_ws_subscriptions"), Some(0));
     let started = app
         .ok(
-            "mutation($input: BacktestInput!) { runBacktest(input: $input, wait: false) { sessionId } }",
+            "mutation($input: BacktestInput!) { runBacktest(input: $input, wait: false) { backtestSession { sessionId } } }",
             // An input no earlier run cached (Redis is shared between test runs).
             json!({"input": crate::margin_support::backtest_input(
                 10_000.0 + f64::from(uuid::Uuid::new_v4().as_u128() as u16)
@@ -115,12 +115,12 @@ async fn socket_and_subscription_gauges_follow_the_sockets() {
             None,
         )
         .await;
-    let session = started["runBacktest"]["sessionId"].clone();
+    let session = started["runBacktest"]["backtestSession"]["sessionId"].clone();
     let mut socket = app.connect_socket("graphql-transport-ws", None).await;
     tests::socket::send(
         &mut socket,
         json!({"id": "p1", "type": "subscribe", "payload": {
-            "query": "subscription($id: UUID!) { backtestProgress(sessionId: $id) { kind } }",
+            "query": "subscription($id: ID!) { backtestProgress(sessionId: $id) { kind } }",
             "variables": {"id": session},
         }}),
     )
@@ -139,7 +139,7 @@ async fn socket_and_subscription_gauges_follow_the_sockets() {
     })
     .await;
     app.ok(
-        "mutation($id: UUID!) { cancelBacktest(sessionId: $id) { status } }",
+        "mutation($id: ID!) { cancelBacktest(sessionId: $id) { backtestSession { status } } }",
         json!({"id": session}),
         None,
     )

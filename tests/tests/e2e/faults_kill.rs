@@ -142,13 +142,13 @@ async fn killed_during_saves(backend: Backend) {
     let run = must(
         &client,
         &server.address,
-        "mutation($input: BacktestInput!) { runBacktest(input: $input) { sessionId status } }",
+        "mutation($input: BacktestInput!) { runBacktest(input: $input) { backtestSession { sessionId status } } }",
         json!({"input": input}),
         Some(&token),
     )
     .await;
-    assert_eq!(run["runBacktest"]["status"], "COMPLETED");
-    let session = run["runBacktest"]["sessionId"].clone();
+    assert_eq!(run["runBacktest"]["backtestSession"]["status"], "COMPLETED");
+    let session = run["runBacktest"]["backtestSession"]["sessionId"].clone();
 
     // The burst; the server is killed once a few saves are acknowledged.
     let (acked_tx, mut acked_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
@@ -165,13 +165,13 @@ async fn killed_during_saves(backend: Backend) {
                 let body = post(
                     &client,
                     &address,
-                    "mutation($input: SaveResultInput!) { saveResult(input: $input) { resultId } }",
+                    "mutation($input: SaveResultInput!) { saveResult(input: $input) { savedResult { resultId } } }",
                     json!({"input": {"sessionId": session, "name": format!("burst {i}")}}),
                     Some(&token),
                 )
                 .await;
                 if let Ok(body) = body
-                    && let Some(id) = body["data"]["saveResult"]["resultId"].as_str()
+                    && let Some(id) = body["data"]["saveResult"]["savedResult"]["resultId"].as_str()
                 {
                     let _ = acked.send(id.to_string());
                 }

@@ -14,8 +14,7 @@ use sea_orm::{ColumnTrait, Database, EntityTrait, PaginatorTrait, QueryFilter, T
 use serde_json::{Value, json};
 use tests::{Backend, TestApp, error_code, fresh_database, test_config};
 
-const SAVE: &str =
-    "mutation($input: SaveResultInput!) { saveResult(input: $input) { resultId name } }";
+const SAVE: &str = "mutation($input: SaveResultInput!) { saveResult(input: $input) { savedResult { resultId name } } }";
 const SAVED: &str = "{ savedResults(first: 50) { nodes { name } } }";
 
 /// A functional bound, not a benchmark: the default acquire timeout is 2 s, and before the
@@ -142,7 +141,7 @@ async fn unreachable_postgres_answers_service_unavailable_fast_loses_nothing_and
         assert_unavailable(&format!("{mode:?} saveResult"), &save);
         let calculate = timed(
             &app,
-            "mutation { calculate(input: {ticker: \"SPY\", investmentAmount: 10000, leverage: 1.5, currentPrice: 450, accountType: REG_T, positionType: LONG, interestRate: 5, holdingPeriodMonths: 12}) { id } }",
+            "mutation { calculate(input: {ticker: \"SPY\", investmentAmount: 10000, leverage: 1.5, currentPrice: 450, accountType: REG_T, positionType: LONG, interestRate: 5, holdingPeriodMonths: 12}) { marginCalculation { id } } }",
             json!({}),
             None,
         )

@@ -17,9 +17,10 @@ use tests::{Backend, TestApp};
 use tokio::sync::watch;
 
 const RUN: &str = "mutation($input: BacktestInput!) {
-  runBacktest(input: $input) { status result { summary { finalEquity } } }
+  runBacktest(input: $input) { backtestSession { status result { summary { finalEquity } } } }
 }";
-const CALCULATE: &str = "mutation($input: CalculatorInput!) { calculate(input: $input) { id } }";
+const CALCULATE: &str =
+    "mutation($input: CalculatorInput!) { calculate(input: $input) { marginCalculation { id } } }";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -54,7 +55,8 @@ async fn one_request(app: &TestApp, i: usize) -> Option<String> {
         (CALCULATE, json!({"input": input}))
     };
     let (status, body) = app.post_graphql(query, variables, None).await;
-    let completed = query != RUN || body["data"]["runBacktest"]["status"] == "COMPLETED";
+    let completed =
+        query != RUN || body["data"]["runBacktest"]["backtestSession"]["status"] == "COMPLETED";
     (status != 200 || body.get("errors").is_some() || !completed)
         .then(|| format!("{status}: {body}"))
 }

@@ -138,9 +138,10 @@ fn raw(
 }
 
 const TICKERS: &str = "{ tickers { symbol } }";
-const CALC: &str = "mutation($input: CalculatorInput!) { calculate(input: $input) { id result { shares marginCallPrice scenarios { equity } } } }";
-const RUN: &str = "mutation($input: BacktestInput!) { runBacktest(input: $input) { sessionId status result { summary { finalEquity } } } }";
-const SAVE: &str = "mutation($input: SaveResultInput!) { saveResult(input: $input) { resultId } }";
+const CALC: &str = "mutation($input: CalculatorInput!) { calculate(input: $input) { marginCalculation { id result { shares marginCallPrice scenarios { equity } } } } }";
+const RUN: &str = "mutation($input: BacktestInput!) { runBacktest(input: $input) { backtestSession { sessionId status result { summary { finalEquity } } } } }";
+const SAVE: &str =
+    "mutation($input: SaveResultInput!) { saveResult(input: $input) { savedResult { resultId } } }";
 const SAVED: &str = "query($f: SavedResultFilter, $o: SavedResultOrder, $n: Int, $a: String) { savedResults(filter: $f, orderBy: $o, first: $n, after: $a) { nodes { resultId name } } }";
 const CALCS: &str = "query($t: String, $n: Int, $a: String) { marginCalculations(ticker: $t, first: $n, after: $a) { nodes { id ticker } } }";
 const PRICES: &str = "query($t: String!, $f: Date, $to: Date, $e: Int) { prices(ticker: $t, from: $f, to: $to, every: $e) { every dates } }";
@@ -248,7 +249,7 @@ fn matrix(session: &str) -> Vec<Case> {
         // Regression: the parser recursed once per bracket and a few thousand overflowed the
         // stack, aborting the whole server.
         case("list literal nested 5,000 deep", format!("{{ prices(ticker: {}) {{ every }} }}", nested_list(5_000)), json!({}), all(code(BAD_REQUEST))),
-        case("object literal nested 5,000 deep", format!("mutation {{ calculate(input: {}1{}) {{ id }} }}", "{a: ".repeat(5_000), "}".repeat(5_000)), json!({}), all(code(BAD_REQUEST))),
+        case("object literal nested 5,000 deep", format!("mutation {{ calculate(input: {}1{}) {{ marginCalculation {{ id }} }} }}", "{a: ".repeat(5_000), "}".repeat(5_000)), json!({}), all(code(BAD_REQUEST))),
         case("selection nested 5,000 deep", format!("{}{}", "{ a ".repeat(5_000), "}".repeat(5_000)), json!({}), all(code(BAD_REQUEST))),
         case("list literal nested 60 deep", format!("{{ prices(ticker: {}) {{ every }} }}", nested_list(60)), json!({}), all(code(BUI))),
         Case { name: "GET list literal nested 5,000 deep", req: Req::Get(format!("query={}", format!("{{prices(ticker:{}){{every}}}}", nested_list(5_000)).replace('[', "%5B").replace(']', "%5D").replace('{', "%7B").replace('}', "%7D").replace(':', "%3A").replace('(', "%28").replace(')', "%29"))), expect: all(Want::Status(400)) },
@@ -295,16 +296,16 @@ fn matrix(session: &str) -> Vec<Case> {
         case("login attempts SQL ip", ATTEMPTS, json!({"f": {"ipAddress": "' OR 1=1 --", "userId": "1; DROP TABLE x"}}), admin(code(NOT_FOUND))),
         case("login attempts first 0", ATTEMPTS, json!({"n": 0}), admin(code(BUI))),
         // --- accounts: mutations ---------------------------------------------------------
-        case("register short password", "mutation($i: RegisterInput!) { register(input: $i) { id } }", json!({"i": {"email": "new@example.com", "username": "new", "password": "x"}}), all(code(BUI))),
-        case("register control characters", "mutation($i: RegisterInput!) { register(input: $i) { id } }", json!({"i": {"email": "ctl@example.com", "username": "a\u{0}\u{1b}[31m", "password": PASSWORD, "inviteToken": "x"}}), all(code(BUI))),
-        case("register SQL invite", "mutation($i: RegisterInput!) { register(input: $i) { id } }", json!({"i": {"email": "sql@example.com", "username": "sql", "password": PASSWORD, "inviteToken": "' OR 1=1 --"}}), all(code(BUI))),
-        case("register huge email", "mutation($i: RegisterInput!) { register(input: $i) { id } }", json!({"i": {"email": format!("{}@example.com", "e".repeat(10_000)), "username": "huge", "password": PASSWORD}}), all(code(BUI))),
-        case("register unknown field", "mutation($i: RegisterInput!) { register(input: $i) { id } }", json!({"i": {"email": "x@example.com", "username": "x", "password": PASSWORD, "isSuperuser": true}}), all(code(BUI))),
+        case("register short password", "mutation($i: RegisterInput!) { register(input: $i) { user { id } } }", json!({"i": {"email": "new@example.com", "username": "new", "password": "x"}}), all(code(BUI))),
+        case("register control characters", "mutation($i: RegisterInput!) { register(input: $i) { user { id } } }", json!({"i": {"email": "ctl@example.com", "username": "a\u{0}\u{1b}[31m", "password": PASSWORD, "inviteToken": "x"}}), all(code(BUI))),
+        case("register SQL invite", "mutation($i: RegisterInput!) { register(input: $i) { user { id } } }", json!({"i": {"email": "sql@example.com", "username": "sql", "password": PASSWORD, "inviteToken": "' OR 1=1 --"}}), all(code(BUI))),
+        case("register huge email", "mutation($i: RegisterInput!) { register(input: $i) { user { id } } }", json!({"i": {"email": format!("{}@example.com", "e".repeat(10_000)), "username": "huge", "password": PASSWORD}}), all(code(BUI))),
+        case("register unknown field", "mutation($i: RegisterInput!) { register(input: $i) { user { id } } }", json!({"i": {"email": "x@example.com", "username": "x", "password": PASSWORD, "isSuperuser": true}}), all(code(BUI))),
         case("login SQL email", "mutation { login(email: \"' OR 1=1 --\", password: \"x\") { token } }", json!({}), all(code(UNAUTH))),
         case("login NUL email", "mutation($e: String!) { login(email: $e, password: \"wrong password\") { token } }", json!({"e": "admin@example.com\u{0}"}), all(code(BUI))),
         case("login 10,000-character email", "mutation($e: String!) { login(email: $e, password: \"wrong password\") { token } }", json!({"e": format!("{}@example.com", "x".repeat(10_000))}), all(code(BUI))),
         case("login password is a list", "mutation($p: String!) { login(email: \"a@example.com\", password: $p) { token } }", json!({"p": ["a", "b"]}), all(code(BUI))),
-        case("revoke session SQL id", "mutation { revokeSession(id: \"1; DELETE FROM authentication_usersession\") }", json!({}), signed_in(code(NOT_FOUND))),
+        case("revoke session SQL id", "mutation { revokeSession(id: \"1; DELETE FROM authentication_usersession\") { session { id } } }", json!({}), signed_in(code(NOT_FOUND))),
         case("api token unknown scope", "mutation($s: [ApiScope!]!) { createApiToken(name: \"x\", scopes: $s) { token } }", json!({"s": ["ADMIN"]}), all(code(BUI))),
         case("api token expiry year 262143", "mutation { createApiToken(name: \"x\", scopes: [READ], expiresAt: \"+262143-12-31T00:00:00Z\") { token } }", json!({}), all(code(BUI))),
         case("api token expiry far ahead", "mutation { createApiToken(name: \"x\", scopes: [READ], expiresAt: \"9999-12-31T23:59:59Z\") { token } }", json!({}), signed_in(code(BUI))),
@@ -312,20 +313,20 @@ fn matrix(session: &str) -> Vec<Case> {
         case("api token empty name", "mutation { createApiToken(name: \"\", scopes: []) { token } }", json!({}), signed_in(code(BUI))),
         case("api token NUL name", "mutation($n: String!) { createApiToken(name: $n, scopes: [READ]) { token } }", json!({"n": "tok\u{0}en"}), signed_in(code(BUI))),
         case("api token 10,000 scopes", "mutation($s: [ApiScope!]!) { createApiToken(name: \"\", scopes: $s) { token } }", json!({"s": vec!["READ"; 10_000]}), signed_in(code(BUI))),
-        case("revoke api token id -1", "mutation { revokeApiToken(id: \"-1\") }", json!({}), signed_in(code(NOT_FOUND))),
-        case("approve user id beyond i64", "mutation { approveUser(id: \"9223372036854775808\") { id } }", json!({}), admin(code(NOT_FOUND))),
-        case("reject user NUL reason", "mutation($r: String!) { rejectUser(id: \"999999\", reason: $r) { id } }", json!({"r": "no\u{0}pe"}), admin(code(BUI))),
-        case("set user active wrong type", "mutation($a: Boolean!) { setUserActive(id: \"1\", active: $a) { id } }", json!({"a": "yes"}), all(code(BUI))),
+        case("revoke api token id -1", "mutation { revokeApiToken(id: \"-1\") { apiToken { id } } }", json!({}), signed_in(code(NOT_FOUND))),
+        case("approve user id beyond i64", "mutation { approveUser(id: \"9223372036854775808\") { user { id } } }", json!({}), admin(code(NOT_FOUND))),
+        case("reject user NUL reason", "mutation($r: String!) { rejectUser(id: \"999999\", reason: $r) { user { id } } }", json!({"r": "no\u{0}pe"}), admin(code(BUI))),
+        case("set user active wrong type", "mutation($a: Boolean!) { setUserActive(id: \"1\", active: $a) { user { id } } }", json!({"a": "yes"}), all(code(BUI))),
         case("invite bad email", "mutation { createInvite(email: \"not an email\") { token } }", json!({}), admin(code(BUI))),
         case("invite NUL email", "mutation($e: String!) { createInvite(email: $e) { token } }", json!({"e": "x@example.com\u{0}"}), admin(code(BUI))),
         case("invite unknown role", "mutation($r: Role) { createInvite(email: \"r@example.com\", inviteType: $r) { token } }", json!({"r": "GOD"}), all(code(BUI))),
         case("invite missing template", "mutation { createInvite(email: \"t@example.com\", templateId: \"99999\") { token } }", json!({}), admin(code(NOT_FOUND))),
         case("invite 100,000-character message", "mutation($m: String) { createInvite(email: \"m@example.com\", customMessage: $m) { token } }", json!({"m": "m".repeat(100_000)}), admin(code(BUI))),
-        case("revoke invite SQL id", "mutation { revokeInvite(id: \"1 OR 1=1\") { id } }", json!({}), admin(code(NOT_FOUND))),
-        case("template without fields", "mutation { createInviteTemplate(input: {}) { id } }", json!({}), admin(code(BUI))),
-        case("template NUL name", "mutation($i: InviteTemplateInput!) { createInviteTemplate(input: $i) { id } }", json!({"i": {"name": "t\u{0}", "subject": "s", "messageTemplate": "m"}}), admin(code(BUI))),
-        case("update missing template", "mutation { updateInviteTemplate(id: \"x\", input: {name: \"n\"}) { id } }", json!({}), admin(code(NOT_FOUND))),
-        case("delete template SQL id", "mutation { deleteInviteTemplate(id: \"' OR '1'='1\") }", json!({}), admin(code(NOT_FOUND))),
+        case("revoke invite SQL id", "mutation { revokeInvite(id: \"1 OR 1=1\") { invite { id } } }", json!({}), admin(code(NOT_FOUND))),
+        case("template without fields", "mutation { createInviteTemplate(input: {}) { inviteTemplate { id } } }", json!({}), admin(code(BUI))),
+        case("template NUL name", "mutation($i: InviteTemplateInput!) { createInviteTemplate(input: $i) { inviteTemplate { id } } }", json!({"i": {"name": "t\u{0}", "subject": "s", "messageTemplate": "m"}}), admin(code(BUI))),
+        case("update missing template", "mutation { updateInviteTemplate(id: \"x\", input: {name: \"n\"}) { inviteTemplate { id } } }", json!({}), admin(code(NOT_FOUND))),
+        case("delete template SQL id", "mutation { deleteInviteTemplate(id: \"' OR '1'='1\") { deletedId } }", json!({}), admin(code(NOT_FOUND))),
         // --- calculator ------------------------------------------------------------------
         case("calculate 1e12 at price 1e-300 (non-finite shares)", CALC, calc(json!({"investmentAmount": 1e12, "currentPrice": 1e-300})), all(code(BUI))),
         case("calculate price 5e-324", CALC, calc(json!({"investmentAmount": 1.0, "currentPrice": 5e-324})), all(code(BUI))),
@@ -334,8 +335,8 @@ fn matrix(session: &str) -> Vec<Case> {
         case("calculate amount -1e300", CALC, calc(json!({"investmentAmount": -1e300})), all(code(BUI))),
         case("calculate amount NaN string", CALC, calc(json!({"investmentAmount": "NaN"})), all(code(BUI))),
         case("calculate amount Infinity string", CALC, calc(json!({"investmentAmount": "Infinity"})), all(code(BUI))),
-        case("calculate amount 1e309 literal", "mutation { calculate(input: {ticker: \"SPY\", investmentAmount: 1e309, leverage: 2, interestRate: 5, holdingPeriodMonths: 12}) { id } }", json!({}), all(code(INVALID))),
-        case("calculate leverage -1e309 literal", "mutation { calculate(input: {ticker: \"SPY\", investmentAmount: 1000, leverage: -1e309, interestRate: 5, holdingPeriodMonths: 12}) { id } }", json!({}), all(code(INVALID))),
+        case("calculate amount 1e309 literal", "mutation { calculate(input: {ticker: \"SPY\", investmentAmount: 1e309, leverage: 2, interestRate: 5, holdingPeriodMonths: 12}) { marginCalculation { id } } }", json!({}), all(code(INVALID))),
+        case("calculate leverage -1e309 literal", "mutation { calculate(input: {ticker: \"SPY\", investmentAmount: 1000, leverage: -1e309, interestRate: 5, holdingPeriodMonths: 12}) { marginCalculation { id } } }", json!({}), all(code(INVALID))),
         case("calculate leverage 1e300", CALC, calc(json!({"leverage": 1e300})), all(code(BUI))),
         case("calculate leverage 0", CALC, calc(json!({"leverage": 0})), all(code(BUI))),
         case("calculate rate -1e-300", CALC, calc(json!({"interestRate": -1e-300})), all(code(BUI))),
@@ -368,17 +369,17 @@ fn matrix(session: &str) -> Vec<Case> {
         case("backtest fixed rate 1e308", RUN, backtest(json!({"options": {"interest": {"model": "FIXED", "ratePct": 1e308}}})), all(code(BUI))),
         case("backtest unknown interest model", RUN, backtest(json!({"options": {"interest": {"model": "LIBOR"}}})), all(code(BUI))),
         case("backtest slippage 1e300 with RESTORE", RUN, backtest(json!({"options": {"liquidationPolicy": "RESTORE", "liquidationSlippageBps": 1e300}})), all(code(BUI))),
-        case("backtest wait is a string", "mutation($input: BacktestInput!, $w: Boolean) { runBacktest(input: $input, wait: $w) { sessionId } }", json!({"input": backtest(json!({}))["input"], "w": "yes"}), all(code(BUI))),
+        case("backtest wait is a string", "mutation($input: BacktestInput!, $w: Boolean) { runBacktest(input: $input, wait: $w) { backtestSession { sessionId } } }", json!({"input": backtest(json!({}))["input"], "w": "yes"}), all(code(BUI))),
         case("backtest daily 10,000 columns", format!("{{ backtestSession(sessionId: \"{session}\") {{ result {{ daily(columns: [{}]) {{ totalRows }} }} }} }}", vec!["PRICE"; 10_000].join(",")), json!({}), Expect { anon: code(NOT_FOUND), member: Want::Data, admin: code(NOT_FOUND) }),
         case("backtest daily every i32 max", format!("{{ backtestSession(sessionId: \"{session}\") {{ result {{ daily(every: 2147483647) {{ totalRows }} }} }} }}"), json!({}), Expect { anon: code(NOT_FOUND), member: code(BUI), admin: code(NOT_FOUND) }),
         case("backtest figures unknown name", format!("{{ backtestSession(sessionId: \"{session}\") {{ result {{ figures(names: [PIE]) {{ name }} }} }} }}"), json!({}), all(code(BUI))),
-        case("session id not a UUID", "{ backtestSession(sessionId: \"' OR 1=1 --\") { status } }", json!({}), all(code(BUI))),
-        case("session id as an integer", "query($id: UUID!) { backtestSession(sessionId: $id) { status } }", json!({"id": 12}), all(code(BUI))),
+        case("session id not a UUID", "{ backtestSession(sessionId: \"' OR 1=1 --\") { status } }", json!({}), all(code(NOT_FOUND))),
+        case("session id as an integer", "query($id: ID!) { backtestSession(sessionId: $id) { status } }", json!({"id": 12}), all(code(NOT_FOUND))),
         case("session id nil", format!("{{ backtestSession(sessionId: \"{NIL}\") {{ status }} }}"), json!({}), all(code(NOT_FOUND))),
         case("sessions unknown status", "query($s: BacktestStatus) { backtestSessions(status: $s) { nodes { sessionId } } }", json!({"s": "DONE"}), all(code(BUI))),
         case("sessions first 101", "{ backtestSessions(first: 101) { nodes { sessionId } } }", json!({}), signed_in(code(BUI))),
-        case("cancel garbage id", "mutation { cancelBacktest(sessionId: \"zzz\") { status } }", json!({}), all(code(BUI))),
-        case("cancel nil id", format!("mutation {{ cancelBacktest(sessionId: \"{NIL}\") {{ status }} }}"), json!({}), all(code(NOT_FOUND))),
+        case("cancel garbage id", "mutation { cancelBacktest(sessionId: \"zzz\") { backtestSession { status } } }", json!({}), all(code(NOT_FOUND))),
+        case("cancel nil id", format!("mutation {{ cancelBacktest(sessionId: \"{NIL}\") {{ backtestSession {{ status }} }} }}"), json!({}), all(code(NOT_FOUND))),
         // --- calculations history ----------------------------------------------------------
         case("calculations SQL ticker", CALCS, json!({"t": "' OR 1=1 --"}), signed_in(Want::Data)),
         case("calculations NUL ticker", CALCS, json!({"t": "SPY\u{0}"}), signed_in(code(BUI))),
@@ -402,17 +403,17 @@ fn matrix(session: &str) -> Vec<Case> {
         case("saved order by SQL", SAVED, json!({"o": "NAME_ASC; DROP TABLE x"}), all(code(BUI))),
         case("saved first 101", SAVED, json!({"n": 101}), signed_in(code(BUI))),
         case("saved garbage cursor", SAVED, json!({"a": b64("x")}), signed_in(code(BUI))),
-        case("saved result id garbage", "{ savedResult(resultId: \"1' OR '1'='1\") { name } }", json!({}), all(code(BUI))),
+        case("saved result id garbage", "{ savedResult(resultId: \"1' OR '1'='1\") { name } }", json!({}), all(code(NOT_FOUND))),
         case("save 10,000 tags", SAVE, json!({"input": {"sessionId": session, "name": "n", "tags": many_tags(10_000)}}), signed_in(code(BUI))),
         case("save NUL name", SAVE, json!({"input": {"sessionId": session, "name": "a\u{0}"}}), signed_in(code(BUI))),
         case("save 256-character name", SAVE, json!({"input": {"sessionId": session, "name": "n".repeat(256)}}), signed_in(code(BUI))),
         case("save description 5,001 characters", SAVE, json!({"input": {"sessionId": session, "name": "n", "description": "d".repeat(5_001)}}), signed_in(code(BUI))),
         case("save tag is a number", SAVE, json!({"input": {"sessionId": session, "name": "n", "tags": [1, 2]}}), all(code(BUI))),
         case("save nil session", SAVE, json!({"input": {"sessionId": NIL, "name": "n"}}), signed_in(code(NOT_FOUND))),
-        case("metadata on a nil id", "mutation { updateMetadata(resultId: \"00000000-0000-0000-0000-000000000000\", input: {name: \"'; DROP TABLE x; --\"}) { name } }", json!({}), signed_in(code(NOT_FOUND))),
-        case("metadata 10,000 tags", "mutation($t: [String!]) { updateMetadata(resultId: \"00000000-0000-0000-0000-000000000000\", input: {tags: $t}) { name } }", json!({"t": many_tags(10_000)}), signed_in(code(BUI))),
-        case("delete garbage id", "mutation { deleteResult(resultId: \"' OR 1=1 --\") }", json!({}), all(code(BUI))),
-        case("delete nil id", format!("mutation {{ deleteResult(resultId: \"{NIL}\") }}"), json!({}), signed_in(code(NOT_FOUND))),
+        case("metadata on a nil id", "mutation { updateMetadata(resultId: \"00000000-0000-0000-0000-000000000000\", input: {name: \"'; DROP TABLE x; --\"}) { savedResult { name } } }", json!({}), signed_in(code(NOT_FOUND))),
+        case("metadata 10,000 tags", "mutation($t: [String!]) { updateMetadata(resultId: \"00000000-0000-0000-0000-000000000000\", input: {tags: $t}) { savedResult { name } } }", json!({"t": many_tags(10_000)}), signed_in(code(BUI))),
+        case("delete garbage id", "mutation { deleteResult(resultId: \"' OR 1=1 --\") { deletedId } }", json!({}), all(code(NOT_FOUND))),
+        case("delete nil id", format!("mutation {{ deleteResult(resultId: \"{NIL}\") {{ deletedId }} }}"), json!({}), signed_in(code(NOT_FOUND))),
         case("stats days 0", "{ stats(days: 0) { days } }", json!({}), signed_in(code(BUI))),
         case("stats days i32 max", "{ stats(days: 2147483647) { days } }", json!({}), signed_in(code(BUI))),
         case("stats days i32 min", "{ stats(days: -2147483648) { days } }", json!({}), signed_in(code(BUI))),
@@ -528,12 +529,12 @@ async fn hostile_matrix(app: TestApp) {
         Some(&alice.token),
     )
     .await;
-    let saved_id = saved["saveResult"]["resultId"]
+    let saved_id = saved["saveResult"]["savedResult"]["resultId"]
         .as_str()
         .expect("a result id")
         .to_string();
     let calculation = app.ok(CALC, calc(json!({})), Some(&alice.token)).await;
-    let calculation_id = calculation["calculate"]["id"].clone();
+    let calculation_id = calculation["calculate"]["marginCalculation"]["id"].clone();
 
     let cases = matrix(&session_id);
     assert!(cases.len() >= 60, "the matrix has {} cases", cases.len());
@@ -580,7 +581,7 @@ async fn hostile_matrix(app: TestApp) {
     assert_eq!(readyz.status(), 200);
     let data = app.query(TICKERS, json!({})).await;
     assert!(data["tickers"].as_array().is_some_and(|t| t.len() >= 3));
-    let data = app.ok("query($id: UUID!) { savedResult(resultId: $id) { name tags result { summary { finalEquity } } } }", json!({"id": saved_id}), Some(&alice.token)).await;
+    let data = app.ok("query($id: ID!) { savedResult(resultId: $id) { name tags result { summary { finalEquity } } } }", json!({"id": saved_id}), Some(&alice.token)).await;
     assert_eq!(data["savedResult"]["name"], "before the storm");
     assert_eq!(data["savedResult"]["tags"], json!(["keep"]));
     assert_eq!(
@@ -646,7 +647,7 @@ async fn an_undecodable_calculation_does_not_break_the_listing(app: TestApp) {
         .as_array()
         .expect("nodes");
     assert_eq!(nodes.len(), 1, "{body}");
-    assert_eq!(nodes[0]["id"], good["calculate"]["id"]);
+    assert_eq!(nodes[0]["id"], good["calculate"]["marginCalculation"]["id"]);
     let one = app
         .gql(
             "query($id: ID!) { marginCalculation(id: $id) { id } }",

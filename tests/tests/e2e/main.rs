@@ -12,6 +12,7 @@ mod client_audit;
 mod client_connections;
 mod client_identity;
 mod client_persisted;
+mod client_relay;
 mod client_transport;
 mod client_typescript;
 mod faults_kill;

@@ -11,7 +11,7 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use tests::{Backend, TestApp, error_code, on_each_backend, test_config};
 
-const FULL: &str = "query($id: UUID!) {
+const FULL: &str = "query($id: ID!) {
   backtestSession(sessionId: $id) {
     sessionId status cacheHit ticker mode startDate endDate
     result {
@@ -129,7 +129,7 @@ async fn sessions_typed_result_figures_raw_and_ownership() {
         assert!(!result["rounds"].as_array().unwrap().is_empty());
         assert!(result["monthlyReturns"][0]["months"].as_array().unwrap().len() == 12);
 
-        let extras = app.ok("query($id: UUID!) { backtestSession(sessionId: $id) { result {
+        let extras = app.ok("query($id: ID!) { backtestSession(sessionId: $id) { result {
             figures(names: [WEALTH, DRAWDOWN]) { name figure } raw } } }", json!({"id": id}), Some(&alice.token)).await;
         let figures = extras["backtestSession"]["result"]["figures"].as_array().unwrap();
         assert_eq!(figures.len(), 2);
@@ -141,7 +141,7 @@ async fn sessions_typed_result_figures_raw_and_ownership() {
         assert!(raw_size < 1_000_000, "a 15-year result is under 1 MB of JSON ({raw_size})");
 
         // Alias amplification of the expensive fields is bounded by the complexity limit.
-        let amplified = format!("query($id: UUID!) {{ backtestSession(sessionId: $id) {{ result {{ {} }} }} }}",
+        let amplified = format!("query($id: ID!) {{ backtestSession(sessionId: $id) {{ result {{ {} }} }} }}",
             (0..6).map(|i| format!("r{i}: raw")).collect::<Vec<_>>().join(" "));
         let (status, body) = app.post_graphql(&amplified, json!({"id": id}), Some(&alice.token)).await;
         assert_eq!(status, 400, "{body}");
@@ -156,14 +156,14 @@ async fn sessions_typed_result_figures_raw_and_ownership() {
 
         // Bob: NOT_FOUND for read and cancel, exactly like a missing session.
         let missing = uuid::Uuid::new_v4().to_string();
-        let q = "query($id: UUID!) { backtestSession(sessionId: $id) { status } }";
+        let q = "query($id: ID!) { backtestSession(sessionId: $id) { status } }";
         let foreign = app.gql(q, json!({"id": id}), Some(&bob.token)).await;
         let absent = app.gql(q, json!({"id": missing}), Some(&bob.token)).await;
         assert_eq!(error_code(&foreign), "NOT_FOUND");
         assert_eq!(foreign["errors"][0]["message"], absent["errors"][0]["message"]);
         let anon = app.gql(q, json!({"id": id}), None).await;
         assert_eq!(error_code(&anon), "NOT_FOUND");
-        let cancel = "mutation($id: UUID!) { cancelBacktest(sessionId: $id) { status } }";
+        let cancel = "mutation($id: ID!) { cancelBacktest(sessionId: $id) { backtestSession { status } } }";
         assert_eq!(error_code(&app.gql(cancel, json!({"id": id}), Some(&bob.token)).await), "NOT_FOUND");
 
         // An anonymous run belongs to whoever holds its id.
@@ -210,10 +210,13 @@ async fn cancel_a_running_backtest() {
     );
     assert!(started["result"].is_null());
     let id = started["sessionId"].as_str().unwrap();
-    let cancelled = app.ok("mutation($id: UUID!) { cancelBacktest(sessionId: $id) { status completedAt result { summary { finalEquity } } } }",
+    let cancelled = app.ok("mutation($id: ID!) { cancelBacktest(sessionId: $id) { backtestSession { status completedAt result { summary { finalEquity } } } } }",
         json!({"id": id}), Some(&alice.token)).await;
-    assert_eq!(cancelled["cancelBacktest"]["status"], "CANCELLED");
-    assert!(cancelled["cancelBacktest"]["result"].is_null());
+    assert_eq!(
+        cancelled["cancelBacktest"]["backtestSession"]["status"],
+        "CANCELLED"
+    );
+    assert!(cancelled["cancelBacktest"]["backtestSession"]["result"].is_null());
     // Once the abandoned computation has ended (at its next progress step), nothing may
     // have overwritten the cancellation.
     tests::wait_until("the cancelled computation ends", || {
@@ -222,7 +225,7 @@ async fn cancel_a_running_backtest() {
     .await;
     let later = app
         .ok(
-            "query($id: UUID!) { backtestSession(sessionId: $id) { status } }",
+            "query($id: ID!) { backtestSession(sessionId: $id) { status } }",
             json!({"id": id}),
             Some(&alice.token),
         )
@@ -261,14 +264,14 @@ async fn redis_on_a_closed_port_never_fails_a_request() {
         assert_eq!(hot["result"], cold["result"]);
         let id = cold["sessionId"].as_str().unwrap();
         full(&app, id, Some(&alice.token)).await;
-        let saved = app.ok("mutation($s: UUID!) { saveResult(input: {sessionId: $s, name: \"x\"}) { resultId } }",
+        let saved = app.ok("mutation($s: ID!) { saveResult(input: {sessionId: $s, name: \"x\"}) { savedResult { resultId } } }",
             json!({"s": id}),
             Some(&alice.token),
         )
         .await;
-        let rid = saved["saveResult"]["resultId"].clone();
+        let rid = saved["saveResult"]["savedResult"]["resultId"].clone();
         app.ok(
-            "query($r: UUID!) { savedResult(resultId: $r) { result { summary { finalEquity } } } }",
+            "query($r: ID!) { savedResult(resultId: $r) { result { summary { finalEquity } } } }",
             json!({"r": rid}),
             Some(&alice.token),
         )
@@ -279,7 +282,7 @@ async fn redis_on_a_closed_port_never_fails_a_request() {
             Some(&alice.token),
         )
         .await;
-        app.ok("mutation { calculate(input: {ticker: \"SPY\", investmentAmount: 1000, leverage: 2, interestRate: 5, holdingPeriodMonths: 1}) { id } }", json!({}), Some(&alice.token)).await;
+        app.ok("mutation { calculate(input: {ticker: \"SPY\", investmentAmount: 1000, leverage: 2, interestRate: 5, holdingPeriodMonths: 1}) { marginCalculation { id } } }", json!({}), Some(&alice.token)).await;
         let mut socket = app
             .connect_socket("graphql-transport-ws", Some(&alice.token))
             .await;

@@ -7,12 +7,12 @@ use serde_json::{Value, json};
 use tests::{TestApp, error_code, on_each_backend};
 
 const CALCULATE: &str = "mutation($input: CalculatorInput!) {
-  calculate(input: $input) {
+  calculate(input: $input) { marginCalculation {
     id ticker accountType positionType createdAt
     result { cashRequired marginLoan shares sharesFractional marginCallPrice dailyInterest
              breakevenPrice holdingInterest riskLevel otherAccountMarginCallPrice
              scenarios { movePct price equity status } warnings }
-  }
+  } }
 }";
 
 const HISTORY: &str = "query($ticker: String, $first: Int, $after: String) {
@@ -37,7 +37,7 @@ async fn calculate_then_page_through_history() {
         let data = app
             .ok(CALCULATE, reference("SPY", 2.0), Some(&alice.token))
             .await;
-        let r = &data["calculate"]["result"];
+        let r = &data["calculate"]["marginCalculation"]["result"];
         assert_eq!(r["cashRequired"], 50000.0);
         assert_eq!(r["marginLoan"], 50000.0);
         assert_eq!(r["shares"], 222.0);
@@ -47,7 +47,10 @@ async fn calculate_then_page_through_history() {
         assert!((r["holdingInterest"].as_f64().unwrap() - 2750.0).abs() < 0.005);
         assert!((r["otherAccountMarginCallPrice"].as_f64().unwrap() - 264.85).abs() < 0.005);
         assert_eq!(r["scenarios"].as_array().unwrap().len(), 12);
-        assert_eq!(data["calculate"]["accountType"], "REG_T");
+        assert_eq!(
+            data["calculate"]["marginCalculation"]["accountType"],
+            "REG_T"
+        );
 
         // 5 more, two of them for QQQ: 6 in all, newest first, pages of 4.
         for (i, ticker) in ["SPY", "QQQ", "SPY", "QQQ", "VTI"].iter().enumerate() {
@@ -144,7 +147,11 @@ async fn calculate_then_page_through_history() {
 async fn anonymous_calculation_is_stored_without_a_user_and_input_errors_name_the_field() {
     let app = TestApp::spawn(tests::Backend::Sqlite).await.unwrap();
     let data = app.ok(CALCULATE, reference("SPY", 2.0), None).await;
-    let id = tests::row_id(data["calculate"]["id"].as_str().unwrap());
+    let id = tests::row_id(
+        data["calculate"]["marginCalculation"]["id"]
+            .as_str()
+            .unwrap(),
+    );
     use sea_orm::EntityTrait;
     let row = entity::margin_calculation::Entity::find_by_id(id)
         .one(&app.db)

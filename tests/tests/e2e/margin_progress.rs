@@ -117,12 +117,15 @@ async fn cancelling_ends_the_stream_with_cancelled() {
                     cancelled = true;
                     let data = app
                         .ok(
-                            "mutation($id: UUID!) { cancelBacktest(sessionId: $id) { status } }",
+                            "mutation($id: ID!) { cancelBacktest(sessionId: $id) { backtestSession { status } } }",
                             json!({"id": id}),
                             Some(&alice.token),
                         )
                         .await;
-                    assert_eq!(data["cancelBacktest"]["status"], "CANCELLED");
+                    assert_eq!(
+                        data["cancelBacktest"]["backtestSession"]["status"],
+                        "CANCELLED"
+                    );
                 }
                 messages.push(progress);
             }

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use tests::{TestApp, error_code, on_each_backend};
 
 const SAVE: &str = "mutation($input: SaveResultInput!) {
-  saveResult(input: $input) { resultId name description tags mode ticker startDate endDate leverage accountType initialInvestment }
+  saveResult(input: $input) { savedResult { resultId name description tags mode ticker startDate endDate leverage accountType initialInvestment } }
 }";
 
 fn short_input(initial: f64, ticker: &str, mode: &str) -> Value {
@@ -84,9 +84,9 @@ async fn twenty_concurrent_saves_at_45_of_50_exactly_five_succeed() {
         assert_eq!(user.saved_results_count, 50);
 
         // Deleting frees a slot, once.
-        let victim = bodies.iter().find(|b| b.get("errors").is_none()).unwrap()["data"]["saveResult"]["resultId"].clone();
-        let delete = "mutation($id: UUID!) { deleteResult(resultId: $id) }";
-        assert_eq!(app.ok(delete, json!({"id": victim}), Some(&alice.token)).await["deleteResult"], true);
+        let victim = bodies.iter().find(|b| b.get("errors").is_none()).unwrap()["data"]["saveResult"]["savedResult"]["resultId"].clone();
+        let delete = "mutation($id: ID!) { deleteResult(resultId: $id) { deletedId } }";
+        assert!(app.ok(delete, json!({"id": victim}), Some(&alice.token)).await["deleteResult"]["deletedId"].is_string());
         assert_eq!(error_code(&app.gql(delete, json!({"id": victim}), Some(&alice.token)).await), "NOT_FOUND");
         let stats = app.ok("{ stats { savedCount savedQuota } }", json!({}), Some(&alice.token)).await;
         assert_eq!(stats["stats"]["savedCount"], 49);
@@ -139,12 +139,12 @@ async fn filters_ordering_paging_metadata_and_ownership() {
         ] {
             let body = save(&app, &alice.token, session, name, tags).await;
             assert!(body.get("errors").is_none(), "{body}");
-            ids.push(body["data"]["saveResult"]["resultId"].clone());
+            ids.push(body["data"]["saveResult"]["savedResult"]["resultId"].clone());
         }
         let first = save(&app, &alice.token, &spy, "x", json!([])).await;
-        ids.push(first["data"]["saveResult"]["resultId"].clone());
-        assert_eq!(first["data"]["saveResult"]["ticker"], "SPY");
-        assert_eq!(first["data"]["saveResult"]["accountType"], "REG_T");
+        ids.push(first["data"]["saveResult"]["savedResult"]["resultId"].clone());
+        assert_eq!(first["data"]["saveResult"]["savedResult"]["ticker"], "SPY");
+        assert_eq!(first["data"]["saveResult"]["savedResult"]["accountType"], "REG_T");
 
         assert_eq!(names(&app, &alice.token, json!({})).await, ["x", "delta", "Charlie 100%", "alpha tech", "Bravo"]);
         assert_eq!(names(&app, &alice.token, json!({"order": "CREATED_AT_ASC", "first": 2})).await, ["Bravo", "alpha tech"]);
@@ -181,17 +181,17 @@ async fn filters_ordering_paging_metadata_and_ownership() {
         assert_eq!(seen.len(), 5);
 
         // The full result of one saved result.
-        let one = "query($id: UUID!) { savedResult(resultId: $id) { name result { summary { finalEquity ticker } metrics { sharpe } daily(columns: [WEALTH], every: 50) { dates } } } }";
+        let one = "query($id: ID!) { savedResult(resultId: $id) { name result { summary { finalEquity ticker } metrics { sharpe } daily(columns: [WEALTH], every: 50) { dates } } } }";
         let data = app.ok(one, json!({"id": ids[0]}), Some(&alice.token)).await;
         assert_eq!(data["savedResult"]["result"]["summary"]["ticker"], "SPY");
         assert!(data["savedResult"]["result"]["daily"]["dates"].as_array().unwrap().len() >= 5);
 
         // Metadata.
-        let update = "mutation($id: UUID!, $input: MetadataInput!) { updateMetadata(resultId: $id, input: $input) { name description tags } }";
+        let update = "mutation($id: ID!, $input: MetadataInput!) { updateMetadata(resultId: $id, input: $input) { savedResult { name description tags } } }";
         let data = app.ok(update, json!({"id": ids[0], "input": {"name": "Bravo 2", "tags": ["renamed"]}}), Some(&alice.token)).await;
-        assert_eq!(data["updateMetadata"]["name"], "Bravo 2");
-        assert_eq!(data["updateMetadata"]["description"], "about Bravo", "omitted fields are kept");
-        assert_eq!(data["updateMetadata"]["tags"], json!(["renamed"]));
+        assert_eq!(data["updateMetadata"]["savedResult"]["name"], "Bravo 2");
+        assert_eq!(data["updateMetadata"]["savedResult"]["description"], "about Bravo", "omitted fields are kept");
+        assert_eq!(data["updateMetadata"]["savedResult"]["tags"], json!(["renamed"]));
         for (input, field) in [
             (json!({"name": ""}), "name"),
             (json!({"name": "x".repeat(256)}), "name"),
@@ -213,7 +213,7 @@ async fn filters_ordering_paging_metadata_and_ownership() {
         assert_eq!(foreign["errors"][0]["message"], absent["errors"][0]["message"]);
         let body = app.gql(update, json!({"id": ids[0], "input": {"name": "mine now"}}), Some(&bob.token)).await;
         assert_eq!(error_code(&body), "NOT_FOUND");
-        let body = app.gql("mutation($id: UUID!) { deleteResult(resultId: $id) }", json!({"id": ids[0]}), Some(&bob.token)).await;
+        let body = app.gql("mutation($id: ID!) { deleteResult(resultId: $id) { deletedId } }", json!({"id": ids[0]}), Some(&bob.token)).await;
         assert_eq!(error_code(&body), "NOT_FOUND");
         let body = save(&app, &bob.token, &spy, "stolen", json!([])).await;
         assert_eq!(error_code(&body), "NOT_FOUND");
@@ -230,7 +230,7 @@ async fn filters_ordering_paging_metadata_and_ownership() {
         assert!(matches!(pending["status"].as_str(), Some("PENDING" | "RUNNING")), "{pending}");
         let body = save(&app, &alice.token, &pending["sessionId"], "too early", json!([])).await;
         assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
-        held.ok("mutation($id: UUID!) { cancelBacktest(sessionId: $id) { status } }", json!({"id": pending["sessionId"]}), Some(&alice.token)).await;
+        held.ok("mutation($id: ID!) { cancelBacktest(sessionId: $id) { backtestSession { status } } }", json!({"id": pending["sessionId"]}), Some(&alice.token)).await;
         held.stop().await;
         let body = save(&app, "", &spy, "anon", json!([])).await;
         assert!(matches!(error_code(&body), "UNAUTHENTICATED"), "{body}");

@@ -45,13 +45,13 @@ pub async fn member(app: &TestApp, admin_token: &str, name: &str) -> User {
         .to_string();
     let data = app
         .ok(
-            "mutation($input: RegisterInput!) { register(input: $input) { id } }",
+            "mutation($input: RegisterInput!) { register(input: $input) { user { id } } }",
             json!({"input": {"email": email, "username": name, "password": PASSWORD,
                          "firstName": name, "lastName": "Test", "inviteToken": invite}}),
             None,
         )
         .await;
-    let id = tests::row_id(data["register"]["id"].as_str().expect("id"));
+    let id = tests::row_id(data["register"]["user"]["id"].as_str().expect("id"));
     User {
         id,
         token: login(app, &email).await,
@@ -69,27 +69,27 @@ pub fn backtest_input(initial: f64) -> Value {
 }
 
 pub const RUN: &str = "mutation($input: BacktestInput!, $wait: Boolean) {
-  runBacktest(input: $input, wait: $wait) {
-    sessionId status cacheHit executionTimeMs createdAt completedAt
+  runBacktest(input: $input, wait: $wait) { backtestSession {
+    id sessionId status cacheHit executionTimeMs createdAt completedAt
     result { summary { finalEquity totalReturn cagr sharpe maxDrawdown liquidations rounds totalInterest }
              metrics { totalReturn sortino ulcerIndex winRate worstDrawdowns { depth } }
              engineMetrics { liquidations totalInterest finalWealth } }
-  }
+  } }
 }";
 
 pub async fn run(app: &TestApp, input: Value, token: Option<&str>) -> Value {
     let data = app.ok(RUN, json!({"input": input}), token).await;
-    data["runBacktest"].clone()
+    data["runBacktest"]["backtestSession"].clone()
 }
 
 pub async fn run_nowait(app: &TestApp, input: Value, token: Option<&str>) -> Value {
     let data = app
         .ok(RUN, json!({"input": input, "wait": false}), token)
         .await;
-    data["runBacktest"].clone()
+    data["runBacktest"]["backtestSession"].clone()
 }
 
-pub const PROGRESS: &str = "subscription($id: UUID!) {
+pub const PROGRESS: &str = "subscription($id: ID!) {
   backtestProgress(sessionId: $id) { kind status percent currentDate equity event message summary { finalEquity } }
 }";
 

@@ -121,7 +121,7 @@ async fn start_marks_abandoned_runs_interrupted(backend: Backend) {
     // The API reports the interrupted run as ERROR.
     let data = app
         .query(
-            "query($id: UUID!) { backtestSession(sessionId: $id) { status errorMessage } }",
+            "query($id: ID!) { backtestSession(sessionId: $id) { status errorMessage } }",
             json!({"id": dead_running}),
         )
         .await;
@@ -183,7 +183,7 @@ async fn a_live_process_keeps_its_runs(backend: Backend) {
     first
         .client
         .post(format!("{}/graphql", first.address))
-        .json(&json!({"query": "mutation($id: UUID!) { cancelBacktest(sessionId: $id) { status } }", "variables": {"id": id}}))
+        .json(&json!({"query": "mutation($id: ID!) { cancelBacktest(sessionId: $id) { backtestSession { status } } }", "variables": {"id": id}}))
         .send()
         .await
         .unwrap();

@@ -27,8 +27,8 @@ console.warn = (...args) => { problems.push("warning: " + args.map(String).join(
 window.addEventListener("error", (e) => problems.push(String(e.message)));
 window.addEventListener("unhandledrejection", (e) => problems.push(String(e.reason)));
 
-const RUN = `mutation($input: BacktestInput!) { runBacktest(input: $input) {
-  status result { monthlyReturns { year months } figures { name figure } } } }`;
+const RUN = `mutation($input: BacktestInput!) { runBacktest(input: $input) { backtestSession {
+  status result { monthlyReturns { year months } figures { name figure } } } } }`;
 
 // The colour drawn for one cell: both axes are categories, so a cell's centre is at its
 // index on each axis (l2p); the heatmap is an image laid over the plot area.
@@ -59,7 +59,7 @@ window.drawAll = async () => {
       leverage: 1.2, accountType: "REG_T", initialInvestment: 100000 } } }),
   });
   const body = await response.json();
-  const result = body.data.runBacktest.result;
+  const result = body.data.runBacktest.backtestSession.result;
   const figures = [];
   let heatmap = null;
   for (const { name, figure } of result.figures) {

@@ -16,15 +16,17 @@ use tests::{TestApp, error_code, on_each_backend, on_each_backend_with};
 const INPUT: &str = r#"{"ticker": "SPY", "mode": "LIQUIDATION_REENTRY", "startDate": "2020-01-02",
   "endDate": "2020-12-31", "leverage": 2.0, "accountType": "REG_T", "initialInvestment": 100000.0}"#;
 
-const EXPORTS: &str = "query($id: UUID!) { backtestSession(sessionId: $id) { result {
+const EXPORTS: &str = "query($id: ID!) { backtestSession(sessionId: $id) { result {
   exports { dailyCsv roundsCsv eventsCsv monthlyCsv }
   daily(columns: [EQUITY, STATUS, CUSHION_PCT]) { totalRows dates columns { column numbers statuses } }
   rounds { round } events { kind } monthlyReturns { year }
 } } }";
 
-const SAVE: &str = "mutation($input: SaveResultInput!) { saveResult(input: $input) { resultId } }";
+const SAVE: &str =
+    "mutation($input: SaveResultInput!) { saveResult(input: $input) { savedResult { resultId } } }";
 
-const SAVED_EXPORTS: &str = "query($id: UUID!) { savedResult(resultId: $id) { result { exports { dailyCsv monthlyCsv } } } }";
+const SAVED_EXPORTS: &str =
+    "query($id: ID!) { savedResult(resultId: $id) { result { exports { dailyCsv monthlyCsv } } } }";
 
 fn input() -> Value {
     serde_json::from_str(INPUT).expect("the input is JSON")
@@ -227,7 +229,7 @@ async fn csv_exports_are_what_graphql_serves_and_only_to_whoever_may_see_it() {
                 Some(&alice.token),
             )
             .await;
-        let result_id = saved["saveResult"]["resultId"].clone();
+        let result_id = saved["saveResult"]["savedResult"]["resultId"].clone();
         let data = app
             .ok(SAVED_EXPORTS, json!({"id": result_id}), Some(&alice.token))
             .await;
@@ -361,7 +363,7 @@ async fn the_cli_writes_the_file_the_server_exports() {
 }
 
 const FIGURES: &str =
-    "query($id: UUID!) { backtestSession(sessionId: $id) { result { figures { name figure } } } }";
+    "query($id: ID!) { backtestSession(sessionId: $id) { result { figures { name figure } } } }";
 
 /// POSTs `query` with `accept-encoding`; the `content-encoding` answered and the raw body.
 async fn post_accepting(

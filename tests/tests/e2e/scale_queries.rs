@@ -93,7 +93,7 @@ async fn sixty_concurrent_token_creates(app: TestApp) {
 
         // Revoking frees one slot, once.
         let id = listed["apiTokens"][0]["id"].clone();
-        let revoke = "mutation($id: ID!) { revokeApiToken(id: $id) }";
+        let revoke = "mutation($id: ID!) { revokeApiToken(id: $id) { apiToken { id } } }";
         app.ok(revoke, json!({"id": id}), Some(&alice.token)).await;
         app.ok(
             CREATE_TOKEN,
@@ -115,8 +115,7 @@ async fn sixty_concurrent_token_creates(app: TestApp) {
 
 // ---------------------------------------------------------------- saved results
 
-const SAVE: &str =
-    "mutation($input: SaveResultInput!) { saveResult(input: $input) { resultId name tags } }";
+const SAVE: &str = "mutation($input: SaveResultInput!) { saveResult(input: $input) { savedResult { resultId name tags } } }";
 const LIST: &str =
     "query($filter: SavedResultFilter, $order: SavedResultOrder, $first: Int, $after: String) {
   savedResults(filter: $filter, orderBy: $order, first: $first, after: $after) {
@@ -207,10 +206,13 @@ async fn tags_and_names(app: TestApp) {
                 .await;
             assert!(body.get("errors").is_none(), "{body}");
             assert_eq!(
-                body["data"]["saveResult"]["tags"], tags,
+                body["data"]["saveResult"]["savedResult"]["tags"], tags,
                 "tags are shown as given"
             );
-            ids.insert(name, body["data"]["saveResult"]["resultId"].clone());
+            ids.insert(
+                name,
+                body["data"]["saveResult"]["savedResult"]["resultId"].clone(),
+            );
         }
         // Bob's result tagged alpha is never Alice's.
         let bobs = run(&app, short_input(), Some(&bob.token)).await["sessionId"].clone();
@@ -284,8 +286,8 @@ async fn tags_and_names(app: TestApp) {
             ["Éclair"]
         );
 
-        // updateMetadata moves both keys; deleteResult drops the tags.
-        let update = "mutation($id: UUID!, $input: MetadataInput!) { updateMetadata(resultId: $id, input: $input) { name tags } }";
+        // updateMetadata moves both keys; deleteResult  { deletedId }drops the tags.
+        let update = "mutation($id: ID!, $input: MetadataInput!) { updateMetadata(resultId: $id, input: $input) { savedResult { name tags } } }";
         app.ok(
             update,
             json!({"id": ids["cherry"], "input": {"name": "Aardvark", "tags": ["ALPHA"]}}),
@@ -312,7 +314,7 @@ async fn tags_and_names(app: TestApp) {
             ["Aardvark", "Apple", "APPLE", "apple 2", "banana", "Éclair"]
         );
         app.ok(
-            "mutation($id: UUID!) { deleteResult(resultId: $id) }",
+            "mutation($id: ID!) { deleteResult(resultId: $id) { deletedId } }",
             json!({"id": ids["banana"]}),
             Some(&alice.token),
         )

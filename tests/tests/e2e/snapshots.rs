@@ -10,12 +10,12 @@ use tests::{Backend, TestApp};
 use crate::margin_support::{self, users};
 
 const CALCULATE: &str = "mutation($input: CalculatorInput!) {
-  calculate(input: $input) {
+  calculate(input: $input) { marginCalculation {
     id ticker accountType positionType createdAt
     result { cashRequired marginLoan shares sharesFractional marginCallPrice dailyInterest
              breakevenPrice holdingInterest riskLevel otherAccountMarginCallPrice
              scenarios { movePct price equity status } warnings }
-  }
+  } }
 }";
 
 fn reference_case() -> Value {
@@ -31,8 +31,8 @@ async fn the_calculator_reference_case() {
     let app = TestApp::spawn(Backend::Sqlite).await.expect("SQLite");
     let data = app.ok(CALCULATE, reference_case(), None).await;
     insta::assert_json_snapshot!(data, {
-        ".calculate.id" => "[id]",
-        ".calculate.createdAt" => "[timestamp]",
+        ".calculate.marginCalculation.id" => "[id]",
+        ".calculate.marginCalculation.createdAt" => "[timestamp]",
     });
     app.stop().await;
 }
@@ -78,7 +78,7 @@ async fn one_error_of_each_code() {
 
     let body = app
         .gql(
-            "mutation($id: UUID!) { deleteResult(resultId: $id) }",
+            "mutation($id: ID!) { deleteResult(resultId: $id) { deletedId } }",
             json!({"id": "00000000-0000-4000-8000-000000000000"}),
             Some(&alice.token),
         )
@@ -91,7 +91,8 @@ async fn one_error_of_each_code() {
         "initialInvestment": margin_support::unique_amount(),
     });
     let session = margin_support::run(&app, input, Some(&alice.token)).await["sessionId"].clone();
-    let save = "mutation($input: SaveResultInput!) { saveResult(input: $input) { name } }";
+    let save =
+        "mutation($input: SaveResultInput!) { saveResult(input: $input) { savedResult { name } } }";
     app.ok(
         save,
         json!({"input": {"sessionId": session, "name": "first"}}),

@@ -12,7 +12,8 @@ use serde_json::{Value, json};
 use tests::socket::{Socket, next_event, send, until_closed};
 use tests::{Backend, TestApp, error_code, on_each_backend};
 
-const CALCULATE: &str = "mutation($input: CalculatorInput!) { calculate(input: $input) { id } }";
+const CALCULATE: &str =
+    "mutation($input: CalculatorInput!) { calculate(input: $input) { marginCalculation { id } } }";
 
 fn calculation() -> Value {
     json!({"input": {
@@ -80,14 +81,14 @@ async fn a_disabled_user_is_closed_out_of_an_open_socket_on_both_backends() {
             send(&mut socket, json!({"id": "c", "type": start_type(protocol), "payload": {"query": CALCULATE, "variables": calculation()}})).await;
             let answer = next_event(&mut socket).await;
             assert!(
-                answer["payload"]["data"]["calculate"]["id"].is_string(),
+                answer["payload"]["data"]["calculate"]["marginCalculation"]["id"].is_string(),
                 "{answer}"
             );
             assert_eq!(calculations(&app).await, before + 1);
             while next_event(&mut socket).await["type"] != "complete" {}
 
             app.ok(
-                "mutation($id: ID!) { setUserActive(id: $id, active: false) { id } }",
+                "mutation($id: ID!) { setUserActive(id: $id, active: false) { user { id } } }",
                 json!({"id": alice.id.to_string()}),
                 Some(&admin),
             )
@@ -98,7 +99,7 @@ async fn a_disabled_user_is_closed_out_of_an_open_socket_on_both_backends() {
             assert_eq!(seen.last().unwrap()["code"], 4403, "{protocol}: {seen:?}");
             assert!(
                 seen.iter()
-                    .all(|m| m["payload"]["data"]["calculate"].is_null()),
+                    .all(|m| m["payload"]["data"]["calculate"]["marginCalculation"].is_null()),
                 "{protocol}: nothing was calculated for a disabled user: {seen:?}"
             );
             if protocol == "graphql-ws" {
@@ -113,7 +114,7 @@ async fn a_disabled_user_is_closed_out_of_an_open_socket_on_both_backends() {
                 "{protocol}: no row was stored"
             );
             app.ok(
-                "mutation($id: ID!) { setUserActive(id: $id, active: true) { id } }",
+                "mutation($id: ID!) { setUserActive(id: $id, active: true) { user { id } } }",
                 json!({"id": alice.id.to_string()}),
                 Some(&admin),
             )
@@ -139,13 +140,13 @@ async fn logout_ends_a_held_subscription_with_4403() {
         let snapshot = next_event(&mut socket).await;
         assert_eq!(snapshot["payload"]["data"]["backtestProgress"]["kind"], "SNAPSHOT", "{snapshot}");
 
-        app.ok("mutation { logout }", json!({}), Some(&alice.token)).await;
+        app.ok("mutation { logout { session { id } } }", json!({}), Some(&alice.token)).await;
         // The socket is re-checked on its own, without any new operation from the client.
         let seen = until_closed(&mut socket).await;
         assert_eq!(seen.last().unwrap()["code"], 4403, "{seen:?}");
         assert!(seen.iter().all(|m| m["type"] != "complete"), "{seen:?}");
 
-        held.ok("mutation($id: UUID!) { cancelBacktest(sessionId: $id) { status } }", json!({"id": id}), Some(&login(&app, &alice.email).await)).await;
+        held.ok("mutation($id: ID!) { cancelBacktest(sessionId: $id) { backtestSession { status } } }", json!({"id": id}), Some(&login(&app, &alice.email).await)).await;
         held.stop().await;
         app.stop().await;
     })
@@ -163,7 +164,7 @@ async fn a_revoked_api_token_and_a_revoked_session_close_their_sockets() {
         let mut socket = signed_in(&strict_app, "graphql-transport-ws", &api_token).await;
         me_over(&mut socket, "graphql-transport-ws", "1").await;
         assert_eq!(next_event(&mut socket).await["payload"]["data"]["me"]["username"], "alice");
-        app.ok("mutation($id: ID!) { revokeApiToken(id: $id) }", json!({"id": token_id}), Some(&alice.token)).await;
+        app.ok("mutation($id: ID!) { revokeApiToken(id: $id) { apiToken { id } } }", json!({"id": token_id}), Some(&alice.token)).await;
         me_over(&mut socket, "graphql-transport-ws", "2").await;
         let seen = until_closed(&mut socket).await;
         assert_eq!(seen.last().unwrap()["code"], 4403, "{seen:?}");
@@ -174,7 +175,7 @@ async fn a_revoked_api_token_and_a_revoked_session_close_their_sockets() {
         let mut socket = signed_in(&strict_app, "graphql-transport-ws", &second).await;
         let sessions = app.ok("{ mySessions { id current } }", json!({}), Some(&alice.token)).await;
         let other = sessions["mySessions"].as_array().unwrap().iter().find(|s| s["current"] == false).unwrap()["id"].clone();
-        app.ok("mutation($id: ID!) { revokeSession(id: $id) }", json!({"id": other}), Some(&alice.token)).await;
+        app.ok("mutation($id: ID!) { revokeSession(id: $id) { session { id } } }", json!({"id": other}), Some(&alice.token)).await;
         me_over(&mut socket, "graphql-transport-ws", "1").await;
         let seen = until_closed(&mut socket).await;
         assert_eq!(seen.last().unwrap()["code"], 4403, "{seen:?}");
@@ -249,13 +250,13 @@ async fn credentials_that_cannot_be_checked_are_refused_not_anonymous() {
         for token in [&alice.token, &api_token] {
             // 503 with SERVICE_UNAVAILABLE is a valid answer here: read the body whatever the status.
             let body = app.post_graphql(CALCULATE, calculation(), Some(token)).await.1;
-            assert!(body["data"].is_null() || body["data"]["calculate"].is_null(), "{body}");
+            assert!(body["data"].is_null() || body["data"]["calculate"]["marginCalculation"].is_null(), "{body}");
             assert!(
                 matches!(error_code(&body), "INTERNAL_SERVER_ERROR" | "SERVICE_UNAVAILABLE" | "UNAUTHENTICATED"),
                 "{body}"
             );
             let body = app.post_graphql(margin_support::RUN, json!({"input": backtest_input(unique_amount())}), Some(token)).await.1;
-            assert!(body["data"].is_null() || body["data"]["runBacktest"].is_null(), "{body}");
+            assert!(body["data"].is_null() || body["data"]["runBacktest"]["backtestSession"].is_null(), "{body}");
             // The WebSocket refuses the connection (try again later), never anonymous.
             let mut socket = app.open_socket("graphql-transport-ws").await;
             send(&mut socket, json!({"type": "connection_init", "payload": {"authorization": format!("Bearer {token}")}})).await;

@@ -3,14 +3,15 @@
 use crate::error::ApiResult;
 use crate::graphql::app_state;
 use crate::graphql::guards;
-use async_graphql::{Context, Object};
-use uuid::Uuid;
+use crate::graphql::ids::{Kind, global_id, parse_uuid};
+use async_graphql::{Context, ID, Object};
 
 use crate::{
     graphql::types::{
-        backtest::{BacktestInput, BacktestSession},
+        backtest::BacktestInput,
         calculation::{CalculatorInput, MarginCalculation},
-        saved::{MetadataInput, SaveResultInput, SavedResult},
+        payloads::{BacktestSessionPayload, CalculatePayload, DeletePayload, SavedResultPayload},
+        saved::{MetadataInput, SaveResultInput},
     },
     services::{backtests::SessionView, calculations, saved_results},
 };
@@ -25,15 +26,17 @@ impl MarginMutation {
     async fn calculate(
         &self,
         ctx: &Context<'_>,
-        input: CalculatorInput,
-    ) -> ApiResult<MarginCalculation> {
+        #[graphql(desc = "The position to analyse.")] input: CalculatorInput,
+    ) -> ApiResult<CalculatePayload> {
         let state = app_state(ctx);
         let caller = guards::margin_caller(ctx, state.config.anonymous_calculate)?;
         let input = input.to_engine()?;
         let (record, result) =
             calculations::calculate(&state.db, &state.market, caller.map(|c| c.user_id), &input)
                 .await?;
-        Ok(MarginCalculation::new(&record, &result))
+        Ok(CalculatePayload {
+            margin_calculation: MarginCalculation::new(&record, &result),
+        })
     }
 
     /// Runs a backtest. A cached result answers COMPLETED at once with `cacheHit: true`.
@@ -42,33 +45,43 @@ impl MarginMutation {
     async fn run_backtest(
         &self,
         ctx: &Context<'_>,
-        input: BacktestInput,
-        #[graphql(desc = "Default true.")] wait: Option<bool>,
-    ) -> ApiResult<BacktestSession> {
+        #[graphql(desc = "The backtest to run.")] input: BacktestInput,
+        #[graphql(
+            default_with = "Some(true)",
+            desc = "Wait for the run to finish (true), or return the PENDING/RUNNING session at once (false)."
+        )]
+        wait: Option<bool>,
+    ) -> ApiResult<BacktestSessionPayload> {
         let state = app_state(ctx);
         let caller = guards::margin_caller(ctx, state.config.anonymous_backtest)?;
         let input = input.to_engine()?;
         let view = state
             .backtests
+            // An explicit null means the default too.
             .run(caller.map(|c| c.user_id), &input, wait.unwrap_or(true))
             .await?;
-        Ok(view.into())
+        Ok(BacktestSessionPayload {
+            backtest_session: view.into(),
+        })
     }
 
     /// Cancels a pending or running session (a finished one is returned as it is).
     async fn cancel_backtest(
         &self,
         ctx: &Context<'_>,
-        session_id: Uuid,
-    ) -> ApiResult<BacktestSession> {
+        #[graphql(desc = "The session's global id or its `sessionId`.")] session_id: ID,
+    ) -> ApiResult<BacktestSessionPayload> {
+        let session_id = parse_uuid(&session_id, Kind::BacktestSession)?;
         let state = app_state(ctx);
         let caller = guards::margin_caller(ctx, true)?.map(|c| c.user_id);
         let record = state.backtests.cancel(caller, session_id).await?;
-        Ok(SessionView {
-            record,
-            result: None,
-        }
-        .into())
+        Ok(BacktestSessionPayload {
+            backtest_session: SessionView {
+                record,
+                result: None,
+            }
+            .into(),
+        })
     }
 
     /// Saves the result of one of your COMPLETED sessions (the server's own numbers), within
@@ -76,8 +89,10 @@ impl MarginMutation {
     async fn save_result(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The session to save and the name, description and tags to keep.")]
         input: SaveResultInput,
-    ) -> ApiResult<SavedResult> {
+    ) -> ApiResult<SavedResultPayload> {
+        let session_id = parse_uuid(&input.session_id, Kind::BacktestSession)?;
         let caller = guards::require_approved(ctx)?;
         let state = app_state(ctx);
         let summary = saved_results::save(
@@ -86,23 +101,26 @@ impl MarginMutation {
             caller.user_id,
             &caller.email,
             saved_results::SaveInput {
-                session_id: input.session_id,
+                session_id,
                 name: input.name,
                 description: input.description,
                 tags: input.tags,
             },
         )
         .await?;
-        Ok(summary.into())
+        Ok(SavedResultPayload {
+            saved_result: summary.into(),
+        })
     }
 
     /// Replaces the name, description or tags of one of your saved results.
     async fn update_metadata(
         &self,
         ctx: &Context<'_>,
-        result_id: Uuid,
-        input: MetadataInput,
-    ) -> ApiResult<SavedResult> {
+        #[graphql(desc = "The result's global id or its `resultId`.")] result_id: ID,
+        #[graphql(desc = "The new metadata; omitted fields are kept.")] input: MetadataInput,
+    ) -> ApiResult<SavedResultPayload> {
+        let result_id = parse_uuid(&result_id, Kind::SavedResult)?;
         let caller = guards::require_approved(ctx)?;
         let state = app_state(ctx);
         let summary = saved_results::update_metadata(
@@ -116,14 +134,23 @@ impl MarginMutation {
             },
         )
         .await?;
-        Ok(summary.into())
+        Ok(SavedResultPayload {
+            saved_result: summary.into(),
+        })
     }
 
     /// Deletes one of your saved results, freeing a quota slot.
-    async fn delete_result(&self, ctx: &Context<'_>, result_id: Uuid) -> ApiResult<bool> {
+    async fn delete_result(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The result's global id or its `resultId`.")] result_id: ID,
+    ) -> ApiResult<DeletePayload> {
+        let result_id = parse_uuid(&result_id, Kind::SavedResult)?;
         let caller = guards::require_approved(ctx)?;
         let state = app_state(ctx);
         saved_results::delete(&state.db, caller.user_id, result_id).await?;
-        Ok(true)
+        Ok(DeletePayload {
+            deleted_id: global_id(Kind::SavedResult, result_id),
+        })
     }
 }

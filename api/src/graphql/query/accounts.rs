@@ -27,7 +27,7 @@ pub struct AccountsQuery;
 
 #[Object]
 impl AccountsQuery {
-    /// The signed-in user (pending accounts included).
+    /// The signed-in user (pending accounts included); UNAUTHENTICATED without credentials.
     async fn me(&self, ctx: &Context<'_>) -> ApiResult<User> {
         let caller = guards::require_user(ctx)?;
         let state = app_state(ctx);
@@ -40,7 +40,8 @@ impl AccountsQuery {
         Ok(user.into())
     }
 
-    /// The caller's live sessions, newest first; `current` marks this one.
+    /// The caller's live sessions, newest first (at most 100); `current` marks this one.
+    /// Needs a session, not an API token.
     async fn my_sessions(&self, ctx: &Context<'_>) -> ApiResult<Vec<Session>> {
         let caller = guards::require_session(ctx)?;
         let state = app_state(ctx);
@@ -50,7 +51,8 @@ impl AccountsQuery {
         Ok(list.into_iter().map(|s| Session::new(s, current)).collect())
     }
 
-    /// The caller's API tokens (not revoked), newest first.
+    /// The caller's API tokens that are not revoked (expired ones included), newest first.
+    /// Needs a session, not an API token.
     async fn api_tokens(&self, ctx: &Context<'_>) -> ApiResult<Vec<ApiToken>> {
         let caller = guards::require_session(ctx)?;
         let state = app_state(ctx);
@@ -62,11 +64,25 @@ impl AccountsQuery {
     async fn users(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default_with = "UserStatusFilter::All")] status: UserStatusFilter,
+        #[graphql(
+            default_with = "UserStatusFilter::All",
+            desc = "Which users, by approval status."
+        )]
+        status: UserStatusFilter,
+        #[graphql(
+            desc = "Forward paging: at most this many items (1–100; 20 when neither `first` nor `last` is given) after `after`."
+        )]
         first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Forward paging: the `endCursor` of the previous page.")] after: Option<
+            String,
+        >,
+        #[graphql(
+            desc = "Backward paging: at most this many items (1–100) before `before`; not with `first` or `after`."
+        )]
         last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Backward paging: the `startCursor` of the next page.")] before: Option<
+            String,
+        >,
     ) -> ApiResult<Listing<User>> {
         guards::require_role(ctx, Role::Admin)?;
         let request = PageRequest::either(first, after.as_deref(), last, before.as_deref())?;
@@ -76,7 +92,11 @@ impl AccountsQuery {
     }
 
     /// Admin: one user by id.
-    async fn user(&self, ctx: &Context<'_>, id: ID) -> ApiResult<User> {
+    async fn user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The user's global id (or its row id).")] id: ID,
+    ) -> ApiResult<User> {
         guards::require_role(ctx, Role::Admin)?;
         let id = parse_id(&id, Kind::User)?;
         let state = app_state(ctx);
@@ -92,7 +112,7 @@ impl AccountsQuery {
         Ok(list.into_iter().map(Into::into).collect())
     }
 
-    /// Admin: invite templates by name.
+    /// Admin: invite templates by name (at most 500).
     async fn invite_templates(&self, ctx: &Context<'_>) -> ApiResult<Vec<InviteTemplate>> {
         guards::require_role(ctx, Role::Admin)?;
         let state = app_state(ctx);
@@ -104,11 +124,23 @@ impl AccountsQuery {
     async fn login_attempts(
         &self,
         ctx: &Context<'_>,
-        filter: Option<LoginAttemptFilter>,
+        #[graphql(desc = "Only attempts matching every given condition.")] filter: Option<
+            LoginAttemptFilter,
+        >,
+        #[graphql(
+            desc = "Forward paging: at most this many items (1–100; 20 when neither `first` nor `last` is given) after `after`."
+        )]
         first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Forward paging: the `endCursor` of the previous page.")] after: Option<
+            String,
+        >,
+        #[graphql(
+            desc = "Backward paging: at most this many items (1–100) before `before`; not with `first` or `after`."
+        )]
         last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Backward paging: the `startCursor` of the next page.")] before: Option<
+            String,
+        >,
     ) -> ApiResult<Listing<LoginAttempt>> {
         guards::require_role(ctx, Role::Admin)?;
         let request = PageRequest::either(first, after.as_deref(), last, before.as_deref())?;

@@ -3,11 +3,10 @@
 use crate::graphql::app_state;
 use crate::graphql::guards;
 use crate::graphql::{
-    ids::{Kind, parse_id},
+    ids::{Kind, parse_id, parse_uuid},
     pagination::{Listing, connection},
 };
 use async_graphql::{Context, ID, Object};
-use uuid::Uuid;
 
 use crate::{
     error::ApiResult,
@@ -37,11 +36,17 @@ impl MarginQuery {
     async fn margin_calculations(
         &self,
         ctx: &Context<'_>,
-        ticker: Option<String>,
+        #[graphql(desc = "Only calculations of this ticker (e.g. SPY).")] ticker: Option<String>,
+        #[graphql(desc = "Forward paging: at most this many items (1–100) after `after`.")]
         first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Forward paging: the `endCursor` of the previous page.")] after: Option<
+            String,
+        >,
+        #[graphql(desc = "Backward paging: at most this many items (1–100) before `before`.")]
         last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Backward paging: the `startCursor` of the next page.")] before: Option<
+            String,
+        >,
     ) -> ApiResult<Listing<MarginCalculation>> {
         let caller = guards::require_approved(ctx)?;
         let request = PageRequest::either(first, after.as_deref(), last, before.as_deref())?;
@@ -62,7 +67,11 @@ impl MarginQuery {
     }
 
     /// One of your calculations.
-    async fn margin_calculation(&self, ctx: &Context<'_>, id: ID) -> ApiResult<MarginCalculation> {
+    async fn margin_calculation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The calculation's global id (or its row id).")] id: ID,
+    ) -> ApiResult<MarginCalculation> {
         let caller = guards::require_approved(ctx)?;
         let state = app_state(ctx);
         let id = parse_id(&id, Kind::MarginCalculation)?;
@@ -75,8 +84,9 @@ impl MarginQuery {
     async fn backtest_session(
         &self,
         ctx: &Context<'_>,
-        session_id: Uuid,
+        #[graphql(desc = "The session's global id or its `sessionId`.")] session_id: ID,
     ) -> ApiResult<BacktestSession> {
+        let session_id = parse_uuid(&session_id, Kind::BacktestSession)?;
         let caller = guards::margin_caller(ctx, true)?.map(|c| c.user_id);
         let state = app_state(ctx);
         let record = state.backtests.session(caller, session_id).await?;
@@ -91,11 +101,17 @@ impl MarginQuery {
     async fn backtest_sessions(
         &self,
         ctx: &Context<'_>,
-        status: Option<BacktestStatus>,
+        #[graphql(desc = "Only sessions in this status.")] status: Option<BacktestStatus>,
+        #[graphql(desc = "Forward paging: at most this many items (1–100) after `after`.")]
         first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Forward paging: the `endCursor` of the previous page.")] after: Option<
+            String,
+        >,
+        #[graphql(desc = "Backward paging: at most this many items (1–100) before `before`.")]
         last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Backward paging: the `startCursor` of the next page.")] before: Option<
+            String,
+        >,
     ) -> ApiResult<Listing<BacktestSession>> {
         let caller = guards::require_approved(ctx)?;
         let request = PageRequest::either(first, after.as_deref(), last, before.as_deref())?;
@@ -120,12 +136,24 @@ impl MarginQuery {
     async fn saved_results(
         &self,
         ctx: &Context<'_>,
-        filter: Option<SavedResultFilter>,
-        #[graphql(desc = "Default CREATED_AT_DESC.")] order_by: Option<SavedResultOrder>,
+        #[graphql(desc = "Only results matching every given condition.")] filter: Option<
+            SavedResultFilter,
+        >,
+        #[graphql(
+            default_with = "Some(SavedResultOrder::default())",
+            desc = "The order of the listing; the cursors belong to it."
+        )]
+        order_by: Option<SavedResultOrder>,
+        #[graphql(desc = "Forward paging: at most this many items (1–100) after `after`.")]
         first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Forward paging: the `endCursor` of the previous page.")] after: Option<
+            String,
+        >,
+        #[graphql(desc = "Backward paging: at most this many items (1–100) before `before`.")]
         last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Backward paging: the `startCursor` of the next page.")] before: Option<
+            String,
+        >,
     ) -> ApiResult<Listing<SavedResult>> {
         let caller = guards::require_approved(ctx)?;
         let request = PageRequest::either(first, after.as_deref(), last, before.as_deref())?;
@@ -150,7 +178,12 @@ impl MarginQuery {
     }
 
     /// One of your saved results, with its typed result.
-    async fn saved_result(&self, ctx: &Context<'_>, result_id: Uuid) -> ApiResult<SavedResult> {
+    async fn saved_result(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The result's global id or its `resultId`.")] result_id: ID,
+    ) -> ApiResult<SavedResult> {
+        let result_id = parse_uuid(&result_id, Kind::SavedResult)?;
         let caller = guards::require_approved(ctx)?;
         let state = app_state(ctx);
         let (summary, result) = saved_results::get(&state.db, caller.user_id, result_id).await?;
@@ -166,7 +199,9 @@ impl MarginQuery {
     async fn stats(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Default 30.")] days: Option<i32>,
+        #[graphql(default_with = "Some(30)", desc = "The window in days, 1–3650.")] days: Option<
+            i32,
+        >,
     ) -> ApiResult<MarginStats> {
         let caller = guards::require_approved(ctx)?;
         let days = days.unwrap_or(30);

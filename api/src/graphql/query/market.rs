@@ -19,7 +19,7 @@ pub struct MarketQuery;
 
 #[Object]
 impl MarketQuery {
-    /// Every dataset in the data directory, by symbol.
+    /// Every dataset in the data directory, by symbol, with its span and last close.
     async fn tickers(&self, ctx: &Context<'_>) -> Vec<Ticker> {
         let state = app_state(ctx);
         market::tickers(&state.market)
@@ -35,6 +35,7 @@ impl MarketQuery {
             .collect()
     }
 
+    /// The versions of the service and of its calculation engine.
     async fn version(&self) -> VersionInfo {
         VersionInfo {
             service: crate::SERVICE_VERSION.to_string(),
@@ -51,13 +52,21 @@ pub struct MarketSeriesQuery;
 #[Object]
 impl MarketSeriesQuery {
     /// Daily prices of a ticker, column-wise; `every` keeps one row in `every` (the last is
-    /// always kept). At most 10,000 points.
+    /// always kept). At most 10,000 points: beyond that, BAD_USER_INPUT names the `every`
+    /// needed.
     async fn prices(
         &self,
         ctx: &Context<'_>,
-        ticker: String,
-        from: Option<Date>,
-        to: Option<Date>,
+        #[graphql(desc = "The dataset's symbol (see `tickers`), case-insensitive.")] ticker: String,
+        #[graphql(desc = "The first day to include; null: the dataset's first day.")] from: Option<
+            Date,
+        >,
+        #[graphql(desc = "The last day to include; null: the dataset's last day.")] to: Option<
+            Date,
+        >,
+        #[graphql(
+            desc = "Keep one trading day in this many, 1–10,000 (the last is always kept); null: every day."
+        )]
         every: Option<i32>,
     ) -> ApiResult<PriceSeries> {
         let state = app_state(ctx);
@@ -75,8 +84,10 @@ impl MarketSeriesQuery {
     async fn dividends(
         &self,
         ctx: &Context<'_>,
-        ticker: String,
+        #[graphql(desc = "The dataset's symbol (see `tickers`), case-insensitive.")] ticker: String,
+        #[graphql(desc = "Ex-dates on or after this day; null: from the dataset's first day.")]
         from: Option<Date>,
+        #[graphql(desc = "Ex-dates on or before this day; null: to the dataset's last day.")]
         to: Option<Date>,
     ) -> ApiResult<Vec<Dividend>> {
         let state = app_state(ctx);
@@ -84,13 +95,19 @@ impl MarketSeriesQuery {
             .map(|rows| rows.into_iter().map(Into::into).collect())
     }
 
-    /// An interest-rate series (observations as published, not forward-filled).
+    /// An interest-rate series (observations as published, not forward-filled). At most
+    /// 10,000 points, as for `prices`.
     async fn rates(
         &self,
         ctx: &Context<'_>,
-        series: RateSeriesKind,
+        #[graphql(desc = "Which series.")] series: RateSeriesKind,
+        #[graphql(desc = "The first day to include; null: the series' first observation.")]
         from: Option<Date>,
+        #[graphql(desc = "The last day to include; null: the series' last observation.")]
         to: Option<Date>,
+        #[graphql(
+            desc = "Keep one observation in this many, 1–10,000 (the last is always kept); null: every one."
+        )]
         every: Option<i32>,
     ) -> ApiResult<RateSeries> {
         let state = app_state(ctx);

@@ -56,12 +56,21 @@ pub struct NodeQuery;
 impl NodeQuery {
     /// The object a global id names; null when it is missing, someone else's or the id names
     /// nothing.
-    async fn node(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Node>> {
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A global id, as any object's `id` field gives it.")] id: ID,
+    ) -> ApiResult<Option<Node>> {
         found(fetch(ctx, &id).await)
     }
 
     /// The objects `ids` name, in order, each as `node` answers it (at most 100 ids).
-    async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> ApiResult<Vec<Option<Node>>> {
+    async fn nodes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "At most 100 global ids; the answer has one entry per id, in order.")]
+        ids: Vec<ID>,
+    ) -> ApiResult<Vec<Option<Node>>> {
         if ids.len() > MAX_NODES {
             return Err(ApiError::input(
                 "ids",

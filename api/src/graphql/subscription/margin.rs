@@ -9,7 +9,8 @@
 
 use crate::graphql::app_state;
 use crate::graphql::guards;
-use async_graphql::{Context, Subscription};
+use crate::graphql::ids::{Kind, parse_uuid};
+use async_graphql::{Context, ID, Subscription};
 use futures_util::{Stream, stream};
 use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
@@ -55,7 +56,7 @@ fn from_bus(event: &BusEvent) -> BacktestProgress {
     };
     BacktestProgress {
         kind,
-        session_id: event.session_id,
+        session_id: event.session_id.into(),
         status,
         percent: event.percent,
         current_date: event.date.map(Date),
@@ -89,7 +90,7 @@ async fn terminal_of(state: &AppState, record: &SessionRecord) -> Option<Backtes
     };
     Some(BacktestProgress {
         kind,
-        session_id: record.session_id,
+        session_id: record.session_id.into(),
         status: status.into(),
         percent: (status == SessionStatus::Completed).then_some(100.0),
         current_date: None,
@@ -105,7 +106,7 @@ fn snapshot_of(record: &SessionRecord) -> BacktestProgress {
     let status = record.status;
     BacktestProgress {
         kind: ProgressKind::Snapshot,
-        session_id: record.session_id,
+        session_id: record.session_id.into(),
         status: status.into(),
         percent: match status {
             SessionStatus::Completed => Some(100.0),
@@ -188,8 +189,9 @@ impl MarginSubscription {
     async fn backtest_progress(
         &self,
         ctx: &Context<'_>,
-        session_id: Uuid,
+        #[graphql(desc = "The session's global id or its `sessionId`.")] session_id: ID,
     ) -> Result<impl Stream<Item = async_graphql::Result<BacktestProgress>> + use<>, ApiError> {
+        let session_id = parse_uuid(&session_id, Kind::BacktestSession)?;
         let state = app_state(ctx).clone();
         let caller = guards::margin_caller(ctx, true)?.map(|c| c.user_id);
         let bus = state.backtests.bus.subscribe(session_id);

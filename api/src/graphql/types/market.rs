@@ -9,15 +9,22 @@ use crate::services::market::{DividendRow, PriceColumns, RateColumns, RateSeries
 /// A dataset the engine can backtest: one price file in the data directory.
 #[derive(SimpleObject)]
 pub struct Ticker {
+    /// The upper-cased symbol (the file name), to pass as `ticker`.
     pub symbol: String,
+    /// The fund's name for SPY, VTI and QQQ; the symbol for other datasets.
     pub name: String,
+    /// The first trading day in the dataset.
     pub first_date: Date,
+    /// The last trading day in the dataset.
     pub last_date: Date,
+    /// The close on the last trading day, US dollars per share: the calculator's default
+    /// entry price.
     pub last_close: f64,
     /// Trading days in the dataset.
     pub rows: i32,
 }
 
+/// The versions of the running service and of its calculation engine.
 #[derive(SimpleObject)]
 pub struct VersionInfo {
     /// The service's version.
@@ -26,6 +33,7 @@ pub struct VersionInfo {
     pub engine: String,
 }
 
+/// An interest-rate series the data directory holds.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 #[graphql(remote = "RateSeriesName")]
 pub enum RateSeriesKind {
@@ -35,16 +43,26 @@ pub enum RateSeriesKind {
     Tbill3m,
 }
 
+/// Daily prices of one ticker, column-wise: entry i of every list belongs to `dates[i]`.
 #[derive(SimpleObject, Clone, Debug)]
 pub struct PriceSeries {
+    /// The dataset's symbol.
     pub ticker: String,
+    /// The sampling step used: one trading day in this many (1 = every day).
     pub every: i32,
+    /// The trading days, ascending; the last day of the span is always included.
     pub dates: Column<Date>,
+    /// Opening price, US dollars per share, on the same basis as `close`.
     pub open: Column<f64>,
+    /// Highest price of the day, US dollars per share, on the same basis as `close`.
     pub high: Column<f64>,
+    /// Lowest price of the day, US dollars per share, on the same basis as `close`.
     pub low: Column<f64>,
+    /// Closing price, US dollars per share: split-adjusted, not dividend-adjusted.
     pub close: Column<f64>,
+    /// Closing price adjusted for splits and dividends, US dollars per share.
     pub adj_close: Column<f64>,
+    /// Shares traded that day.
     pub volume: Column<f64>,
 }
 
@@ -64,10 +82,12 @@ impl From<PriceColumns> for PriceSeries {
     }
 }
 
+/// A cash dividend of a ticker.
 #[derive(SimpleObject, Clone, Debug)]
 pub struct Dividend {
+    /// The ex-dividend date (a trading day).
     pub ex_date: Date,
-    /// Cash per share.
+    /// Cash per share, US dollars.
     pub amount: f64,
 }
 
@@ -80,12 +100,16 @@ impl From<DividendRow> for Dividend {
     }
 }
 
+/// An interest-rate series, column-wise: entry i of `ratePct` belongs to `dates[i]`.
 #[derive(SimpleObject, Clone, Debug)]
 pub struct RateSeries {
+    /// The series' FRED code: DFF or DTB3.
     pub series: String,
+    /// The sampling step used: one observation in this many (1 = every one).
     pub every: i32,
+    /// The observation days, ascending; the last one of the span is always included.
     pub dates: Column<Date>,
-    /// Annual percent.
+    /// The rate, percent per year (5.33 = 5.33 %).
     pub rate_pct: Column<f64>,
 }
 

@@ -80,10 +80,12 @@ where
     }
 }
 
-/// Metric name → why it is undefined.
+/// A metric that is null for this return series, and why.
 #[derive(async_graphql::SimpleObject, Clone, Debug)]
 pub struct UndefinedMetric {
+    /// The metric's field name in `BacktestMetrics` (`sharpe`, `calmar`, …).
     pub name: String,
+    /// Why it is undefined, e.g. "zero variance or fewer than 2 returns".
     pub reason: String,
 }
 

@@ -5,5 +5,6 @@ pub(crate) mod column;
 pub(crate) mod margin_enums;
 pub(crate) mod market;
 pub(crate) mod mirror;
+pub(crate) mod payloads;
 pub(crate) mod saved;
 pub(crate) mod scalars;

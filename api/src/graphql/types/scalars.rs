@@ -1,4 +1,6 @@
-//! Scalars named as the API contract says: `Date` is an ISO calendar date (YYYY-MM-DD).
+//! Scalars named as the API contract says: `Date` is an ISO calendar date (YYYY-MM-DD) and
+//! `UUID` an RFC 9562 UUID, each with `@specifiedBy` pointing at its specification
+//! (`DateTime` is async-graphql's, already specified by RFC 3339).
 
 use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
 use chrono::NaiveDate;
@@ -6,7 +8,12 @@ use chrono::NaiveDate;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Date(pub NaiveDate);
 
-#[Scalar(name = "Date")]
+/// A calendar date, `YYYY-MM-DD` (RFC 3339 `full-date`), e.g. `2024-01-02`. Dates are
+/// trading days of the dataset where a field says so.
+#[Scalar(
+    name = "Date",
+    specified_by_url = "https://datatracker.ietf.org/doc/html/rfc3339#section-5.6"
+)]
 impl ScalarType for Date {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
@@ -50,6 +57,37 @@ impl Date {
             digit(day),
         ]);
         text
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Uuid(pub uuid::Uuid);
+
+/// A UUID in its hyphenated text form (RFC 9562), e.g.
+/// `3f8e2c1a-6b0d-4e52-9c1e-0a6f4d2b7e90`: the `sessionId` and `resultId` callers keep.
+/// Arguments that name a session or a result take an `ID!` (the UUID or the global id).
+#[Scalar(
+    name = "UUID",
+    specified_by_url = "https://datatracker.ietf.org/doc/html/rfc9562"
+)]
+impl ScalarType for Uuid {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match &value {
+            Value::String(text) => uuid::Uuid::parse_str(text)
+                .map(Uuid)
+                .map_err(|_| InputValueError::custom(format!("expected a UUID, got {text:?}"))),
+            _ => Err(InputValueError::expected_type(value)),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.0.to_string())
+    }
+}
+
+impl From<uuid::Uuid> for Uuid {
+    fn from(id: uuid::Uuid) -> Self {
+        Self(id)
     }
 }
 

@@ -137,19 +137,23 @@ pub async fn list(db: &DatabaseConnection, user_id: i64) -> ApiResult<Vec<ApiTok
         .await?)
 }
 
-/// Revokes one of the user's tokens; another user's token is NOT_FOUND.
-pub async fn revoke(db: &DatabaseConnection, user_id: i64, token_id: i64) -> ApiResult<()> {
-    let result = api_token::Entity::update_many()
+/// Revokes one of the user's tokens and returns it; another user's token is NOT_FOUND.
+pub async fn revoke(
+    db: &DatabaseConnection,
+    user_id: i64,
+    token_id: i64,
+) -> ApiResult<ApiTokenRecord> {
+    let revoked = api_token::Entity::update_many()
         .col_expr(api_token::Column::RevokedAt, Expr::value(Some(now())))
         .filter(api_token::Column::Id.eq(token_id))
         .filter(api_token::Column::UserId.eq(user_id))
         .filter(api_token::Column::RevokedAt.is_null())
-        .exec(db)
+        .exec_with_returning(db)
         .await?;
-    if result.rows_affected == 0 {
-        return Err(ApiError::NotFound("API token"));
-    }
-    Ok(())
+    revoked
+        .into_iter()
+        .next()
+        .ok_or(ApiError::NotFound("API token"))
 }
 
 /// The live token and its owner for a presented `mapi_…` token; None when unknown, revoked,

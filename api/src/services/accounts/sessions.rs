@@ -173,7 +173,7 @@ pub async fn authenticate(
         return Ok(None);
     }
     if session.expires_at <= at || session.last_activity + settings.session_idle <= at {
-        end_session(db, session.id).await?;
+        logout(db, session.id).await?;
         return Ok(None);
     }
     if !may_sign_in(&user) {
@@ -191,18 +191,14 @@ pub async fn authenticate(
     Ok(Some((session, user)))
 }
 
-async fn end_session(db: &DatabaseConnection, session_id: i64) -> ApiResult<()> {
-    user_session::Entity::update_many()
+/// Ends a session (logout, or found expired) and returns it as it now is.
+pub async fn logout(db: &DatabaseConnection, session_id: i64) -> ApiResult<Option<SessionRecord>> {
+    let ended = user_session::Entity::update_many()
         .col_expr(user_session::Column::IsActive, Expr::value(false))
         .filter(user_session::Column::Id.eq(session_id))
-        .exec(db)
+        .exec_with_returning(db)
         .await?;
-    Ok(())
-}
-
-/// Ends the caller's own session (logout).
-pub async fn logout(db: &DatabaseConnection, session_id: i64) -> ApiResult<()> {
-    end_session(db, session_id).await
+    Ok(ended.into_iter().next())
 }
 
 /// The user's live sessions, newest first.
@@ -228,19 +224,23 @@ pub async fn list_for_user(
 /// `MARGIN_SESSION_IDLE_SECS` idle or `MARGIN_SESSION_ABSOLUTE_SECS`).
 pub const MAX_LISTED_SESSIONS: u64 = 100;
 
-/// Revokes one of the user's sessions; another user's session is NOT_FOUND.
-pub async fn revoke(db: &DatabaseConnection, user_id: i64, session_id: i64) -> ApiResult<()> {
-    let result = user_session::Entity::update_many()
+/// Revokes one of the user's sessions and returns it; another user's session is NOT_FOUND.
+pub async fn revoke(
+    db: &DatabaseConnection,
+    user_id: i64,
+    session_id: i64,
+) -> ApiResult<SessionRecord> {
+    let revoked = user_session::Entity::update_many()
         .col_expr(user_session::Column::IsActive, Expr::value(false))
         .filter(user_session::Column::Id.eq(session_id))
         .filter(user_session::Column::UserId.eq(user_id))
         .filter(user_session::Column::IsActive.eq(true))
-        .exec(db)
+        .exec_with_returning(db)
         .await?;
-    if result.rows_affected == 0 {
-        return Err(ApiError::NotFound("session"));
-    }
-    Ok(())
+    revoked
+        .into_iter()
+        .next()
+        .ok_or(ApiError::NotFound("session"))
 }
 
 /// Revokes every session of a user (disabled, rejected). Returns how many were live.

@@ -15,9 +15,14 @@ use crate::{
 /// kind.
 #[derive(SimpleObject, Clone, Debug)]
 pub struct DailyColumnValues {
+    /// Which column this is.
     pub column: DailyColumn,
+    /// The values of a numeric column, one per entry of `dates` (null where the value does
+    /// not exist, e.g. cushion out of position); null for STATUS and IN_POSITION.
     pub numbers: Option<Column<Option<f64>>>,
+    /// The values of STATUS, one per entry of `dates`; null for other columns.
     pub statuses: Option<Column<DayStatus>>,
+    /// The values of IN_POSITION, one per entry of `dates`; null for other columns.
     pub flags: Option<Column<bool>>,
 }
 
@@ -52,7 +57,9 @@ pub struct DailySeries {
     pub total_rows: i32,
     /// The step between sampled rows (computed from `points` when that was given).
     pub every: i32,
+    /// The trading day of each sampled row.
     pub dates: Column<Date>,
+    /// The requested columns in the order asked (each once), aligned with `dates`.
     pub columns: Vec<DailyColumnValues>,
 }
 

@@ -11,48 +11,89 @@ use crate::{
     },
 };
 
+/// How the margin loan's interest rate is set.
 #[derive(InputObject, Clone, Debug)]
 pub struct InterestInput {
+    /// The rate model: a base rate plus a spread, or a fixed rate.
     pub model: InterestModelKind,
-    // The description repeats engine::backtest::DEFAULT_SPREAD_PCT: it is a literal.
-    /// FED_FUNDS_PLUS / TBILL_PLUS: percent over the base rate (default 1.5).
+    // The default repeats engine::backtest::DEFAULT_SPREAD_PCT: it is a literal.
+    /// FED_FUNDS_PLUS / TBILL_PLUS: percent per year over the base rate, 0–25 (ignored for
+    /// FIXED).
+    #[graphql(default = 1.5)]
     pub spread_pct: Option<f64>,
-    /// FIXED: the annual rate in percent.
+    /// FIXED (required there): the annual rate in percent, 0–25.
     pub rate_pct: Option<f64>,
 }
 
-/// Engine options; every one has the default of engine/SPEC.md.
+/// Engine options (engine/SPEC.md §3); each one left out takes the default shown.
 #[derive(InputObject, Clone, Debug, Default)]
 pub struct BacktestOptionsInput {
+    /// Trading days to stay in cash after a liquidation before re-entering, 0–252.
+    #[graphql(default = 2)]
     pub wait_days: Option<i32>,
+    /// Equity below which no new round starts (the run stays in cash), US dollars.
+    #[graphql(default = 1000.0)]
     pub min_equity: Option<f64>,
+    /// Days in a year for interest accrual: 365 or 360.
+    #[graphql(default = 365)]
     pub day_count_basis: Option<i32>,
+    /// The margin-loan rate; null: the daily effective fed funds rate plus 1.5 % a year.
     pub interest: Option<InterestInput>,
+    /// PROFIT_THRESHOLD only: cost of a rebalance in basis points of the value bought, 0–1000.
+    #[graphql(default = 5.0)]
     pub tc_bps: Option<f64>,
+    /// What a margin call does.
+    #[graphql(default_with = "Some(LiquidationPolicy::Full)")]
     pub liquidation_policy: Option<LiquidationPolicy>,
+    /// RESTORE only: added to the maintenance fraction when restoring after a call, a
+    /// fraction 0–0.5 (0.05 = 5 points).
+    #[graphql(default = 0.0)]
     pub restore_buffer: Option<f64>,
+    /// Check margin calls against the day's low too, filling at the lower of the open and the
+    /// margin-call price; false checks only the close.
+    #[graphql(default_with = "Some(false)")]
     pub intraday: Option<bool>,
+    /// Slippage on margin-call sales, in basis points of the value sold, 0–1000.
+    #[graphql(default = 0.0)]
     pub liquidation_slippage_bps: Option<f64>,
+    /// PROFIT_THRESHOLD only: re-lever only while leverage is below this fraction of the
+    /// target, 0.5–1.
+    #[graphql(default = 0.95)]
     pub relever_band: Option<f64>,
+    /// House maintenance fraction replacing the account's (0.30 = 30 %), 0.05–0.95; one above
+    /// the initial fraction lowers the maximum leverage to 1/maintenance. Null: the account
+    /// type's own.
     pub maintenance_override: Option<f64>,
+    /// Annual risk-free rate for Sharpe and Sortino, percent, 0–25.
+    #[graphql(default = 0.0)]
     pub risk_free_rate_pct: Option<f64>,
 }
 
+/// A backtest to run: a leveraged position in one dataset over a span of trading days.
 #[derive(InputObject, Clone, Debug)]
 pub struct BacktestInput {
+    /// Dataset symbol (SPY, VTI, QQQ or any other in `tickers`), in any case.
     pub ticker: String,
+    /// What happens to capital after a liquidation.
     pub mode: Mode,
     /// Inclusive; snapped to the first trading day on or after it.
     pub start_date: Date,
     /// Inclusive; snapped to the last trading day on or before it.
     pub end_date: Date,
+    /// Position value / equity at each entry, from 1 to the account's maximum
+    /// 1/max(initial, maintenance): 2 for REG_T, 6.667 for PORTFOLIO at their own fractions.
     pub leverage: f64,
+    /// Sets the margin fractions and the maximum leverage.
     #[graphql(default)]
     pub account_type: AccountType,
-    /// Starting equity (cash): the first position is `initialInvestment × leverage`.
+    /// Starting equity (cash), US dollars: the first position is `initialInvestment ×
+    /// leverage`. FRESH_CAPITAL deposits it again at each re-entry.
     pub initial_investment: f64,
-    /// PROFIT_THRESHOLD only: re-lever after this much growth, percent (default 100).
+    /// PROFIT_THRESHOLD only: re-lever after the position has grown this much since the
+    /// last entry or rebalance, percent, 1–1000.
+    #[graphql(default = 100.0)]
     pub profit_threshold_pct: Option<f64>,
+    /// Engine options; null: every default.
     pub options: Option<BacktestOptionsInput>,
 }
 

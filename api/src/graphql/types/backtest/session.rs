@@ -2,7 +2,6 @@
 
 use async_graphql::{ComplexObject, Context, ID, Json, SimpleObject};
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
 
 use super::result::BacktestResultView;
 use crate::{
@@ -13,31 +12,44 @@ use crate::{
         ids::{Kind, global_id},
         types::{
             margin_enums::{BacktestStatus, Mode},
-            scalars::Date,
+            scalars::{Date, Uuid},
         },
     },
     services::backtests::SessionView,
 };
 
-/// A backtest run.
+/// A backtest run: its status, what it ran and, once COMPLETED, its result.
 #[derive(SimpleObject, Clone)]
 #[graphql(complex)]
 pub struct BacktestSession {
     /// Global id (`node(id:)`); `sessionId` is the same session's UUID.
     pub id: ID,
+    /// The session's UUID (what `backtestSession`, `cancelBacktest` and `backtestProgress`
+    /// take).
     pub session_id: Uuid,
+    /// Where the run is: PENDING, RUNNING, then COMPLETED, ERROR or CANCELLED.
     pub status: BacktestStatus,
     /// True when the result came from the cache (or from an identical run under way).
     pub cache_hit: bool,
+    /// Milliseconds from the start of the session to its end (a cache hit: the lookup); null
+    /// until it finishes.
     pub execution_time_ms: Option<f64>,
+    /// When the run was requested.
     pub created_at: DateTime<Utc>,
+    /// When it reached COMPLETED, ERROR or CANCELLED; null until then.
     pub completed_at: Option<DateTime<Utc>>,
+    /// With ERROR: why the run failed; null otherwise.
     pub error_message: Option<String>,
+    /// Symbol of the dataset run (upper case).
     pub ticker: String,
+    /// The backtest mode (always set for sessions this server records).
     pub mode: Option<Mode>,
+    /// First trading day of the run (the requested start snapped to a trading day).
     pub start_date: Date,
+    /// Last trading day of the run (the requested end snapped to a trading day).
     pub end_date: Date,
-    /// The normalised input.
+    /// The normalised input as JSON: dates snapped to trading days, ticker upper-cased,
+    /// every default explicit.
     pub parameters: Json<serde_json::Value>,
     #[graphql(skip)]
     pub view: SessionView,
@@ -48,7 +60,7 @@ impl From<SessionView> for BacktestSession {
         let r = &view.record;
         Self {
             id: global_id(Kind::BacktestSession, r.session_id),
-            session_id: r.session_id,
+            session_id: r.session_id.into(),
             status: r.status.into(),
             cache_hit: r.cache_hit,
             execution_time_ms: r.execution_time_ms,
@@ -67,7 +79,8 @@ impl From<SessionView> for BacktestSession {
 
 #[ComplexObject]
 impl BacktestSession {
-    /// The result once COMPLETED (null before, and for ERROR/CANCELLED).
+    /// The result once COMPLETED (null before, and for ERROR/CANCELLED). Ask only for the
+    /// parts you need: `daily`, `figures` and `raw` are the expensive ones.
     async fn result(&self, ctx: &Context<'_>) -> ApiResult<Option<BacktestResultView>> {
         let state = app_state(ctx);
         // Through the DataLoader, so a list of sessions costs one batched cache lookup.
@@ -78,7 +91,7 @@ impl BacktestSession {
                 loader.load_one(key).await.ok().flatten()
             })
             .await?;
-        let source = ExportSource::Session(self.session_id);
+        let source = ExportSource::Session(self.session_id.0);
         Ok(result.map(|result| BacktestResultView(result, source)))
     }
 }
