@@ -62,6 +62,12 @@ impl Application {
         let (backtests, sweeper) =
             margin_backtests(&config, &db, &redis, &market, &metrics, &shutdown_rx)?;
         let loaders = graphql::loaders::Loaders::new(backtests.cache.clone());
+        let risk = crate::services::risk::RiskLab::new(
+            market.clone(),
+            backtests.clone(),
+            redis.clone(),
+            Duration::from_secs(config.cache_ttl_secs),
+        );
         let rate_limits = crate::rate_limit::RateLimits::new(&config, redis.clone());
         let state = AppState {
             db,
@@ -70,6 +76,7 @@ impl Application {
             metrics,
             redis,
             backtests,
+            risk,
             loaders,
             rate_limits,
             shutdown: shutdown_rx,

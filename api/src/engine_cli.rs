@@ -58,7 +58,7 @@ impl From<CsvTable> for Table {
 
 /// Parses a flag with the engine's own `FromStr`, so the CLI accepts exactly the spellings
 /// the engine does (`reg-t`, `REG_T`, `fresh-capital`, …) and reports the engine's message.
-fn engine_arg<T: std::str::FromStr<Err = engine::InputError>>(text: &str) -> Result<T, String> {
+pub(crate) fn engine_arg<T: std::str::FromStr<Err = engine::InputError>>(text: &str) -> Result<T, String> {
     text.parse::<T>().map_err(|err| err.message)
 }
 
@@ -142,7 +142,7 @@ pub struct CalculateArgs {
     pub format: Format,
 }
 
-fn input_error(err: engine::InputError) -> anyhow::Error {
+pub(crate) fn input_error(err: engine::InputError) -> anyhow::Error {
     anyhow::anyhow!("{}: {}", err.field, err.message)
 }
 
@@ -262,7 +262,7 @@ fn backtest_summary(result: &BacktestResult) -> String {
     table(&rows)
 }
 
-fn table(rows: &[(&str, String)]) -> String {
+pub(crate) fn table(rows: &[(&str, String)]) -> String {
     let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     rows.iter()
         .map(|(k, v)| format!("{k:<width$}  {v}\n"))

@@ -17,6 +17,8 @@ pub struct AppState {
     pub redis: Option<redis::aio::ConnectionManager>,
     /// Margin: backtest runs, with the result cache and the progress bus.
     pub backtests: crate::services::backtests::Backtests,
+    /// Risk lab: margin-call odds and forward Monte Carlo, on the backtests' compute slots.
+    pub risk: crate::services::risk::RiskLab,
     /// Margin: batching loaders shared by all requests (no caching across requests).
     pub loaders: crate::graphql::loaders::Loaders,
     /// Token buckets per user, API token and client address (`rate_limit`).

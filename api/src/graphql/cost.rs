@@ -5,7 +5,8 @@
 //!
 //! The model (documented in the README, *Cost of a request*):
 //! - every field costs 1 point, plus what it carries: rows for `prices`, `dividends`,
-//!   `rates`, `daily`, `figures` and `raw`; an engine run for `calculate` and `runBacktest`;
+//!   `rates`, `daily`, `figures` and `raw`; an engine run for `calculate`, `runBacktest`, `marginCallOdds` (and its
+//!   `maxLeverage`) and `forwardRisk`;
 //! - a connection multiplies what is under its `edges`/`nodes` by its page size (`first`,
 //!   else the default page of 20, at most 100); any other list multiplies its children by
 //!   [`LIST_GUESS`] (or by the length of the list it was asked for);
@@ -46,6 +47,7 @@ const RAW_POINTS: u64 = 3_000;
 const DIVIDEND_ROWS: u64 = 200;
 const BACKTEST_POINTS: u64 = 100;
 const CALCULATE_POINTS: u64 = 10;
+const RISK_POINTS: u64 = 1_000;
 
 /// What a request would cost: points and engine runs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -262,6 +264,14 @@ impl<'a> Walk<'a> {
             (_, "runBacktest") => {
                 return Cost {
                     points: 1 + BACKTEST_POINTS,
+                    engine_runs: 1,
+                };
+            }
+            // The risk lab: an odds run is about 10 backtests of work, forward risk up to
+            // 20 at 100,000 paths; each is one engine run against the per-request cap.
+            (_, "marginCallOdds") | ("MarginCallOdds", "maxLeverage") | (_, "forwardRisk") => {
+                return Cost {
+                    points: 1 + RISK_POINTS,
                     engine_runs: 1,
                 };
             }

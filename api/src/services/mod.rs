@@ -8,6 +8,7 @@ pub(crate) mod market;
 pub(crate) mod pagination;
 pub(crate) mod recovery;
 pub mod retention;
+pub mod risk;
 pub(crate) mod saved_results;
 pub(crate) mod stats;
 #[cfg(test)]

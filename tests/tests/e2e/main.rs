@@ -35,6 +35,7 @@ mod ops_retention;
 mod playground_browser;
 mod results_browser;
 mod results_out;
+mod risk_graphql;
 mod scale_queries;
 mod schema_snapshot;
 mod snapshots;

@@ -2,6 +2,7 @@ mod accounts;
 mod margin;
 mod market;
 pub(crate) mod node;
+mod risk;
 
 use async_graphql::MergedObject;
 
@@ -14,4 +15,5 @@ pub struct QueryRoot(
     accounts::AccountsQuery,
     margin::MarginQuery,
     market::MarketSeriesQuery,
+    risk::RiskQuery,
 );

@@ -6,5 +6,6 @@ pub(crate) mod margin_enums;
 pub(crate) mod market;
 pub(crate) mod mirror;
 pub(crate) mod payloads;
+pub(crate) mod risk;
 pub(crate) mod saved;
 pub(crate) mod scalars;

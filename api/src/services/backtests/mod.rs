@@ -85,6 +85,11 @@ impl Backtests {
         self
     }
 
+    /// A compute slot shared with backtests, for other engine work (`services::risk`).
+    pub(crate) async fn compute_slot(&self) -> ApiResult<tokio::sync::OwnedSemaphorePermit> {
+        self.runner.slot().await
+    }
+
     /// Validates, normalises and keys an input.
     pub fn prepare(&self, input: &BacktestInput) -> ApiResult<(BacktestInput, String)> {
         let normalized = engine::backtest::normalize(input, &self.market)?;

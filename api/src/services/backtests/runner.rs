@@ -94,6 +94,25 @@ impl Runner {
         self.permits.clone().try_acquire_owned().ok()
     }
 
+    /// Waits for a compute slot, as a flight does; RATE_LIMITED when as many computations
+    /// already wait as the queue holds. Other analyses (the risk lab) share the backtests'
+    /// slots, so the two together never run more computations than there are slots.
+    pub(super) async fn slot(&self) -> ApiResult<OwnedSemaphorePermit> {
+        if let Some(slot) = self.try_slot() {
+            return Ok(slot);
+        }
+        if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.queue {
+            self.waiting.fetch_sub(1, Ordering::AcqRel);
+            return Err(ApiError::RateLimited {
+                retry_after_secs: 1,
+            });
+        }
+        let permit = self.permits.clone().acquire_owned().await;
+        self.waiting.fetch_sub(1, Ordering::AcqRel);
+        // Closed only when the server shuts down.
+        permit.map_err(|_| ApiError::Unavailable(None))
+    }
+
     /// Detaches a cancelled session from its flight; a flight left with nobody stops.
     pub(super) fn detach(&self, session: Uuid) {
         if let Some(flight) = lock(&self.by_session).remove(&session) {

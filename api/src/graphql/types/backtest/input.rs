@@ -101,10 +101,12 @@ fn non_negative(field: &str, value: i32, message: &str) -> ApiResult<u32> {
     u32::try_from(value).map_err(|_| ApiError::input(field, message))
 }
 
-impl BacktestInput {
-    pub fn to_engine(&self) -> ApiResult<EngineInput> {
+impl BacktestOptionsInput {
+    /// The engine's options, each one left out at its default. Backtests and the risk lab
+    /// share this conversion, so an option means the same in both.
+    pub fn to_engine(&self) -> ApiResult<BacktestOptions> {
         let defaults = BacktestOptions::default();
-        let o = self.options.clone().unwrap_or_default();
+        let o = self;
         let interest = match &o.interest {
             None => defaults.interest,
             Some(i) => match i.model {
@@ -121,7 +123,7 @@ impl BacktestInput {
                 },
             },
         };
-        let options = BacktestOptions {
+        Ok(BacktestOptions {
             wait_days: o
                 .wait_days
                 .map(|v| non_negative("options.waitDays", v, "must be between 0 and 252 days"))
@@ -147,7 +149,13 @@ impl BacktestInput {
             relever_band: o.relever_band.unwrap_or(defaults.relever_band),
             maintenance_override: o.maintenance_override,
             risk_free_rate_pct: o.risk_free_rate_pct.unwrap_or(defaults.risk_free_rate_pct),
-        };
+        })
+    }
+}
+
+impl BacktestInput {
+    pub fn to_engine(&self) -> ApiResult<EngineInput> {
+        let options = self.options.clone().unwrap_or_default().to_engine()?;
         Ok(EngineInput {
             ticker: self.ticker.clone(),
             mode: self.mode.into(),

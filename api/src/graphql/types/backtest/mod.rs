@@ -8,7 +8,7 @@ mod result;
 mod session;
 
 pub(crate) use daily::DailyColumn;
-pub(crate) use input::BacktestInput;
+pub(crate) use input::{BacktestInput, BacktestOptionsInput};
 pub(crate) use progress::{BacktestProgress, ProgressKind};
 pub(crate) use result::BacktestResultView;
 pub(crate) use session::BacktestSession;
