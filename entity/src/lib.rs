@@ -10,6 +10,7 @@ pub mod margin_calculation;
 pub mod saved_backtest_result;
 pub mod saved_result_tag;
 pub mod stored_enums;
+pub mod sweep_session;
 pub mod user;
 pub mod user_session;
 
@@ -23,6 +24,7 @@ pub mod prelude {
     pub use super::margin_calculation::Entity as MarginCalculation;
     pub use super::saved_backtest_result::Entity as SavedBacktestResult;
     pub use super::saved_result_tag::Entity as SavedResultTag;
+    pub use super::sweep_session::Entity as SweepSession;
     pub use super::user::Entity as User;
     pub use super::user_session::Entity as UserSession;
 }

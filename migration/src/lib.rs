@@ -10,6 +10,7 @@ mod m20260101_000004_saved_payload_last;
 mod m20260101_000005_run_leases;
 mod m20260101_000006_saved_keys;
 mod m20260101_000007_quarantine_calculations;
+mod m20260101_000008_sweep_sessions;
 
 /// Upper bound of the quota counter enforced by the database; the configurable per-user quota
 /// must stay at or below it.
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260101_000005_run_leases::Migration),
             Box::new(m20260101_000006_saved_keys::Migration),
             Box::new(m20260101_000007_quarantine_calculations::Migration),
+            Box::new(m20260101_000008_sweep_sessions::Migration),
         ]
     }
 }
