@@ -5,23 +5,16 @@
 //! Needs Node.js and `npm ci --prefix clients/audit`; `.ci/run` provides both and sets
 //! MARGIN_TEST_REQUIRE_NPM=1 so that a missing piece fails instead of skipping.
 
-use std::path::PathBuf;
-
 use serde_json::Value;
 use tests::{Backend, TestApp};
 
+use crate::client_support::installed_client;
+
 #[tokio::test]
 async fn graphql_http_audit_passes_every_must_and_should() {
-    let required = std::env::var("MARGIN_TEST_REQUIRE_NPM").is_ok_and(|v| v == "1");
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../clients/audit");
-    if !dir.join("node_modules/graphql-http").is_dir() {
-        assert!(
-            !required,
-            "MARGIN_TEST_REQUIRE_NPM=1 but clients/audit is not installed"
-        );
-        eprintln!("skipped: needs `npm ci --prefix clients/audit`");
+    let Some(dir) = installed_client("audit", "graphql-http") else {
         return;
-    }
+    };
     let app = TestApp::spawn(Backend::Sqlite).await.expect("SQLite");
     let url = format!("{}/graphql", app.address);
     let output = tokio::process::Command::new("node")

@@ -9,38 +9,16 @@
 //! Needs Node.js and `npm ci --prefix clients/relay`; `.ci/run` provides both and sets
 //! MARGIN_TEST_REQUIRE_NPM=1 so that a missing piece fails instead of skipping.
 
-use std::path::{Path, PathBuf};
-
 use api::services::accounts::admin;
 use tests::{Backend, TestApp};
 
-async fn npx(dir: &Path, args: &[&str]) {
-    let output = tokio::process::Command::new("npx")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .await
-        .expect("npx runs");
-    assert!(
-        output.status.success(),
-        "npx {args:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
+use crate::client_support::{installed_client, npx};
 
 #[tokio::test]
 async fn relay_store_shows_a_renamed_result_without_a_refetch() {
-    let required = std::env::var("MARGIN_TEST_REQUIRE_NPM").is_ok_and(|v| v == "1");
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../clients/relay");
-    if !dir.join("node_modules/.bin/relay-compiler").exists() {
-        assert!(
-            !required,
-            "MARGIN_TEST_REQUIRE_NPM=1 but clients/relay is not installed"
-        );
-        eprintln!("skipped: needs `npm ci --prefix clients/relay`");
+    let Some(dir) = installed_client("relay", ".bin/relay-compiler") else {
         return;
-    }
+    };
     // The artifacts in src/__generated__ from the operations and schema.graphql, then
     // --strict through tsconfig.json and the JavaScript the run below uses.
     npx(&dir, &["relay-compiler"]).await;

@@ -7,38 +7,16 @@
 //! Needs Node.js and `npm ci --prefix clients/typescript`; `.ci/run` provides both and sets
 //! MARGIN_TEST_REQUIRE_NPM=1 so that a missing piece fails instead of skipping.
 
-use std::path::{Path, PathBuf};
-
 use api::services::accounts::admin;
 use tests::{Backend, TestApp};
 
-async fn npx(dir: &Path, args: &[&str]) {
-    let output = tokio::process::Command::new("npx")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .await
-        .expect("npx runs");
-    assert!(
-        output.status.success(),
-        "npx {args:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
+use crate::client_support::{installed_client, npx};
 
 #[tokio::test]
 async fn the_generated_client_type_checks_and_runs_against_the_server() {
-    let required = std::env::var("MARGIN_TEST_REQUIRE_NPM").is_ok_and(|v| v == "1");
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../clients/typescript");
-    if !dir.join("node_modules/.bin/graphql-codegen").exists() {
-        assert!(
-            !required,
-            "MARGIN_TEST_REQUIRE_NPM=1 but clients/typescript is not installed"
-        );
-        eprintln!("skipped: needs `npm ci --prefix clients/typescript`");
+    let Some(dir) = installed_client("typescript", ".bin/graphql-codegen") else {
         return;
-    }
+    };
     npx(
         &dir,
         &["graphql-codegen", "--config", "codegen.ts", "--silent"],

@@ -13,6 +13,7 @@ mod client_connections;
 mod client_identity;
 mod client_persisted;
 mod client_relay;
+mod client_support;
 mod client_transport;
 mod client_typescript;
 mod faults_kill;
