@@ -88,13 +88,18 @@ pub struct BacktestResult {
     pub daily: Daily,
 }
 
-/// Runs one backtest. `on_progress` fires at most ~100 times; `cancel` is polled as often.
-pub fn run_backtest(
-    data: &MarketData,
+/// What every run shares: the validated input, the simulation and its finite check.
+struct Simulated<'a> {
+    r: input::Resolved<'a>,
+    out: sim::SimOutput,
+}
+
+fn simulate_checked<'a>(
+    data: &'a MarketData,
     input: &BacktestInput,
     on_progress: &mut dyn FnMut(&Progress),
     cancel: &AtomicBool,
-) -> Result<BacktestResult, BacktestError> {
+) -> Result<Simulated<'a>, BacktestError> {
     let r = input::resolve(input, data)?;
     let inp = &r.input;
     let o = &inp.options;
@@ -125,7 +130,7 @@ pub fn run_backtest(
     };
     let out = sim::simulate(&r, &margin_rate, fed_funds, on_progress, cancel)
         .map_err(|_| BacktestError::Cancelled)?;
-    let daily = out.daily;
+    let daily = &out.daily;
     // Safety net: PRICE_RANGE makes this unreachable for validated data, but no non-finite
     // number may leave the engine whatever a caller put into a hand-built Dataset.
     let columns = [
@@ -148,23 +153,82 @@ pub fn run_backtest(
             ),
         )));
     }
-    let metrics = crate::metrics::compute_with_drawdown(
-        &daily.date[1..],
-        &daily.daily_return[1..],
-        o.risk_free_rate_pct / 100.0,
-        Some(&daily.drawdown[1..]),
-    );
-    let em = engine_metrics::compute(
-        &daily,
-        &out.rounds,
-        &out.events,
-        inp,
-        out.contributed,
-        out.slippage_cost,
-        out.total_deficit,
-    );
+    Ok(Simulated { r, out })
+}
+
+impl Simulated<'_> {
+    /// The return metrics, the engine metrics and the summary: the same code for a full
+    /// result and for [`run_summary`], so both give the same bits.
+    fn headline(&self) -> (Metrics, EngineMetrics, Summary) {
+        let inp = &self.r.input;
+        let out = &self.out;
+        let daily = &out.daily;
+        let metrics = crate::metrics::compute_with_drawdown(
+            &daily.date[1..],
+            &daily.daily_return[1..],
+            inp.options.risk_free_rate_pct / 100.0,
+            Some(&daily.drawdown[1..]),
+        );
+        let em = engine_metrics::compute(
+            daily,
+            &out.rounds,
+            &out.events,
+            inp,
+            out.contributed,
+            out.slippage_cost,
+            out.total_deficit,
+        );
+        let last = daily.len() - 1;
+        let summary = Summary {
+            ticker: inp.ticker.clone(),
+            mode: inp.mode,
+            account_type: inp.account_type,
+            leverage: inp.leverage,
+            start_date: inp.start_date,
+            end_date: inp.end_date,
+            trading_days: daily.len(),
+            initial_investment: inp.initial_investment,
+            final_equity: daily.equity[last],
+            final_wealth: daily.wealth[last],
+            contributed: out.contributed,
+            total_return: metrics.total_return,
+            headline_return: if inp.mode == Mode::FreshCapital {
+                em.return_on_capital
+            } else {
+                metrics.total_return
+            },
+            cagr: metrics.cagr,
+            volatility: metrics.volatility,
+            sharpe: metrics.sharpe,
+            sortino: metrics.sortino,
+            max_drawdown: metrics.max_drawdown,
+            calmar: metrics.calmar,
+            liquidations: em.liquidations,
+            margin_calls: em.margin_calls,
+            rounds: em.rounds,
+            rebalances: em.rebalances,
+            total_interest: em.total_interest,
+            total_dividends: em.total_dividends,
+            time_in_market: em.time_in_market,
+        };
+        (metrics, em, summary)
+    }
+}
+
+/// Runs one backtest. `on_progress` fires at most ~100 times; `cancel` is polled as often.
+pub fn run_backtest(
+    data: &MarketData,
+    input: &BacktestInput,
+    on_progress: &mut dyn FnMut(&Progress),
+    cancel: &AtomicBool,
+) -> Result<BacktestResult, BacktestError> {
+    let s = simulate_checked(data, input, on_progress, cancel)?;
+    let (metrics, em, summary) = s.headline();
+    let Simulated { r, out } = s;
+    let inp = &r.input;
+    let o = &inp.options;
+    let daily = out.daily;
     let cushion = crate::cushion::analyse(&daily, r.profile.maintenance);
-    let last = daily.len() - 1;
 
     let mut warnings = Vec::new();
     if inp.initial_investment < r.profile.account_minimum {
@@ -182,39 +246,6 @@ pub fn run_backtest(
         ));
     }
 
-    let summary = Summary {
-        ticker: inp.ticker.clone(),
-        mode: inp.mode,
-        account_type: inp.account_type,
-        leverage: inp.leverage,
-        start_date: inp.start_date,
-        end_date: inp.end_date,
-        trading_days: daily.len(),
-        initial_investment: inp.initial_investment,
-        final_equity: daily.equity[last],
-        final_wealth: daily.wealth[last],
-        contributed: out.contributed,
-        total_return: metrics.total_return,
-        headline_return: if inp.mode == Mode::FreshCapital {
-            em.return_on_capital
-        } else {
-            metrics.total_return
-        },
-        cagr: metrics.cagr,
-        volatility: metrics.volatility,
-        sharpe: metrics.sharpe,
-        sortino: metrics.sortino,
-        max_drawdown: metrics.max_drawdown,
-        calmar: metrics.calmar,
-        liquidations: em.liquidations,
-        margin_calls: em.margin_calls,
-        rounds: em.rounds,
-        rebalances: em.rebalances,
-        total_interest: em.total_interest,
-        total_dividends: em.total_dividends,
-        time_in_market: em.time_in_market,
-    };
-
     Ok(BacktestResult {
         engine_version: crate::ENGINE_VERSION.to_string(),
         dataset_fingerprint: r.ds.fingerprint.clone(),
@@ -230,6 +261,19 @@ pub fn run_backtest(
         warnings,
         daily,
     })
+}
+
+/// The [`Summary`] of [`run_backtest`] without the rest of the result (cushion analysis,
+/// tables, warnings): the same validation, simulation and metrics code, so the summary is
+/// bit-identical to `run_backtest(..)?.summary`. What sweeps run per cell. No progress
+/// callback; `cancel` is polled ~100 times per run.
+pub fn run_summary(
+    data: &MarketData,
+    input: &BacktestInput,
+    cancel: &AtomicBool,
+) -> Result<Summary, BacktestError> {
+    let s = simulate_checked(data, input, &mut |_| {}, cancel)?;
+    Ok(s.headline().2)
 }
 
 pub(crate) fn input_canonical(input: BacktestInput) -> BacktestInput {
