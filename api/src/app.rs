@@ -69,6 +69,8 @@ impl Application {
             Duration::from_secs(config.cache_ttl_secs),
         );
         let rate_limits = crate::rate_limit::RateLimits::new(&config, redis.clone());
+        let sweeps =
+            crate::services::sweeps::Sweeps::new(db.clone(), market.clone(), backtests.clone());
         let state = AppState {
             db,
             market,
@@ -77,6 +79,7 @@ impl Application {
             redis,
             backtests,
             risk,
+            sweeps,
             loaders,
             rate_limits,
             shutdown: shutdown_rx,

@@ -19,6 +19,8 @@ pub struct AppState {
     pub backtests: crate::services::backtests::Backtests,
     /// Risk lab: margin-call odds and forward Monte Carlo, on the backtests' compute slots.
     pub risk: crate::services::risk::RiskLab,
+    /// Sweeps: grids of backtests as one session, on the backtests' compute slots.
+    pub sweeps: crate::services::sweeps::Sweeps,
     /// Margin: batching loaders shared by all requests (no caching across requests).
     pub loaders: crate::graphql::loaders::Loaders,
     /// Token buckets per user, API token and client address (`rate_limit`).

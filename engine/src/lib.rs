@@ -21,7 +21,7 @@ pub mod fixtures;
 pub mod golden;
 pub mod metrics;
 pub mod risk;
-pub mod sweep;
 pub(crate) mod serde_round;
+pub mod sweep;
 pub use serde_round::whole_number;
 pub mod tables;

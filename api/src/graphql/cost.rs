@@ -275,6 +275,14 @@ impl<'a> Walk<'a> {
                     engine_runs: 1,
                 };
             }
+            // A sweep is its grid: a point per cell (so the anonymous budget holds about
+            // 5,000 cells and a session's 10,000), one engine run against the cap.
+            (_, "runSweep") => {
+                return Cost {
+                    points: 1 + self.sweep_cells(field),
+                    engine_runs: 1,
+                };
+            }
             (_, "calculate") => {
                 return Cost {
                     points: 1 + CALCULATE_POINTS,
@@ -321,6 +329,27 @@ impl<'a> Walk<'a> {
                 Ok::<_, ()>(given.or_else(default).unwrap_or(Value::Null))
             })
             .ok()
+    }
+
+    /// Cells of a `runSweep(input:)`: the product of its axes' lengths (the largest grid
+    /// allowed when the input does not say).
+    fn sweep_cells(&self, field: &Field) -> u64 {
+        let axis = |input: &Value, name: &str| match input {
+            Value::Object(fields) => match fields.get(name) {
+                Some(Value::Object(axis)) => match axis.get("values") {
+                    Some(Value::List(values)) => Some(values.len() as u64),
+                    _ => None,
+                },
+                Some(Value::Null) | None => Some(1),
+                _ => None,
+            },
+            _ => None,
+        };
+        let input = self.argument(field, "input").unwrap_or(Value::Null);
+        match (axis(&input, "x"), axis(&input, "y")) {
+            (Some(x), Some(y)) => x.saturating_mul(y).max(1),
+            _ => engine::sweep::MAX_CELLS as u64,
+        }
     }
 
     fn int_argument(&self, field: &Field, name: &str) -> Option<i64> {

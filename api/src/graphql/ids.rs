@@ -22,10 +22,11 @@ pub(crate) enum Kind {
     MarginCalculation,
     BacktestSession,
     SavedResult,
+    SweepSession,
 }
 
 impl Kind {
-    const ALL: [Kind; 9] = [
+    const ALL: [Kind; 10] = [
         Kind::User,
         Kind::Session,
         Kind::ApiToken,
@@ -35,6 +36,7 @@ impl Kind {
         Kind::MarginCalculation,
         Kind::BacktestSession,
         Kind::SavedResult,
+        Kind::SweepSession,
     ];
 
     pub(crate) fn type_name(self) -> &'static str {
@@ -48,6 +50,7 @@ impl Kind {
             Kind::MarginCalculation => "MarginCalculation",
             Kind::BacktestSession => "BacktestSession",
             Kind::SavedResult => "SavedResult",
+            Kind::SweepSession => "SweepSession",
         }
     }
 
@@ -63,6 +66,7 @@ impl Kind {
             Kind::MarginCalculation => "calculation",
             Kind::BacktestSession => "backtest session",
             Kind::SavedResult => "saved result",
+            Kind::SweepSession => "sweep session",
         }
     }
 }

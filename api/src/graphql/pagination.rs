@@ -16,7 +16,7 @@ use crate::{
 pub(crate) type Listing<N> = Connection<String, N, ListingFields>;
 
 /// The fields a connection has beside its edges.
-pub(crate) struct ListingFields(TotalCount);
+pub(crate) struct ListingFields(pub(crate) TotalCount);
 
 #[Object]
 impl ListingFields {

@@ -11,5 +11,6 @@ pub mod retention;
 pub mod risk;
 pub(crate) mod saved_results;
 pub(crate) mod stats;
+pub mod sweeps;
 #[cfg(test)]
 pub(crate) mod test_db;

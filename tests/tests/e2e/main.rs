@@ -40,5 +40,6 @@ mod risk_graphql;
 mod scale_queries;
 mod schema_snapshot;
 mod snapshots;
+mod sweep_graphql;
 mod trust_sockets;
 mod websocket;

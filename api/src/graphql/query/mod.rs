@@ -3,6 +3,7 @@ mod margin;
 mod market;
 pub(crate) mod node;
 mod risk;
+mod sweep;
 
 use async_graphql::MergedObject;
 
@@ -16,4 +17,5 @@ pub struct QueryRoot(
     margin::MarginQuery,
     market::MarketSeriesQuery,
     risk::RiskQuery,
+    sweep::SweepQuery,
 );

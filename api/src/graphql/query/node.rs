@@ -18,6 +18,7 @@ use crate::{
             backtest::BacktestSession,
             calculation::MarginCalculation,
             saved::SavedResult,
+            sweep::SweepSession,
         },
     },
     services::{
@@ -47,6 +48,7 @@ pub enum Node {
     MarginCalculation(MarginCalculation),
     BacktestSession(BacktestSession),
     SavedResult(SavedResult),
+    SweepSession(SweepSession),
 }
 
 #[derive(Default)]
@@ -180,6 +182,11 @@ async fn fetch(ctx: &Context<'_>, id: &ID) -> ApiResult<Node> {
             let caller = guards::require_approved(ctx)?;
             let summary = saved_results::summary(db, caller.user_id, result_id).await?;
             Node::SavedResult(summary.into())
+        }
+        Kind::SweepSession => {
+            let sweep_id = parse_uuid(id, kind)?;
+            let caller = guards::margin_caller(ctx, true)?.map(|c| c.user_id);
+            Node::SweepSession(state.sweeps.view(caller, sweep_id).await?.into())
         }
     })
 }

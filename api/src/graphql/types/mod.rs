@@ -9,3 +9,4 @@ pub(crate) mod payloads;
 pub(crate) mod risk;
 pub(crate) mod saved;
 pub(crate) mod scalars;
+pub(crate) mod sweep;

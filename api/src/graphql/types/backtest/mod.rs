@@ -10,5 +10,5 @@ mod session;
 pub(crate) use daily::DailyColumn;
 pub(crate) use input::{BacktestInput, BacktestOptionsInput};
 pub(crate) use progress::{BacktestProgress, ProgressKind};
-pub(crate) use result::BacktestResultView;
+pub(crate) use result::{BacktestResultView, BacktestSummary};
 pub(crate) use session::BacktestSession;

@@ -1,0 +1,396 @@
+//! Sweeps (issue #16): a one- or two-parameter grid of backtests run as one session.
+//!
+//! A sweep is validated and keyed by the engine (`engine::sweep`), written as a
+//! `historical_backtest_sweepsession` row, and computed on a compute slot shared with
+//! backtests, on the blocking pool (the engine spreads its cells over rayon); its finished
+//! cell count is written back every [`PROGRESS_EVERY`] while it runs, and the compact cells
+//! (each cell's summary or error) when it completes. A result already computed for the same
+//! normalised input (in this process's memory) completes the new session at once. Ownership is
+//! a backtest session's: an owned sweep is its owner's alone, an anonymous one is visible to
+//! whoever holds its id.
+//!
+//! Not yet: spreading the cells over replicas through Redis Streams, and a progress
+//! subscription; a sweep runs in the process that received it.
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc, Mutex, MutexGuard,
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use chrono::Utc;
+use engine::{
+    market::MarketData,
+    sweep::{self, SweepCell, SweepError, SweepInput, SweepResult},
+};
+use entity::sweep_session::{self, SessionStatus};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
+    sea_query::Expr,
+};
+use uuid::Uuid;
+
+use super::{
+    backtests::Backtests,
+    pagination::{Keyset, Page, PageRequest, total_count},
+};
+use crate::error::{ApiError, ApiResult};
+
+pub use sweep_session::Model as SweepRecord;
+
+/// How often a running sweep writes its finished cell count.
+const PROGRESS_EVERY: Duration = Duration::from_millis(250);
+/// Finished sweeps kept in memory for identical requests.
+const MEMORY_ENTRIES: u64 = 64;
+
+/// A sweep session and, once completed, its cells.
+#[derive(Clone)]
+pub struct SweepView {
+    pub record: SweepRecord,
+    pub result: Option<Arc<SweepResult>>,
+    /// Cells finished so far when the sweep is running in this process.
+    pub live_cells: Option<usize>,
+}
+
+#[derive(Clone)]
+pub struct Sweeps(Arc<Inner>);
+
+struct Inner {
+    db: DatabaseConnection,
+    market: Arc<MarketData>,
+    backtests: Backtests,
+    /// Sweeps running in this process: their cancel flag and finished-cell counter.
+    running: Mutex<HashMap<Uuid, Arc<Running>>>,
+    results: moka::future::Cache<String, Arc<SweepResult>>,
+}
+
+#[derive(Default)]
+struct Running {
+    cancel: AtomicBool,
+    finished: AtomicUsize,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    match mutex.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}
+
+fn visible_to(record: &SweepRecord, caller: Option<i64>) -> bool {
+    match record.user_id {
+        None => true,
+        Some(owner) => caller == Some(owner),
+    }
+}
+
+fn cell_count(n: usize) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+impl Sweeps {
+    pub fn new(db: DatabaseConnection, market: Arc<MarketData>, backtests: Backtests) -> Self {
+        Self(Arc::new(Inner {
+            db,
+            market,
+            backtests,
+            running: Mutex::new(HashMap::new()),
+            results: moka::future::Cache::builder()
+                .max_capacity(MEMORY_ENTRIES)
+                .build(),
+        }))
+    }
+
+    /// Starts a sweep for `owner` (None: anonymous). With `wait`, returns once it has
+    /// finished; otherwise at once, PENDING or RUNNING (COMPLETED for a known result).
+    pub async fn run(
+        &self,
+        owner: Option<i64>,
+        input: &SweepInput,
+        wait: bool,
+    ) -> ApiResult<SweepView> {
+        let inner = &self.0;
+        let started = Instant::now();
+        let key = sweep::sweep_cache_key(&inner.market, input)?;
+        let normalized = sweep::normalize_sweep(&inner.market, input)?;
+        let sweep_id = Uuid::new_v4();
+        let known = inner.results.get(&key).await;
+        let cells = cell_count(normalized.cell_count());
+        let now = Utc::now();
+        let row = sweep_session::ActiveModel {
+            sweep_id: Set(sweep_id),
+            user_id: Set(owner),
+            status: Set(if known.is_some() {
+                SessionStatus::Completed
+            } else {
+                SessionStatus::Pending
+            }),
+            input: Set(serde_json::to_value(&normalized).map_err(internal)?),
+            cache_key: Set(Some(key.clone())),
+            cell_count: Set(cells),
+            completed_cells: Set(if known.is_some() { cells } else { 0 }),
+            cells: Set(match &known {
+                Some(result) => Some(serde_json::to_value(&result.cells).map_err(internal)?),
+                None => None,
+            }),
+            created_at: Set(now),
+            completed_at: Set(known.as_ref().map(|_| now)),
+            execution_time_ms: Set(known.as_ref().map(|_| millis(started))),
+            ..Default::default()
+        };
+        let record = row.insert(&inner.db).await?;
+        if let Some(result) = known {
+            return Ok(SweepView {
+                record,
+                result: Some(result),
+                live_cells: None,
+            });
+        }
+        let running = Arc::new(Running::default());
+        lock(&inner.running).insert(sweep_id, running.clone());
+        let task = tokio::spawn(
+            self.clone()
+                .drive(sweep_id, key, normalized, running, started),
+        );
+        if wait {
+            // The sweep goes on (and is stored) even if this request goes away.
+            let _ = task.await;
+            return self.view(owner, sweep_id).await;
+        }
+        Ok(SweepView {
+            record,
+            result: None,
+            live_cells: Some(0),
+        })
+    }
+
+    async fn drive(
+        self,
+        sweep_id: Uuid,
+        key: String,
+        input: SweepInput,
+        running: Arc<Running>,
+        started: Instant,
+    ) {
+        let inner = &self.0;
+        let outcome = match inner.backtests.compute_slot().await {
+            Err(err) => Err(err.message()),
+            Ok(slot) => {
+                self.mark_running(sweep_id).await;
+                let market = inner.market.clone();
+                let counter = running.clone();
+                let mut work = tokio::task::spawn_blocking(move || {
+                    let mut on_cells = |_start: usize, cells: &[SweepCell]| {
+                        counter.finished.fetch_add(cells.len(), Ordering::Relaxed);
+                    };
+                    sweep::run_sweep(&market, &input, &mut on_cells, &counter.cancel)
+                });
+                let mut tick = tokio::time::interval(PROGRESS_EVERY);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                let joined = loop {
+                    tokio::select! {
+                        joined = &mut work => break joined,
+                        _ = tick.tick() => {
+                            self.write_progress(sweep_id, running.finished.load(Ordering::Relaxed)).await;
+                        }
+                    }
+                };
+                drop(slot);
+                match joined {
+                    Ok(Ok(result)) => Ok(Arc::new(result)),
+                    Ok(Err(SweepError::Cancelled)) => Err(String::new()),
+                    Ok(Err(SweepError::Input(err))) => {
+                        Err(format!("{}: {}", err.field, err.message))
+                    }
+                    Err(err) => Err(format!("the sweep failed: {err}")),
+                }
+            }
+        };
+        match outcome {
+            Ok(result) => {
+                self.finish(
+                    sweep_id,
+                    SessionStatus::Completed,
+                    Some(result.as_ref()),
+                    None,
+                    started,
+                )
+                .await;
+                inner.results.insert(key, result).await;
+            }
+            Err(message) if running.cancel.load(Ordering::Acquire) => {
+                let _ = message;
+                self.finish(sweep_id, SessionStatus::Cancelled, None, None, started)
+                    .await;
+            }
+            Err(message) => {
+                self.finish(sweep_id, SessionStatus::Error, None, Some(message), started)
+                    .await;
+            }
+        }
+        lock(&inner.running).remove(&sweep_id);
+    }
+
+    async fn mark_running(&self, sweep_id: Uuid) {
+        let update = sweep_session::Entity::update_many()
+            .col_expr(
+                sweep_session::Column::Status,
+                Expr::value(SessionStatus::Running),
+            )
+            .filter(sweep_session::Column::SweepId.eq(sweep_id))
+            .filter(sweep_session::Column::Status.eq(SessionStatus::Pending))
+            .exec(&self.0.db)
+            .await;
+        if let Err(err) = update {
+            tracing::warn!(error = %err, %sweep_id, "could not mark a sweep running");
+        }
+    }
+
+    async fn write_progress(&self, sweep_id: Uuid, finished: usize) {
+        let update = sweep_session::Entity::update_many()
+            .col_expr(
+                sweep_session::Column::CompletedCells,
+                Expr::value(cell_count(finished)),
+            )
+            .filter(sweep_session::Column::SweepId.eq(sweep_id))
+            .filter(sweep_session::Column::Status.eq(SessionStatus::Running))
+            .exec(&self.0.db)
+            .await;
+        if let Err(err) = update {
+            tracing::debug!(error = %err, %sweep_id, "could not write a sweep's progress");
+        }
+    }
+
+    /// Writes the terminal state, unless the sweep was already finished (cancelled).
+    async fn finish(
+        &self,
+        sweep_id: Uuid,
+        status: SessionStatus,
+        result: Option<&SweepResult>,
+        error: Option<String>,
+        started: Instant,
+    ) {
+        let cells = match result.map(|r| serde_json::to_value(&r.cells)) {
+            Some(Ok(cells)) => Some(cells),
+            Some(Err(err)) => {
+                tracing::error!(error = %err, %sweep_id, "a sweep's cells do not serialise");
+                None
+            }
+            None => None,
+        };
+        let mut update = sweep_session::Entity::update_many()
+            .col_expr(sweep_session::Column::Status, Expr::value(status))
+            .col_expr(
+                sweep_session::Column::CompletedAt,
+                Expr::value(Some(Utc::now())),
+            )
+            .col_expr(
+                sweep_session::Column::ExecutionTimeMs,
+                Expr::value(Some(millis(started))),
+            )
+            .col_expr(sweep_session::Column::ErrorMessage, Expr::value(error));
+        if let Some(result) = result {
+            update = update
+                .col_expr(
+                    sweep_session::Column::CompletedCells,
+                    Expr::value(cell_count(result.completed_cells)),
+                )
+                .col_expr(sweep_session::Column::Cells, Expr::value(cells));
+        }
+        let done = update
+            .filter(sweep_session::Column::SweepId.eq(sweep_id))
+            .filter(
+                sweep_session::Column::Status
+                    .is_in([SessionStatus::Pending, SessionStatus::Running]),
+            )
+            .exec(&self.0.db)
+            .await;
+        if let Err(err) = done {
+            tracing::error!(error = %err, %sweep_id, "could not store a finished sweep");
+        }
+    }
+
+    /// One sweep as `caller` may see it (someone else's is NOT_FOUND, like a missing one).
+    pub async fn view(&self, caller: Option<i64>, sweep_id: Uuid) -> ApiResult<SweepView> {
+        let record = self.record(caller, sweep_id).await?;
+        Ok(self.view_of(record))
+    }
+
+    /// The view of a row read elsewhere (a listing): its cells decoded when completed.
+    pub fn view_of(&self, record: SweepRecord) -> SweepView {
+        let live_cells = lock(&self.0.running)
+            .get(&record.sweep_id)
+            .map(|running| running.finished.load(Ordering::Relaxed));
+        let result = match (&record.status, &record.cells) {
+            (SessionStatus::Completed, Some(cells)) => self.result_of(&record, cells),
+            _ => None,
+        };
+        SweepView {
+            record,
+            result,
+            live_cells,
+        }
+    }
+
+    fn result_of(
+        &self,
+        record: &SweepRecord,
+        cells: &serde_json::Value,
+    ) -> Option<Arc<SweepResult>> {
+        let input: SweepInput = serde_json::from_value(record.input.clone()).ok()?;
+        let cells: Vec<SweepCell> = serde_json::from_value(cells.clone()).ok()?;
+        let mut result = SweepResult::pending(&self.0.market, &input).ok()?;
+        result.fill(0, cells).ok()?;
+        Some(Arc::new(result))
+    }
+
+    async fn record(&self, caller: Option<i64>, sweep_id: Uuid) -> ApiResult<SweepRecord> {
+        match sweep_session::Entity::find()
+            .filter(sweep_session::Column::SweepId.eq(sweep_id))
+            .one(&self.0.db)
+            .await?
+        {
+            Some(record) if visible_to(&record, caller) => Ok(record),
+            _ => Err(ApiError::NotFound("sweep session")),
+        }
+    }
+
+    /// The user's sweeps, newest first.
+    pub async fn list(&self, user_id: i64, page: &PageRequest) -> ApiResult<Page<SweepRecord>> {
+        let query = sweep_session::Entity::find().filter(sweep_session::Column::UserId.eq(user_id));
+        let total = total_count(&self.0.db, query.clone());
+        let query = Keyset::newest_first(sweep_session::Column::Id).select(query, page)?;
+        Ok(Page::from_rows(query.all(&self.0.db).await?, page, total))
+    }
+
+    /// Cancels a pending or running sweep; a finished one is returned unchanged.
+    pub async fn cancel(&self, caller: Option<i64>, sweep_id: Uuid) -> ApiResult<SweepView> {
+        let record = self.record(caller, sweep_id).await?;
+        if !record.status.is_terminal() {
+            if let Some(running) = lock(&self.0.running).get(&sweep_id) {
+                running.cancel.store(true, Ordering::Release);
+            }
+            let started = Instant::now()
+                .checked_sub(
+                    (Utc::now() - record.created_at)
+                        .to_std()
+                        .unwrap_or_default(),
+                )
+                .unwrap_or_else(Instant::now);
+            self.finish(sweep_id, SessionStatus::Cancelled, None, None, started)
+                .await;
+        }
+        self.view(caller, sweep_id).await
+    }
+}
+
+fn millis(started: Instant) -> f64 {
+    (started.elapsed().as_secs_f64() * 1e6).round() / 1e3
+}
+
+fn internal(err: serde_json::Error) -> ApiError {
+    ApiError::Internal(Arc::new(anyhow::anyhow!("sweep input: {err}")))
+}
