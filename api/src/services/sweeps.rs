@@ -9,14 +9,15 @@
 //! a backtest session's: an owned sweep is its owner's alone, an anonymous one is visible to
 //! whoever holds its id.
 //!
-//! Not yet: spreading the cells over replicas through Redis Streams, and a progress
-//! subscription; a sweep runs in the process that received it.
+//! Followers (`sweepProgress`) get the cells as they finish ([`Sweeps::follow`]). Not yet:
+//! spreading the cells over replicas through Redis Streams; a sweep runs in the process that
+//! received it, and a follower on another replica sees its progress from the row.
 
 use std::{
     collections::HashMap,
     sync::{
         Arc, Mutex, MutexGuard,
-        atomic::{AtomicBool, AtomicUsize, Ordering},
+        atomic::{AtomicBool, Ordering},
     },
     time::{Duration, Instant},
 };
@@ -31,6 +32,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
     sea_query::Expr,
 };
+use tokio::sync::broadcast;
 use uuid::Uuid;
 
 use super::{
@@ -43,6 +45,8 @@ pub use sweep_session::Model as SweepRecord;
 
 /// How often a running sweep writes its finished cell count.
 const PROGRESS_EVERY: Duration = Duration::from_millis(250);
+/// Batches a follower may fall behind by before it is dropped.
+const EVENTS_BUFFER: usize = 256;
 /// Finished sweeps kept in memory for identical requests.
 const MEMORY_ENTRIES: u64 = 64;
 
@@ -67,10 +71,52 @@ struct Inner {
     results: moka::future::Cache<String, Arc<SweepResult>>,
 }
 
-#[derive(Default)]
 struct Running {
     cancel: AtomicBool,
-    finished: AtomicUsize,
+    /// Cells finished so far, and the channel their batches go out on: one lock around both,
+    /// so a follower that subscribes sees every batch either in its starting count or on the
+    /// channel, never in both and never in neither.
+    progress: Mutex<(usize, broadcast::Sender<SweepEvent>)>,
+}
+
+impl Running {
+    fn new() -> Self {
+        Self {
+            cancel: AtomicBool::new(false),
+            progress: Mutex::new((0, broadcast::channel(EVENTS_BUFFER).0)),
+        }
+    }
+
+    fn finished(&self) -> usize {
+        lock(&self.progress).0
+    }
+
+    fn publish(&self, event: SweepEvent) {
+        let mut progress = lock(&self.progress);
+        if let SweepEvent::Cells { cells, .. } = &event {
+            progress.0 += cells.len();
+        }
+        // No receiver is fine: nobody is following.
+        let _ = progress.1.send(event);
+    }
+}
+
+/// What a follower of a running sweep receives.
+#[derive(Clone, Debug)]
+pub enum SweepEvent {
+    /// Cells finished, in grid order from `start`.
+    Cells {
+        start: usize,
+        cells: Arc<Vec<SweepCell>>,
+    },
+    /// The sweep has finished and its row says how.
+    Finished,
+}
+
+/// A running sweep as a follower starts to see it.
+pub struct Following {
+    pub finished: usize,
+    pub events: broadcast::Receiver<SweepEvent>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -149,7 +195,7 @@ impl Sweeps {
                 live_cells: None,
             });
         }
-        let running = Arc::new(Running::default());
+        let running = Arc::new(Running::new());
         lock(&inner.running).insert(sweep_id, running.clone());
         let task = tokio::spawn(
             self.clone()
@@ -183,8 +229,11 @@ impl Sweeps {
                 let market = inner.market.clone();
                 let counter = running.clone();
                 let mut work = tokio::task::spawn_blocking(move || {
-                    let mut on_cells = |_start: usize, cells: &[SweepCell]| {
-                        counter.finished.fetch_add(cells.len(), Ordering::Relaxed);
+                    let mut on_cells = |start: usize, cells: &[SweepCell]| {
+                        counter.publish(SweepEvent::Cells {
+                            start,
+                            cells: Arc::new(cells.to_vec()),
+                        });
                     };
                     sweep::run_sweep(&market, &input, &mut on_cells, &counter.cancel)
                 });
@@ -194,7 +243,7 @@ impl Sweeps {
                     tokio::select! {
                         joined = &mut work => break joined,
                         _ = tick.tick() => {
-                            self.write_progress(sweep_id, running.finished.load(Ordering::Relaxed)).await;
+                            self.write_progress(sweep_id, running.finished()).await;
                         }
                     }
                 };
@@ -232,6 +281,18 @@ impl Sweeps {
             }
         }
         lock(&inner.running).remove(&sweep_id);
+        running.publish(SweepEvent::Finished);
+    }
+
+    /// Follows a sweep running in this process: the cells finished so far and every later
+    /// batch. None when it is not running here (finished, or running elsewhere).
+    pub fn follow(&self, sweep_id: Uuid) -> Option<Following> {
+        let running = lock(&self.0.running).get(&sweep_id)?.clone();
+        let progress = lock(&running.progress);
+        Some(Following {
+            finished: progress.0,
+            events: progress.1.subscribe(),
+        })
     }
 
     async fn mark_running(&self, sweep_id: Uuid) {
@@ -323,7 +384,7 @@ impl Sweeps {
     pub fn view_of(&self, record: SweepRecord) -> SweepView {
         let live_cells = lock(&self.0.running)
             .get(&record.sweep_id)
-            .map(|running| running.finished.load(Ordering::Relaxed));
+            .map(|running| running.finished());
         let result = match (&record.status, &record.cells) {
             (SessionStatus::Completed, Some(cells)) => self.result_of(&record, cells),
             _ => None,

@@ -184,3 +184,72 @@ async fn bad_sweeps_name_their_field_and_a_cancelled_sweep_stays_cancelled() {
     })
     .await;
 }
+
+const PROGRESS: &str = "subscription($id: ID!) { sweepProgress(sweepId: $id) {
+  kind status cellCount completedCells percent cells { index cell { x summary { finalEquity } } }
+} }";
+
+/// However far the sweep has got when the subscriber joins, every cell arrives exactly once:
+/// counted in the snapshot or in a CELLS batch; the stream ends with COMPLETED at 100 %.
+#[tokio::test]
+async fn sweep_progress_delivers_every_cell_once_then_completed() {
+    let app = TestApp::spawn(tests::Backend::Sqlite)
+        .await
+        .expect("SQLite");
+    let (alice, _) = users(&app).await;
+    let values: Vec<f64> = (0..100).map(|i| 1.0 + f64::from(i) / 100.0).collect();
+    let input = json!({"input": {"base": base("2005-01-03"), "x": {"parameter": "LEVERAGE", "values": values}}});
+    let started = app
+        .ok(
+            "mutation($input: SweepInput!) { runSweep(input: $input, wait: false) { sweepSession { sweepId } } }",
+            input,
+            Some(&alice.token),
+        )
+        .await;
+    let id = started["runSweep"]["sweepSession"]["sweepId"].clone();
+    let mut socket = app
+        .connect_socket("graphql-transport-ws", Some(&alice.token))
+        .await;
+    tests::socket::send(
+        &mut socket,
+        json!({"id": "s1", "type": "subscribe", "payload": {"query": PROGRESS, "variables": {"id": id}}}),
+    )
+    .await;
+    let mut messages = Vec::new();
+    loop {
+        let message = tests::socket::next_json(&mut socket).await;
+        match message["type"].as_str() {
+            Some("next") => messages.push(message["payload"]["data"]["sweepProgress"].clone()),
+            Some("complete") => break,
+            other => panic!("unexpected {other:?}: {message}"),
+        }
+    }
+    let first = &messages[0];
+    let last = messages.last().expect("a terminal message");
+    assert_eq!(first["kind"], "SNAPSHOT", "{first}");
+    assert_eq!(last["kind"], "COMPLETED", "{last}");
+    assert_eq!(last["completedCells"], 100);
+    assert_eq!(last["percent"], 100.0);
+    let mut seen = std::collections::BTreeSet::new();
+    for batch in messages.iter().filter(|m| m["kind"] == "CELLS") {
+        for cell in batch["cells"].as_array().expect("cells") {
+            assert!(
+                seen.insert(cell["index"].as_u64().expect("an index")),
+                "{cell}"
+            );
+            let index = cell["index"].as_u64().unwrap_or(0) as usize;
+            assert_eq!(cell["cell"]["x"].as_f64(), Some(values[index]));
+        }
+    }
+    let before = first["completedCells"].as_u64().expect("a count") as usize;
+    assert_eq!(
+        before + seen.len(),
+        100,
+        "every cell once: {before} + {}",
+        seen.len()
+    );
+    if let Some(max) = seen.iter().next_back() {
+        assert!(*max < 100);
+    }
+    app.stop().await;
+}
