@@ -1,5 +1,5 @@
 //! The `margin-api` command line: serve (default), migrate, purge, schema, backtest,
-//! calculate, create-admin.
+//! calculate, odds, forward-risk, sweep, create-admin.
 //!
 //! Every setting of [`Config`] is a global flag: it may come before or after the subcommand
 //! (`margin-api --bind X serve` and `margin-api serve --bind X`), and `--help` never prints
@@ -46,6 +46,15 @@ pub enum Command {
     Backtest(crate::engine_cli::BacktestArgs),
     /// Run the margin calculator and print the result (no server, no database).
     Calculate(crate::engine_cli::CalculateArgs),
+    /// Historical odds of a margin call within a horizon from every entry date, and the
+    /// largest leverage for a target probability (no server, no database).
+    Odds(crate::risk_cli::OddsArgs),
+    /// Forward Monte Carlo odds of a margin call within a horizon, along paths resampled from
+    /// the ticker's history or drawn from a fitted GBM (no server, no database).
+    ForwardRisk(crate::risk_cli::ForwardRiskArgs),
+    /// Run a one- or two-parameter grid of backtests and print it (no server, no database):
+    /// `--x leverage=1,1.5,2 --y start-year=2000:2020:5 --metric cagr`.
+    Sweep(crate::sweep_cli::SweepArgs),
     /// Create an approved admin account (bootstraps the first admin). The password is read
     /// from standard input, so it never appears in the process list or shell history:
     /// `printf '%s\n' "$PASSWORD" | margin-api create-admin --email E --username U --password-stdin`.

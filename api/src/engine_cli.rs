@@ -58,7 +58,9 @@ impl From<CsvTable> for Table {
 
 /// Parses a flag with the engine's own `FromStr`, so the CLI accepts exactly the spellings
 /// the engine does (`reg-t`, `REG_T`, `fresh-capital`, …) and reports the engine's message.
-pub(crate) fn engine_arg<T: std::str::FromStr<Err = engine::InputError>>(text: &str) -> Result<T, String> {
+pub(crate) fn engine_arg<T: std::str::FromStr<Err = engine::InputError>>(
+    text: &str,
+) -> Result<T, String> {
     text.parse::<T>().map_err(|err| err.message)
 }
 

@@ -15,8 +15,10 @@ mod http;
 pub mod metrics;
 pub mod rate_limit;
 mod redact;
+pub mod risk_cli;
 pub mod services;
 pub mod state;
+pub mod sweep_cli;
 
 pub use app::Application;
 pub use config::Config;

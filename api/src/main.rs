@@ -77,6 +77,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", api::engine_cli::run_calculate(&market, &args)?);
             Ok(())
         }
+        Command::Odds(args) => {
+            let market = engine::MarketData::load_dir(&cli.config.data_dir)?;
+            println!("{}", api::risk_cli::run_odds(market, &args)?);
+            Ok(())
+        }
+        Command::ForwardRisk(args) => {
+            let market = engine::MarketData::load_dir(&cli.config.data_dir)?;
+            println!("{}", api::risk_cli::run_forward_risk(market, &args)?);
+            Ok(())
+        }
+        Command::Sweep(args) => {
+            let market = engine::MarketData::load_dir(&cli.config.data_dir)?;
+            println!("{}", api::sweep_cli::run_sweep(&market, &args)?);
+            Ok(())
+        }
         Command::CreateAdmin {
             email, username, ..
         } => api::cli::create_admin(&cli.config, &email, &username, std::io::stdin().lock()).await,
