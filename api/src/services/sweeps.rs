@@ -16,7 +16,7 @@
 use std::{
     collections::HashMap,
     sync::{
-        Arc, Mutex, MutexGuard,
+        Arc, Mutex,
         atomic::{AtomicBool, Ordering},
     },
     time::{Duration, Instant},
@@ -36,7 +36,7 @@ use tokio::sync::broadcast;
 use uuid::Uuid;
 
 use super::{
-    backtests::Backtests,
+    backtests::{Backtests, runner::lock, sessions::millis},
     pagination::{Keyset, Page, PageRequest, total_count},
 };
 use crate::error::{ApiError, ApiResult};
@@ -117,13 +117,6 @@ pub enum SweepEvent {
 pub struct Following {
     pub finished: usize,
     pub events: broadcast::Receiver<SweepEvent>,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    match mutex.lock() {
-        Ok(guard) => guard,
-        Err(poisoned) => poisoned.into_inner(),
-    }
 }
 
 fn visible_to(record: &SweepRecord, caller: Option<i64>) -> bool {
@@ -446,10 +439,6 @@ impl Sweeps {
         }
         self.view(caller, sweep_id).await
     }
-}
-
-fn millis(started: Instant) -> f64 {
-    (started.elapsed().as_secs_f64() * 1e6).round() / 1e3
 }
 
 fn internal(err: serde_json::Error) -> ApiError {

@@ -8,8 +8,8 @@
 //! Cancelling detaches a session from its flight (`cancelled`); a flight nobody is attached
 //! to any more is told to stop at its next progress step.
 
-mod runner;
-mod sessions;
+pub(crate) mod runner;
+pub(crate) mod sessions;
 
 use std::{
     future::Future,

@@ -64,7 +64,9 @@ pub(super) enum Outcome {
     Cancelled,
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+/// A poisoned lock still guards plain bookkeeping (maps and counters a panicking thread left
+/// consistent), so it is taken rather than propagated; backtests and sweeps share this.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     match mutex.lock() {
         Ok(guard) => guard,
         Err(poisoned) => poisoned.into_inner(),

@@ -43,7 +43,7 @@ pub fn visible_to(session: &SessionRecord, caller: Option<i64>) -> bool {
 }
 
 /// Milliseconds since `started`, to the microsecond.
-pub(super) fn millis(started: Instant) -> f64 {
+pub(crate) fn millis(started: Instant) -> f64 {
     (started.elapsed().as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0
 }
 
