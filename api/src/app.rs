@@ -69,8 +69,23 @@ impl Application {
             Duration::from_secs(config.cache_ttl_secs),
         );
         let rate_limits = crate::rate_limit::RateLimits::new(&config, redis.clone());
-        let sweeps =
-            crate::services::sweeps::Sweeps::new(db.clone(), market.clone(), backtests.clone());
+        let distribution = match (&config.redis_url, &redis) {
+            (Some(url), Some(conn)) => Some(crate::services::sweeps::Distribution {
+                client: redis_client(url)?,
+                conn: conn.clone(),
+                stream: config.sweep_stream.clone(),
+                claim_idle: Duration::from_millis(config.sweep_claim_idle_ms),
+                chunk_delay: Duration::from_millis(config.sweep_chunk_delay_ms),
+            }),
+            _ => None,
+        };
+        let sweeps = crate::services::sweeps::Sweeps::new(
+            db.clone(),
+            market.clone(),
+            backtests.clone(),
+            metrics.clone(),
+            distribution,
+        );
         let state = AppState {
             db,
             market,
@@ -85,6 +100,7 @@ impl Application {
             shutdown: shutdown_rx,
         };
         let mut tasks = vec![sweeper];
+        tasks.extend(state.sweeps.worker(state.shutdown.clone()));
         tasks.extend(operations(&state).await);
         let router = http::router(state.clone(), graphql::schema(&state.config));
         Ok(Self {

@@ -167,6 +167,26 @@ pub struct Config {
     #[arg(long, env = "MARGIN_PROGRESS_STEP_DELAY_MS", default_value_t = 0)]
     pub progress_step_delay_ms: u64,
 
+    /// Sweeps: with REDIS_URL, the Redis Stream their chunks are handed out on; every process
+    /// sharing it computes chunks for the others (give replicas that should not the same
+    /// Redis a different one).
+    #[arg(
+        long,
+        env = "MARGIN_SWEEP_STREAM",
+        default_value = "margin:sweep:chunks"
+    )]
+    pub sweep_stream: String,
+
+    /// Sweeps: milliseconds a chunk may stay with one process before another reclaims it
+    /// (`XAUTOCLAIM`): the first process died, or is too slow to wait for.
+    #[arg(long, env = "MARGIN_SWEEP_CLAIM_IDLE_MS", default_value_t = 15_000)]
+    pub sweep_claim_idle_ms: u64,
+
+    /// Sweeps: pause this many milliseconds before computing each chunk. For tests that hold
+    /// a worker in the middle of a chunk only; keep 0 in production.
+    #[arg(long, env = "MARGIN_SWEEP_CHUNK_DELAY_MS", default_value_t = 0)]
+    pub sweep_chunk_delay_ms: u64,
+
     // --- Observability ---
     /// Distinct `operation` label values of the request metrics (the operation name when the
     /// request gives one, else its root fields); later ones are counted as `other`.

@@ -37,6 +37,9 @@ struct Inner {
     retention_deleted: IntCounterVec,
     ws_connections: IntGauge,
     ws_subscriptions: IntGauge,
+    sweep_chunks: IntCounterVec,
+    sweep_cells: IntCounterVec,
+    sweep_worker_ready: IntGauge,
     /// The `operation` label values seen so far, at most `max_operations`: a client choosing
     /// operation names cannot grow the metric set without bound.
     operations: Mutex<HashSet<String>>,
@@ -113,8 +116,34 @@ impl Metrics {
             "Operations running on subscription sockets",
         )
         .expect("static metric definition");
+        let sweep_chunks = IntCounterVec::new(
+            Opts::new(
+                "sweep_chunks_total",
+                "Sweep chunks this process took (`started`, by how it got them: `stream` from \
+                 the chunk stream, `reclaimed` from a consumer that died, `local` without \
+                 Redis) and finished (`computed`)",
+            ),
+            &["source", "stage"],
+        )
+        .expect("static metric definition");
+        let sweep_cells = IntCounterVec::new(
+            Opts::new(
+                "sweep_cells_computed_total",
+                "Sweep cells this process computed, by where the chunk came from",
+            ),
+            &["source"],
+        )
+        .expect("static metric definition");
+        let sweep_worker_ready = IntGauge::new(
+            "sweep_worker_ready",
+            "1 while this process reads the sweep chunk stream (its consumer is in the group)",
+        )
+        .expect("static metric definition");
         for collector in [
             Box::new(ws_connections.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(sweep_chunks.clone()),
+            Box::new(sweep_cells.clone()),
+            Box::new(sweep_worker_ready.clone()),
             Box::new(ws_subscriptions.clone()),
             Box::new(requests.clone()),
             Box::new(latency.clone()),
@@ -144,6 +173,9 @@ impl Metrics {
             retention_deleted,
             ws_connections,
             ws_subscriptions,
+            sweep_chunks,
+            sweep_cells,
+            sweep_worker_ready,
             operations: Mutex::new(HashSet::new()),
             max_operations,
         }))
@@ -218,6 +250,35 @@ impl Metrics {
         Open {
             gauge: self.0.ws_subscriptions.clone(),
         }
+    }
+
+    /// This process took a sweep chunk from `source` (`stream`, `reclaimed` or `local`).
+    pub fn sweep_chunk_started(&self, source: &str) {
+        self.0
+            .sweep_chunks
+            .with_label_values(&[source, "started"])
+            .inc();
+    }
+
+    /// This process finished a sweep chunk taken from `source`.
+    pub fn sweep_chunk_computed(&self, source: &str) {
+        self.0
+            .sweep_chunks
+            .with_label_values(&[source, "computed"])
+            .inc();
+    }
+
+    /// This process computed `cells` sweep cells of chunks taken from `source`.
+    pub fn sweep_cells_computed(&self, source: &str, cells: usize) {
+        self.0
+            .sweep_cells
+            .with_label_values(&[source])
+            .inc_by(cells as u64);
+    }
+
+    /// Whether this process's sweep worker is reading the chunk stream.
+    pub fn sweep_worker_ready(&self, ready: bool) {
+        self.0.sweep_worker_ready.set(i64::from(ready));
     }
 
     pub fn render(&self) -> String {

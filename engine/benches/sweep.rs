@@ -6,12 +6,15 @@
 //! - sweep_20x20_spy_start_year: leverage 1.00–1.95 × start year 1995–2014, to 2024-12-31
 //!   (runs of 11–30 years, 20.5 on average: more work than 15-year cells).
 //! - sweep_100x100_spy_15y: leverage 1.00–1.99 × fixed rate 0–9.9 %, SPY 2010–2024. Target ≤ 8 s.
+//! - sweep_100x100_progress_gap: the same grid, but the time reported is the longest wait for
+//!   a batch of finished cells (from the start to the first, or between two): what a
+//!   `sweepProgress` follower waits at most. Target ≤ 250 ms.
 //! - run_summary_spy_15y / run_backtest_spy_15y: one cell, and the full result it stands for.
 
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -111,6 +114,21 @@ fn benches(c: &mut Criterion) {
     assert!(sweep(&g100).cells.iter().all(|c| c.summary.is_some()));
     group.bench_function("sweep_100x100_spy_15y", |b| {
         b.iter(|| black_box(sweep(&g100)))
+    });
+    group.bench_function("sweep_100x100_progress_gap", |b| {
+        b.iter_custom(|iterations| {
+            let mut longest = Duration::ZERO;
+            for _ in 0..iterations {
+                let mut last = Instant::now();
+                let mut on_cells = |_: usize, _: &[engine::sweep::SweepCell]| {
+                    longest = longest.max(last.elapsed());
+                    last = Instant::now();
+                };
+                black_box(run_sweep(&md, &g100, &mut on_cells, &cancel).unwrap());
+            }
+            // Criterion divides by the iterations: report the longest gap once per iteration.
+            longest * u32::try_from(iterations).unwrap_or(u32::MAX)
+        })
     });
     group.finish();
 }

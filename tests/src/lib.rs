@@ -2,6 +2,7 @@
 //! fresh PostgreSQL database (when `TEST_DATABASE_URL` is set), with Redis when
 //! `TEST_REDIS_URL` is set.
 
+pub mod process;
 pub mod rows;
 pub mod socket;
 pub mod webdriver;
@@ -67,7 +68,15 @@ pub fn test_config(database_url: String) -> Config {
     config.rate_engine_runs_per_min_anonymous = 0;
     config.max_sockets_per_address = usize::MAX;
     config.max_sockets_per_user = usize::MAX;
+    // Every app with Redis runs a sweep worker: each test's apps read a stream of their own,
+    // so no test computes (or strands, when it stops) another test's chunks.
+    config.sweep_stream = unique_sweep_stream();
     config
+}
+
+/// A sweep chunk stream no other test uses.
+pub fn unique_sweep_stream() -> String {
+    format!("margin:test:{}:sweep:chunks", uuid::Uuid::new_v4().simple())
 }
 
 /// A fresh, empty database on `backend`; None (with a note on stderr) when PostgreSQL is not
@@ -156,6 +165,9 @@ impl TestApp {
     pub async fn replica(&self, adjust: impl FnOnce(&mut Config)) -> TestApp {
         let mut config = test_config(self.database_url.clone());
         config.migrate = false;
+        config
+            .sweep_stream
+            .clone_from(&self.state.config.sweep_stream);
         adjust(&mut config);
         Self::start(self.backend, config).await
     }

@@ -1,5 +1,5 @@
 //! Runs interrupted by a crash: every process has a random owner id and holds a lease on the
-//! backtest sessions it inserted, renewed while they are pending or running. A pending or
+//! backtest and sweep sessions it inserted, renewed while they are pending or running. A pending or
 //! running session with no owner (written before leases existed) or whose owner's lease has
 //! lapsed belongs to a process that died: it is marked `error` with the message
 //! "interrupted", and its subscribers are sent the terminal ERROR. A process never marks
@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use entity::backtest_session::{self, Column};
+use entity::{backtest_session, sweep_session};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, sea_query::Expr,
 };
@@ -50,56 +50,116 @@ impl RunLease {
     }
 }
 
-fn unfinished() -> Condition {
-    Condition::all().add(Column::Status.is_in([SessionStatus::Pending, SessionStatus::Running]))
+/// A table of runs held under leases: backtest sessions and sweep sessions.
+trait Leased: EntityTrait {
+    const STATUS: Self::Column;
+    const OWNER: Self::Column;
+    const LEASE_EXPIRES_AT: Self::Column;
+    const ERROR_MESSAGE: Self::Column;
+    const COMPLETED_AT: Self::Column;
+    fn run_id(model: &Self::Model) -> Uuid;
 }
 
-/// Extends the lease on `lease.owner`'s unfinished sessions; returns how many.
-pub async fn renew(
+impl Leased for backtest_session::Entity {
+    const STATUS: Self::Column = backtest_session::Column::Status;
+    const OWNER: Self::Column = backtest_session::Column::Owner;
+    const LEASE_EXPIRES_AT: Self::Column = backtest_session::Column::LeaseExpiresAt;
+    const ERROR_MESSAGE: Self::Column = backtest_session::Column::ErrorMessage;
+    const COMPLETED_AT: Self::Column = backtest_session::Column::CompletedAt;
+    fn run_id(model: &Self::Model) -> Uuid {
+        model.session_id
+    }
+}
+
+impl Leased for sweep_session::Entity {
+    const STATUS: Self::Column = sweep_session::Column::Status;
+    const OWNER: Self::Column = sweep_session::Column::Owner;
+    const LEASE_EXPIRES_AT: Self::Column = sweep_session::Column::LeaseExpiresAt;
+    const ERROR_MESSAGE: Self::Column = sweep_session::Column::ErrorMessage;
+    const COMPLETED_AT: Self::Column = sweep_session::Column::CompletedAt;
+    fn run_id(model: &Self::Model) -> Uuid {
+        model.sweep_id
+    }
+}
+
+fn unfinished<E: Leased>() -> Condition {
+    Condition::all().add(E::STATUS.is_in([SessionStatus::Pending, SessionStatus::Running]))
+}
+
+/// Extends the lease on `lease.owner`'s unfinished runs of one table; returns how many.
+async fn renew_in<E: Leased>(
     db: &DatabaseConnection,
     lease: &RunLease,
     now: DateTime<Utc>,
 ) -> ApiResult<u64> {
-    let updated = backtest_session::Entity::update_many()
+    let updated = E::update_many()
         .col_expr(
-            Column::LeaseExpiresAt,
+            E::LEASE_EXPIRES_AT,
             Expr::value(Some(lease.expires_from(now))),
         )
-        .filter(unfinished())
-        .filter(Column::Owner.eq(lease.owner.as_str()))
+        .filter(unfinished::<E>())
+        .filter(E::OWNER.eq(lease.owner.as_str()))
         .exec(db)
         .await?;
     Ok(updated.rows_affected)
 }
 
-/// Marks as interrupted every unfinished session with no owner, or of another owner whose
-/// lease lapsed before `now`; returns their session ids.
+/// Marks as interrupted every unfinished run of one table with no owner, or of another
+/// owner whose lease lapsed before `now`; returns their ids.
+async fn reap_in<E: Leased>(
+    db: &DatabaseConnection,
+    lease: &RunLease,
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<Uuid>>
+where
+    E::Model: sea_orm::FromQueryResult + Send + Sync,
+{
+    let abandoned = Condition::any().add(E::OWNER.is_null()).add(
+        Condition::all().add(E::OWNER.ne(lease.owner.as_str())).add(
+            Condition::any()
+                .add(E::LEASE_EXPIRES_AT.is_null())
+                .add(E::LEASE_EXPIRES_AT.lt(now)),
+        ),
+    );
+    let rows = E::update_many()
+        .col_expr(E::STATUS, Expr::value(SessionStatus::Error))
+        .col_expr(E::ERROR_MESSAGE, Expr::value(Some(INTERRUPTED.to_string())))
+        .col_expr(E::COMPLETED_AT, Expr::value(Some(now)))
+        .filter(unfinished::<E>())
+        .filter(abandoned)
+        .exec_with_returning(db)
+        .await?;
+    Ok(rows.iter().map(E::run_id).collect())
+}
+
+/// Extends the lease on `lease.owner`'s unfinished backtest and sweep sessions; returns how
+/// many.
+pub async fn renew(
+    db: &DatabaseConnection,
+    lease: &RunLease,
+    now: DateTime<Utc>,
+) -> ApiResult<u64> {
+    Ok(renew_in::<backtest_session::Entity>(db, lease, now).await?
+        + renew_in::<sweep_session::Entity>(db, lease, now).await?)
+}
+
+/// Marks as interrupted every unfinished backtest session with no owner, or of another
+/// owner whose lease lapsed before `now`; returns their session ids.
 pub async fn reap(
     db: &DatabaseConnection,
     lease: &RunLease,
     now: DateTime<Utc>,
 ) -> ApiResult<Vec<Uuid>> {
-    let abandoned = Condition::any().add(Column::Owner.is_null()).add(
-        Condition::all()
-            .add(Column::Owner.ne(lease.owner.as_str()))
-            .add(
-                Condition::any()
-                    .add(Column::LeaseExpiresAt.is_null())
-                    .add(Column::LeaseExpiresAt.lt(now)),
-            ),
-    );
-    let rows = backtest_session::Entity::update_many()
-        .col_expr(Column::Status, Expr::value(SessionStatus::Error))
-        .col_expr(
-            Column::ErrorMessage,
-            Expr::value(Some(INTERRUPTED.to_string())),
-        )
-        .col_expr(Column::CompletedAt, Expr::value(Some(now)))
-        .filter(unfinished())
-        .filter(abandoned)
-        .exec_with_returning(db)
-        .await?;
-    Ok(rows.into_iter().map(|row| row.session_id).collect())
+    reap_in::<backtest_session::Entity>(db, lease, now).await
+}
+
+/// The same for sweep sessions (their followers on other replicas read the row).
+pub async fn reap_sweeps(
+    db: &DatabaseConnection,
+    lease: &RunLease,
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<Uuid>> {
+    reap_in::<sweep_session::Entity>(db, lease, now).await
 }
 
 /// One round: renews this process's lease, marks abandoned sessions interrupted and sends
@@ -112,6 +172,10 @@ pub async fn recover(
     let now = Utc::now();
     renew(db, lease, now).await?;
     let interrupted = reap(db, lease, now).await?;
+    let sweeps = reap_sweeps(db, lease, now).await?;
+    if !sweeps.is_empty() {
+        tracing::warn!(sweeps = sweeps.len(), "marked interrupted sweeps");
+    }
     for session in &interrupted {
         let mut event = BusEvent::new(*session, BusKind::Error);
         event.message = Some(INTERRUPTED.to_string());

@@ -2,69 +2,19 @@
 //! database every acknowledged save is there and the quota counter equals the row count. The
 //! server runs as a child process (`serve_child`, i.e. `margin-api serve`) so it can be killed.
 
-use std::{
-    io::{BufRead, BufReader},
-    process::{Child, Command, Stdio},
-    sync::mpsc,
-    time::Duration,
-};
+use std::time::Duration;
 
 use api::services::accounts::admin;
 use entity::{saved_backtest_result as saved, user};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
-use tests::{Backend, data_dir, fresh_database};
+use tests::{Backend, fresh_database, process::ServerProcess};
 
 const PASSWORD: &str = "correct horse battery staple";
 const BURST: usize = 40;
 
-/// The server process; SIGKILLed on drop.
-struct Server {
-    child: Child,
-    address: String,
-}
-
-impl Server {
-    fn start(database_url: &str) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_serve_child"))
-            .env("DATABASE_URL", database_url)
-            .env("MARGIN_BIND", "127.0.0.1:0")
-            .env("MARGIN_DATA_DIR", data_dir())
-            .env("MARGIN_MIGRATE", "true")
-            .env_remove("REDIS_URL")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the server binary runs");
-        let stderr = child.stderr.take().expect("piped stderr");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(rest) = line.split("serving GraphQL on ").nth(1) {
-                    let address = rest.trim().trim_end_matches("/graphql").to_string();
-                    let _ = tx.send(address);
-                } else {
-                    eprintln!("server: {line}");
-                }
-            }
-        });
-        let address = rx
-            .recv_timeout(Duration::from_secs(120))
-            .expect("the server says where it listens");
-        Server { child, address }
-    }
-
-    fn kill(&mut self) {
-        let _ = self.child.kill(); // SIGKILL on Unix
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill();
-    }
+fn start_server(database_url: &str) -> ServerProcess {
+    ServerProcess::start(env!("CARGO_BIN_EXE_serve_child"), database_url, &[])
 }
 
 async fn post(
@@ -120,7 +70,7 @@ async fn killed_during_saves(backend: Backend) {
         .timeout(Duration::from_secs(60))
         .build()
         .expect("client");
-    let mut server = Server::start(&url);
+    let mut server = start_server(&url);
     // The server migrated the database; the admin is created the way `create-admin` does.
     let db = api::db::connect(&url).await.expect("direct connection");
     let owner = admin::create_admin(&db, "owner@example.com", "owner", PASSWORD.to_string())
@@ -199,7 +149,7 @@ async fn killed_during_saves(backend: Backend) {
         acknowledged.len()
     );
 
-    let server = Server::start(&url);
+    let server = start_server(&url);
     let listed = must(
         &client,
         &server.address,

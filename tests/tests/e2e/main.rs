@@ -44,5 +44,6 @@ mod snapshots;
 mod sweep_browser;
 mod sweep_cli;
 mod sweep_graphql;
+mod sweep_replicas;
 mod trust_sockets;
 mod websocket;

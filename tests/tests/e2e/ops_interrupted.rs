@@ -7,7 +7,10 @@ use crate::margin_support;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use entity::backtest_session::{self, SessionStatus};
+use entity::{
+    backtest_session::{self, SessionStatus},
+    sweep_session,
+};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Database, DatabaseConnection, EntityTrait, QueryFilter, Set,
@@ -42,6 +45,39 @@ async fn row(db: &DatabaseConnection, session: Uuid) -> backtest_session::Model 
         .await
         .unwrap()
         .expect("the session row")
+}
+
+/// A sweep session left pending or running by `owner` (leased until `lease_expires_at`).
+async fn unfinished_sweep(
+    db: &DatabaseConnection,
+    owner: &str,
+    lease_expires_at: DateTime<Utc>,
+) -> Uuid {
+    let sweep = sweep_session::ActiveModel {
+        sweep_id: Set(Uuid::new_v4()),
+        user_id: Set(None),
+        status: Set(SessionStatus::Running),
+        input: Set(json!({"base": {"ticker": "SPY"}, "x": {"parameter": "LEVERAGE", "values": [1.0, 2.0]}})),
+        cell_count: Set(2),
+        completed_cells: Set(1),
+        created_at: Set(Utc::now() - TimeDelta::minutes(5)),
+        owner: Set(Some(owner.to_string())),
+        lease_expires_at: Set(Some(lease_expires_at)),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .expect("sweep inserts");
+    sweep.sweep_id
+}
+
+async fn sweep_row(db: &DatabaseConnection, sweep: Uuid) -> sweep_session::Model {
+    sweep_session::Entity::find()
+        .filter(sweep_session::Column::SweepId.eq(sweep))
+        .one(db)
+        .await
+        .unwrap()
+        .expect("the sweep row")
 }
 
 /// Waits (polling, 30 s at most) until `session` has `status`; returns the row.
@@ -101,6 +137,8 @@ async fn start_marks_abandoned_runs_interrupted(backend: Backend) {
     )
     .await;
     let finished = unfinished(&db, SessionStatus::Completed, None, None).await;
+    let dead_sweep = unfinished_sweep(&db, "dead", now - TimeDelta::seconds(1)).await;
+    let live_sweep = unfinished_sweep(&db, "replica-b", now + TimeDelta::hours(1)).await;
 
     let app = TestApp::start(backend, test_config(url)).await;
     for session in [before_leases, dead_running, dead_pending] {
@@ -127,6 +165,26 @@ async fn start_marks_abandoned_runs_interrupted(backend: Backend) {
         .await;
     assert_eq!(data["backtestSession"]["status"], "ERROR", "{data}");
     assert_eq!(data["backtestSession"]["errorMessage"], "interrupted");
+
+    // Sweeps are held under the same leases: a dead process's sweep is interrupted (it
+    // reached the recovery round of the start, which the backtests above waited for),
+    // another replica's live one is left running.
+    let sweep = sweep_row(&db, dead_sweep).await;
+    assert_eq!(sweep.status, SessionStatus::Error, "on {backend:?}");
+    assert_eq!(sweep.error_message.as_deref(), Some("interrupted"));
+    assert!(sweep.completed_at.is_some());
+    assert_eq!(
+        sweep_row(&db, live_sweep).await.status,
+        SessionStatus::Running
+    );
+    let data = app
+        .query(
+            "query($id: ID!) { sweepSession(sweepId: $id) { status errorMessage } }",
+            json!({"id": dead_sweep}),
+        )
+        .await;
+    assert_eq!(data["sweepSession"]["status"], "ERROR", "{data}");
+    assert_eq!(data["sweepSession"]["errorMessage"], "interrupted");
     app.stop().await;
     db.close().await.ok();
 }

@@ -1,20 +1,27 @@
 //! Sweeps (issue #16): a one- or two-parameter grid of backtests run as one session.
 //!
-//! A sweep is validated and keyed by the engine (`engine::sweep`), written as a
-//! `historical_backtest_sweepsession` row, and computed on a compute slot shared with
-//! backtests, on the blocking pool (the engine spreads its cells over rayon); its finished
-//! cell count is written back every [`PROGRESS_EVERY`] while it runs, and the compact cells
-//! (each cell's summary or error) when it completes. A result already computed for the same
-//! normalised input (in this process's memory) completes the new session at once. Ownership is
-//! a backtest session's: an owned sweep is its owner's alone, an anonymous one is visible to
-//! whoever holds its id.
+//! A sweep is validated and keyed by the engine (`engine::sweep`) and written as a
+//! `historical_backtest_sweepsession` row held under this process's run lease (a sweep whose
+//! process died is marked interrupted by `services::recovery`, as backtests are). A result
+//! already computed for the same normalised input (in memory, or a completed row with the
+//! same key, written by any replica) completes the new session at once.
 //!
-//! Followers (`sweepProgress`) get the cells as they finish ([`Sweeps::follow`]). Not yet:
-//! spreading the cells over replicas through Redis Streams; a sweep runs in the process that
-//! received it, and a follower on another replica sees its progress from the row.
+//! Without Redis the cells run here, on a compute slot shared with backtests (the engine
+//! spreads them over rayon). With Redis they are handed out in chunks through a stream that
+//! every replica's worker reads ([`stream`]); this process, the originator, collects the
+//! finished chunks, and computes what is left itself if Redis fails. Either way the finished
+//! cell count is written back every [`PROGRESS_EVERY`] and the compact cells (each cell's
+//! summary or error) when the sweep completes. Ownership is a backtest session's: an owned
+//! sweep is its owner's alone, an anonymous one is visible to whoever holds its id.
+//!
+//! Followers (`sweepProgress`) of a sweep running in this process get its cells as they
+//! finish ([`Sweeps::follow`]); followers on another replica see its progress from the row.
+
+mod stream;
 
 use std::{
-    collections::HashMap,
+    collections::{BTreeMap, HashMap},
+    ops::Range,
     sync::{
         Arc, Mutex,
         atomic::{AtomicBool, Ordering},
@@ -32,14 +39,18 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
     sea_query::Expr,
 };
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
 
 use super::{
     backtests::{Backtests, runner::lock, sessions::millis},
     pagination::{Keyset, Page, PageRequest, total_count},
 };
-use crate::error::{ApiError, ApiResult};
+use crate::{
+    error::{ApiError, ApiResult},
+    metrics::Metrics,
+};
+use stream::{ChunkStream, Finished};
 
 pub use sweep_session::Model as SweepRecord;
 
@@ -66,6 +77,9 @@ struct Inner {
     db: DatabaseConnection,
     market: Arc<MarketData>,
     backtests: Backtests,
+    metrics: Metrics,
+    /// With Redis: the chunk stream shared by every replica.
+    stream: Option<ChunkStream>,
     /// Sweeps running in this process: their cancel flag and finished-cell counter.
     running: Mutex<HashMap<Uuid, Arc<Running>>>,
     results: moka::future::Cache<String, Arc<SweepResult>>,
@@ -130,17 +144,76 @@ fn cell_count(n: usize) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
 
+/// How sweeps are spread over replicas (`MARGIN_SWEEP_*`), with Redis.
+pub struct Distribution {
+    pub client: redis::Client,
+    pub conn: redis::aio::ConnectionManager,
+    pub stream: String,
+    pub claim_idle: Duration,
+    pub chunk_delay: Duration,
+}
+
 impl Sweeps {
-    pub fn new(db: DatabaseConnection, market: Arc<MarketData>, backtests: Backtests) -> Self {
+    /// Sweeps computed in this process, or, with `distribution`, by every replica reading
+    /// its stream (start this process's worker with [`Sweeps::worker`]).
+    pub fn new(
+        db: DatabaseConnection,
+        market: Arc<MarketData>,
+        backtests: Backtests,
+        metrics: Metrics,
+        distribution: Option<Distribution>,
+    ) -> Self {
+        let stream = distribution.map(|d| {
+            ChunkStream::new(
+                d.client,
+                d.conn,
+                d.stream,
+                d.claim_idle,
+                d.chunk_delay,
+                metrics.clone(),
+            )
+        });
         Self(Arc::new(Inner {
             db,
             market,
             backtests,
+            metrics,
+            stream,
             running: Mutex::new(HashMap::new()),
             results: moka::future::Cache::builder()
                 .max_capacity(MEMORY_ENTRIES)
                 .build(),
         }))
+    }
+
+    /// This process's share of every replica's sweeps, until shutdown (None without Redis).
+    pub fn worker(&self, shutdown: watch::Receiver<bool>) -> Option<tokio::task::JoinHandle<()>> {
+        let stream = self.0.stream.clone()?;
+        let (market, backtests) = (self.0.market.clone(), self.0.backtests.clone());
+        Some(tokio::spawn(stream.work(market, backtests, shutdown)))
+    }
+
+    /// A finished grid for `key`: from memory, else from a completed row of any replica.
+    async fn known(&self, key: &str) -> Option<Arc<SweepResult>> {
+        if let Some(found) = self.0.results.get(key).await {
+            return Some(found);
+        }
+        let row = sweep_session::Entity::find()
+            .filter(sweep_session::Column::CacheKey.eq(key))
+            .filter(sweep_session::Column::Status.eq(SessionStatus::Completed))
+            .filter(sweep_session::Column::Cells.is_not_null())
+            .one(&self.0.db)
+            .await;
+        let record = match row {
+            Ok(record) => record?,
+            Err(err) => {
+                tracing::debug!(error = %err, "sweep result lookup failed (a miss)");
+                return None;
+            }
+        };
+        let found = self.result_of(&record, record.cells.as_ref()?)?;
+        self.0.results.insert(key.to_string(), found.clone()).await;
+        Some(found)
     }
 
     /// Starts a sweep for `owner` (None: anonymous). With `wait`, returns once it has
@@ -156,7 +229,7 @@ impl Sweeps {
         let key = sweep::sweep_cache_key(&inner.market, input)?;
         let normalized = sweep::normalize_sweep(&inner.market, input)?;
         let sweep_id = Uuid::new_v4();
-        let known = inner.results.get(&key).await;
+        let known = self.known(&key).await;
         let cells = cell_count(normalized.cell_count());
         let now = Utc::now();
         let row = sweep_session::ActiveModel {
@@ -178,6 +251,8 @@ impl Sweeps {
             created_at: Set(now),
             completed_at: Set(known.as_ref().map(|_| now)),
             execution_time_ms: Set(known.as_ref().map(|_| millis(started))),
+            owner: Set(Some(inner.backtests.lease.owner.clone())),
+            lease_expires_at: Set(Some(inner.backtests.lease.expires_from(now))),
             ..Default::default()
         };
         let record = row.insert(&inner.db).await?;
@@ -215,41 +290,9 @@ impl Sweeps {
         started: Instant,
     ) {
         let inner = &self.0;
-        let outcome = match inner.backtests.compute_slot().await {
-            Err(err) => Err(err.message()),
-            Ok(slot) => {
-                self.mark_running(sweep_id).await;
-                let market = inner.market.clone();
-                let counter = running.clone();
-                let mut work = tokio::task::spawn_blocking(move || {
-                    let mut on_cells = |start: usize, cells: &[SweepCell]| {
-                        counter.publish(SweepEvent::Cells {
-                            start,
-                            cells: Arc::new(cells.to_vec()),
-                        });
-                    };
-                    sweep::run_sweep(&market, &input, &mut on_cells, &counter.cancel)
-                });
-                let mut tick = tokio::time::interval(PROGRESS_EVERY);
-                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                let joined = loop {
-                    tokio::select! {
-                        joined = &mut work => break joined,
-                        _ = tick.tick() => {
-                            self.write_progress(sweep_id, running.finished()).await;
-                        }
-                    }
-                };
-                drop(slot);
-                match joined {
-                    Ok(Ok(result)) => Ok(Arc::new(result)),
-                    Ok(Err(SweepError::Cancelled)) => Err(String::new()),
-                    Ok(Err(SweepError::Input(err))) => {
-                        Err(format!("{}: {}", err.field, err.message))
-                    }
-                    Err(err) => Err(format!("the sweep failed: {err}")),
-                }
-            }
+        let outcome = match &inner.stream {
+            Some(stream) => self.distributed(stream, sweep_id, &input, &running).await,
+            None => self.local(sweep_id, input, &running).await,
         };
         match outcome {
             Ok(result) => {
@@ -275,6 +318,164 @@ impl Sweeps {
         }
         lock(&inner.running).remove(&sweep_id);
         running.publish(SweepEvent::Finished);
+    }
+
+    /// Every cell here, on one compute slot, in waves over rayon.
+    async fn local(
+        &self,
+        sweep_id: Uuid,
+        input: SweepInput,
+        running: &Arc<Running>,
+    ) -> Result<Arc<SweepResult>, String> {
+        let inner = &self.0;
+        let slot = inner
+            .backtests
+            .compute_slot()
+            .await
+            .map_err(|err| err.message())?;
+        self.mark_running(sweep_id).await;
+        let (market, metrics, counter) =
+            (inner.market.clone(), inner.metrics.clone(), running.clone());
+        let mut work = tokio::task::spawn_blocking(move || {
+            let mut on_cells = |start: usize, cells: &[SweepCell]| {
+                metrics.sweep_cells_computed("local", cells.len());
+                counter.publish(SweepEvent::Cells {
+                    start,
+                    cells: Arc::new(cells.to_vec()),
+                });
+            };
+            sweep::run_sweep(&market, &input, &mut on_cells, &counter.cancel)
+        });
+        let mut tick = tokio::time::interval(PROGRESS_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let joined = loop {
+            tokio::select! {
+                joined = &mut work => break joined,
+                _ = tick.tick() => self.write_progress(sweep_id, running.finished()).await,
+            }
+        };
+        drop(slot);
+        match joined {
+            Ok(Ok(result)) => Ok(Arc::new(result)),
+            Ok(Err(err)) => Err(sweep_message(err)),
+            Err(err) => Err(format!("the sweep failed: {err}")),
+        }
+    }
+
+    /// The cells in chunks on the stream, computed by every replica's worker and collected
+    /// here; if Redis fails (or nobody is left to compute them), the rest are computed here.
+    async fn distributed(
+        &self,
+        stream: &ChunkStream,
+        sweep_id: Uuid,
+        input: &SweepInput,
+        running: &Arc<Running>,
+    ) -> Result<Arc<SweepResult>, String> {
+        let mut result = SweepResult::pending(&self.0.market, input).map_err(sweep_message)?;
+        let chunks = sweep::chunks(result.cell_count);
+        let prepared = match stream.collector(sweep_id, PROGRESS_EVERY).await {
+            Ok(collector) => stream
+                .dispatch(sweep_id, input, &chunks)
+                .await
+                .map(|()| collector),
+            Err(err) => Err(err),
+        };
+        let mut collector = match prepared {
+            Ok(collector) => collector,
+            Err(err) => {
+                tracing::warn!(error = %err, %sweep_id, "cannot hand a sweep out through Redis; computing it here");
+                return self.local(sweep_id, input.clone(), running).await;
+            }
+        };
+        self.mark_running(sweep_id).await;
+        let mut waiting: BTreeMap<usize, Range<usize>> = chunks
+            .into_iter()
+            .map(|range| (range.start, range))
+            .collect();
+        let (mut last_cells, mut last_write) = (Instant::now(), Instant::now());
+        let outcome = loop {
+            if waiting.is_empty() {
+                break Ok(());
+            }
+            if running.cancel.load(Ordering::Acquire) {
+                break Err(String::new());
+            }
+            let batches = match collector.next().await {
+                Ok(batches) => batches,
+                Err(err) => {
+                    tracing::warn!(error = %err, %sweep_id, "lost the sweep's chunks in Redis; computing the rest here");
+                    break self
+                        .compute_here(sweep_id, input, &mut waiting, &mut result, running)
+                        .await;
+                }
+            };
+            if !batches.is_empty() {
+                last_cells = Instant::now();
+            }
+            if let Err(message) = take_cells(batches, &mut waiting, &mut result, running) {
+                break Err(message);
+            }
+            // This process's worker reclaims chunks whose taker died; without it, and with
+            // nothing arriving, nobody may be left to compute the rest.
+            if !stream.worker_ready() && last_cells.elapsed() > stream.claim_idle() {
+                tracing::warn!(%sweep_id, "no worker is computing the sweep's chunks; computing the rest here");
+                break self
+                    .compute_here(sweep_id, input, &mut waiting, &mut result, running)
+                    .await;
+            }
+            if last_write.elapsed() >= PROGRESS_EVERY {
+                last_write = Instant::now();
+                self.write_progress(sweep_id, running.finished()).await;
+                if let Err(err) = stream.keep_live(sweep_id).await {
+                    tracing::debug!(error = %err, %sweep_id, "could not keep a sweep live");
+                }
+            }
+        };
+        stream.close(sweep_id).await;
+        outcome.map(|()| Arc::new(result))
+    }
+
+    /// Computes the chunks still `waiting` here, on one compute slot, one after another.
+    async fn compute_here(
+        &self,
+        sweep_id: Uuid,
+        input: &SweepInput,
+        waiting: &mut BTreeMap<usize, Range<usize>>,
+        result: &mut SweepResult,
+        running: &Arc<Running>,
+    ) -> Result<(), String> {
+        let slot = self
+            .0
+            .backtests
+            .compute_slot()
+            .await
+            .map_err(|err| err.message())?;
+        let mut last_write = Instant::now();
+        while let Some((_, range)) = waiting.pop_first() {
+            self.0.metrics.sweep_chunk_started("local");
+            let (market, input, cancel) = (self.0.market.clone(), input.clone(), running.clone());
+            let cells = range.len();
+            let start = range.start;
+            let computed = tokio::task::spawn_blocking(move || {
+                sweep::compute_chunk(&market, &input, range, &cancel.cancel)
+            })
+            .await
+            .map_err(|err| format!("the sweep failed: {err}"))?
+            .map_err(sweep_message)?;
+            self.0.metrics.sweep_chunk_computed("local");
+            self.0.metrics.sweep_cells_computed("local", cells);
+            running.publish(SweepEvent::Cells {
+                start,
+                cells: Arc::new(computed.clone()),
+            });
+            result.fill(start, computed).map_err(sweep_message)?;
+            if last_write.elapsed() >= PROGRESS_EVERY {
+                last_write = Instant::now();
+                self.write_progress(sweep_id, running.finished()).await;
+            }
+        }
+        drop(slot);
+        Ok(())
     }
 
     /// Follows a sweep running in this process: the cells finished so far and every later
@@ -443,4 +644,45 @@ impl Sweeps {
 
 fn internal(err: serde_json::Error) -> ApiError {
     ApiError::Internal(Arc::new(anyhow::anyhow!("sweep input: {err}")))
+}
+
+/// Puts collected chunks in (the first copy of each; a reclaimed chunk may come twice) and
+/// sends them to followers. A chunk that could not be computed fails the sweep.
+fn take_cells(
+    batches: Vec<Finished>,
+    waiting: &mut BTreeMap<usize, Range<usize>>,
+    result: &mut SweepResult,
+    running: &Running,
+) -> Result<(), String> {
+    for finished in batches {
+        let (start, cells) = match finished {
+            Finished::Cells { start, cells } => (start, cells),
+            Finished::Failed(message) => return Err(message),
+        };
+        let Some(range) = waiting.get(&start) else {
+            continue;
+        };
+        if range.len() != cells.len() {
+            return Err(format!(
+                "chunk {start} came back with {} cells instead of {}",
+                cells.len(),
+                range.len()
+            ));
+        }
+        result.fill(start, cells.clone()).map_err(sweep_message)?;
+        waiting.remove(&start);
+        running.publish(SweepEvent::Cells {
+            start,
+            cells: Arc::new(cells),
+        });
+    }
+    Ok(())
+}
+
+/// What a sweep that stopped says (an empty message for a cancelled one).
+fn sweep_message(err: SweepError) -> String {
+    match err {
+        SweepError::Cancelled => String::new(),
+        SweepError::Input(err) => format!("{}: {}", err.field, err.message),
+    }
 }
