@@ -242,6 +242,12 @@ impl Source {
         })?;
         let backend = db.get_database_backend();
         let source = Self { db, backend };
+        if !source.columns("seaql_migrations").await?.is_empty() {
+            anyhow::bail!(
+                "{} is a database of this service, not of the Django apps",
+                crate::redact::mask_url(url)
+            );
+        }
         if source.columns("authentication_user").await?.is_empty() {
             anyhow::bail!(
                 "{} has no authentication_user table: not a database of the Django apps",
