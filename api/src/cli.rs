@@ -1,5 +1,5 @@
 //! The `margin-api` command line: serve (default), migrate, purge, schema, backtest,
-//! calculate, odds, forward-risk, sweep, create-admin.
+//! calculate, odds, forward-risk, sweep, create-admin, import-django.
 //!
 //! Every setting of [`Config`] is a global flag: it may come before or after the subcommand
 //! (`margin-api --bind X serve` and `margin-api serve --bind X`), and `--help` never prints
@@ -52,6 +52,10 @@ pub enum Command {
     /// Forward Monte Carlo odds of a margin call within a horizon, along paths resampled from
     /// the ticker's history or drawn from a fitted GBM (no server, no database).
     ForwardRisk(crate::risk_cli::ForwardRiskArgs),
+    /// Move the Django apps' data in: users (their passwords keep working), invites, login
+    /// attempts, calculations, backtest sessions and saved results (re-run with this engine,
+    /// the old numbers kept beside them). Idempotent; `--dry-run` writes nothing.
+    ImportDjango(crate::import_django::ImportArgs),
     /// Run a one- or two-parameter grid of backtests and print it (no server, no database):
     /// `--x leverage=1,1.5,2 --y start-year=2000:2020:5 --metric cagr`.
     Sweep(crate::sweep_cli::SweepArgs),

@@ -12,6 +12,7 @@ mod error;
 pub(crate) mod export;
 pub mod graphql;
 mod http;
+pub mod import_django;
 pub mod metrics;
 pub mod rate_limit;
 mod redact;

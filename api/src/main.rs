@@ -92,6 +92,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", api::sweep_cli::run_sweep(&market, &args)?);
             Ok(())
         }
+        Command::ImportDjango(args) => {
+            api::import_django::run(&cli.config, &args, &mut std::io::stdout().lock())
+                .await
+                .map(drop)
+        }
         Command::CreateAdmin {
             email, username, ..
         } => api::cli::create_admin(&cli.config, &email, &username, std::io::stdin().lock()).await,

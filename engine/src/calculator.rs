@@ -144,9 +144,20 @@ fn call_price(position: PositionType, p0: f64, l: f64, m: f64) -> f64 {
 
 pub fn validate(input: &CalcInput, data: &MarketData) -> Result<(Profile, f64, f64), InputError> {
     let ds = data.dataset(&input.ticker)?;
-    let p0 = match input.current_price {
-        Some(p) => in_range("currentPrice", p, f64::MIN_POSITIVE, AMOUNT_MAX, "")?,
-        None => ds.last_close(),
+    checked(input, Some(ds.last_close()))
+}
+
+/// [`validate`] with the entry price taken from the input, else `last_close`.
+fn checked(input: &CalcInput, last_close: Option<f64>) -> Result<(Profile, f64, f64), InputError> {
+    let p0 = match (input.current_price, last_close) {
+        (Some(p), _) => in_range("currentPrice", p, f64::MIN_POSITIVE, AMOUNT_MAX, "")?,
+        (None, Some(close)) => close,
+        (None, None) => {
+            return Err(InputError::new(
+                "currentPrice",
+                "is required for a ticker without market data",
+            ));
+        }
     };
     in_range(
         "investmentAmount",
@@ -178,7 +189,31 @@ pub fn validate(input: &CalcInput, data: &MarketData) -> Result<(Profile, f64, f
 }
 
 pub fn calculate(input: &CalcInput, data: &MarketData) -> Result<CalcResult, InputError> {
-    let result = compute(input, data)?;
+    let ds = data.dataset(&input.ticker)?;
+    let result = compute(input, &ds.symbol, Some(ds.last_close()))?;
+    check_finite(input, &result)?;
+    Ok(result)
+}
+
+/// The calculator at the entry price the input gives, without market data: the figures
+/// depend on the ticker only through its last close, so a stored calculation whose price is
+/// known can be recomputed for a ticker there is no data for (what `import-django` does with
+/// the old apps' history). The ticker is trimmed and upper-cased, 1–16 characters of
+/// letters, digits, `.`, `-` or `^`; every other rule is [`calculate`]'s.
+pub fn calculate_at_price(input: &CalcInput) -> Result<CalcResult, InputError> {
+    let symbol = input.ticker.trim().to_ascii_uppercase();
+    if symbol.is_empty()
+        || symbol.len() > 16
+        || !symbol
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '^'))
+    {
+        return Err(InputError::new(
+            "ticker",
+            "must be 1 to 16 letters, digits, '.', '-' or '^'",
+        ));
+    }
+    let result = compute(input, &symbol, None)?;
     check_finite(input, &result)?;
     Ok(result)
 }
@@ -279,9 +314,12 @@ impl CalcResult {
     }
 }
 
-fn compute(input: &CalcInput, data: &MarketData) -> Result<CalcResult, InputError> {
-    let (profile, p0, b) = validate(input, data)?;
-    let ds = data.dataset(&input.ticker)?;
+fn compute(
+    input: &CalcInput,
+    symbol: &str,
+    last_close: Option<f64>,
+) -> Result<CalcResult, InputError> {
+    let (profile, p0, b) = checked(input, last_close)?;
     let pos = input.position_type;
     let (i, l, m) = (input.investment_amount, input.leverage, profile.maintenance);
     let r = input.interest_rate / 100.0;
@@ -383,7 +421,7 @@ fn compute(input: &CalcInput, data: &MarketData) -> Result<CalcResult, InputErro
         .collect();
 
     Ok(CalcResult {
-        ticker: ds.symbol.clone(),
+        ticker: symbol.to_string(),
         account_type: input.account_type,
         position_type: pos,
         current_price: p0,

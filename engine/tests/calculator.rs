@@ -262,3 +262,51 @@ fn leverage_one_has_no_interest_and_no_nan() {
     let v = serde_json::to_value(&r).unwrap();
     assert!(!v.to_string().contains("NaN"));
 }
+
+#[test]
+fn at_a_given_price_the_calculator_needs_no_market_data() {
+    let md = shipped();
+    for (acct, pos) in [
+        (AccountType::RegT, PositionType::Long),
+        (AccountType::Portfolio, PositionType::Short),
+    ] {
+        let input = reference(acct, pos, 24);
+        let with_data = calculate(&input, md).unwrap();
+        let without = engine::calculator::calculate_at_price(&CalcInput {
+            ticker: " spy ".into(),
+            ..input.clone()
+        })
+        .unwrap();
+        assert_eq!(without, with_data, "{acct:?} {pos:?}");
+    }
+    // A ticker the shipped data does not have: the figures follow from the price alone.
+    let unknown = CalcInput {
+        ticker: "zzzz".into(),
+        ..reference(AccountType::RegT, PositionType::Long, 12)
+    };
+    assert!(calculate(&unknown, md).is_err());
+    let r = engine::calculator::calculate_at_price(&unknown).unwrap();
+    assert_eq!(r.ticker, "ZZZZ");
+    assert_eq!(r2(r.margin_call_price), 300.17);
+    // Without a price there is nothing to compute from, and a ticker must look like one.
+    let refused = |input: CalcInput| {
+        engine::calculator::calculate_at_price(&input)
+            .unwrap_err()
+            .field
+            .to_string()
+    };
+    assert_eq!(
+        refused(CalcInput {
+            current_price: None,
+            ..unknown.clone()
+        }),
+        "currentPrice"
+    );
+    assert_eq!(
+        refused(CalcInput {
+            ticker: "ZZ ZZ".into(),
+            ..unknown
+        }),
+        "ticker"
+    );
+}

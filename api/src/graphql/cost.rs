@@ -5,7 +5,7 @@
 //!
 //! The model (documented in the README, *Cost of a request*):
 //! - every field costs 1 point, plus what it carries: rows for `prices`, `dividends`,
-//!   `rates`, `daily`, `figures` and `raw`; an engine run for `calculate`, `runBacktest`, `marginCallOdds` (and its
+//!   `rates`, `daily`, `figures`, `raw` and `legacyResults`; an engine run for `calculate`, `runBacktest`, `marginCallOdds` (and its
 //!   `maxLeverage`) and `forwardRisk`;
 //! - a connection multiplies what is under its `edges`/`nodes` by its page size (`first`,
 //!   else the default page of 20, at most 100); any other list multiplies its children by
@@ -260,7 +260,10 @@ impl<'a> Walk<'a> {
                     .unwrap_or(engine::figures::FigureName::ALL.len() as u64)
                     .saturating_mul(rows.div_ceil(FIGURE_ROWS_PER_POINT))
             }
-            ("BacktestResult", "raw") => RAW_POINTS,
+            // The old app's payload of an imported row, as large as a raw result.
+            ("BacktestResult", "raw")
+            | ("SavedResult", "legacyResults")
+            | ("MarginCalculation", "legacyResults") => RAW_POINTS,
             (_, "runBacktest") => {
                 return Cost {
                     points: 1 + BACKTEST_POINTS,

@@ -85,7 +85,8 @@ pub async fn saved(
             let caller = auth.require_approved()?.user_id;
             let result_id = parse_id(&result_id, "saved result")?;
             let (_, result) = saved_results::get(&db, caller, result_id).await?;
-            Ok(result)
+            // A result imported with its legacy numbers only has no server tables.
+            result.ok_or(ApiError::NotFound("server result of this saved result"))
         },
     )
     .await

@@ -3,7 +3,7 @@
 //! The calculator is constant-time arithmetic (microseconds), so unlike backtests it runs
 //! inline rather than on the blocking pool.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use engine::{
     calculator::{CalcInput, CalcResult},
     market::MarketData,
@@ -24,9 +24,23 @@ pub async fn calculate(
     input: &CalcInput,
 ) -> ApiResult<(CalculationRecord, CalcResult)> {
     let result = engine::calculator::calculate(input, market)?;
-    let json = serde_json::to_value(&result).map_err(ApiError::internal)?;
     let now = Utc::now();
-    let record = margin_calculation::ActiveModel {
+    let record = record_of(user_id, input, &result, (now, now))?
+        .insert(db)
+        .await?;
+    Ok((record, result))
+}
+
+/// The row a calculation is stored as: its main inputs and the result as JSON, created and
+/// updated at the given times (`import-django` keeps the old ones).
+pub(crate) fn record_of(
+    user_id: Option<i64>,
+    input: &CalcInput,
+    result: &CalcResult,
+    (created_at, updated_at): (DateTime<Utc>, DateTime<Utc>),
+) -> ApiResult<margin_calculation::ActiveModel> {
+    let json = serde_json::to_value(result).map_err(ApiError::internal)?;
+    Ok(margin_calculation::ActiveModel {
         user_id: Set(user_id),
         ticker: Set(result.ticker.clone()),
         investment_amount: Set(input.investment_amount),
@@ -37,13 +51,10 @@ pub async fn calculate(
         interest_rate: Set(input.interest_rate),
         holding_period: Set(i32::try_from(input.holding_period_months).unwrap_or(i32::MAX)),
         results: Set(json),
-        created_at: Set(now),
-        updated_at: Set(now),
+        created_at: Set(created_at),
+        updated_at: Set(updated_at),
         ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    Ok((record, result))
+    })
 }
 
 /// The stored result of a calculation.

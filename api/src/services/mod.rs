@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod backtests;
 pub(crate) mod calculations;
+pub(crate) mod legacy_imports;
 pub(crate) mod market;
 pub(crate) mod pagination;
 pub(crate) mod recovery;

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, Utc};
 use engine::backtest::BacktestResult;
 use entity::{
-    saved_backtest_result as saved, saved_result_tag as tag,
+    legacy_saved_result as legacy, saved_backtest_result as saved, saved_result_tag as tag,
     stored_enums::{AccountType, BacktestMode},
     user,
 };
@@ -161,6 +161,9 @@ pub struct SavedSummary {
     pub profit_threshold: Option<f64>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Imported from the Django apps without a server result (its parameters could not be
+    /// re-run): only the legacy payload is kept (`services::legacy_imports`).
+    pub legacy: bool,
 }
 
 impl SavedSummary {
@@ -199,6 +202,7 @@ fn summary_of(m: &saved::Model) -> SavedSummary {
         profit_threshold: m.profit_threshold,
         created_at: m.created_at,
         updated_at: m.updated_at,
+        legacy: false,
     }
 }
 
@@ -304,10 +308,9 @@ pub async fn save(
     };
     let payload = {
         let result = result.clone();
-        tokio::task::spawn_blocking(move || serde_json::to_value(&*result))
+        tokio::task::spawn_blocking(move || payload_of(&result))
             .await
-            .map_err(ApiError::internal)?
-            .map_err(ApiError::internal)?
+            .map_err(ApiError::internal)??
     };
     let db = &backtests.db;
     // A slot first, then a connection: a burst of saves queues here, not in the pool.
@@ -321,12 +324,78 @@ pub async fn save(
         async move {
             let payload = match payload {
                 Some(payload) => payload,
-                None => serde_json::to_value(&**result).map_err(ApiError::internal)?,
+                None => payload_of(result)?,
             };
             insert(db, quota, user_id, user_email, metadata, result, payload).await
         }
     })
     .await
+}
+
+/// The summary columns of a saved row.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SavedColumns {
+    pub mode: BacktestMode,
+    pub ticker: String,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    pub leverage: f64,
+    pub account_type: AccountType,
+    pub initial_investment: f64,
+    pub profit_threshold: Option<f64>,
+}
+
+impl SavedColumns {
+    /// The columns of a result: its normalised input (dates snapped to trading days).
+    pub(crate) fn of(input: &engine::backtest::BacktestInput) -> Self {
+        Self {
+            mode: input.mode.into(),
+            ticker: input.ticker.clone(),
+            start_date: input.start_date,
+            end_date: input.end_date,
+            leverage: input.leverage,
+            account_type: input.account_type.into(),
+            initial_investment: input.initial_investment,
+            profit_threshold: input.profit_threshold_pct,
+        }
+    }
+}
+
+/// What a save stores for a result: the server's result itself, as JSON.
+pub(crate) fn payload_of(result: &BacktestResult) -> ApiResult<serde_json::Value> {
+    serde_json::to_value(result).map_err(ApiError::internal)
+}
+
+/// A saved row as `save` writes it (validated metadata, the payload of [`payload_of`]),
+/// created and updated at `at`; `import-django` writes the same with the old timestamps.
+pub(crate) fn new_row(
+    (user_id, user_email): (i64, &str),
+    (name, description, tags): (String, String, &[String]),
+    columns: SavedColumns,
+    payload: serde_json::Value,
+    (created_at, updated_at): (DateTime<Utc>, DateTime<Utc>),
+) -> saved::ActiveModel {
+    saved::ActiveModel {
+        result_id: Set(Uuid::new_v4()),
+        user_id: Set(user_id),
+        user_email: Set(user_email.to_string()),
+        name_key: Set(text_key(&name)),
+        name: Set(name),
+        description: Set(description),
+        tags: Set(serde_json::json!(tags)),
+        mode: Set(columns.mode),
+        ticker: Set(columns.ticker),
+        start_date: Set(columns.start_date),
+        end_date: Set(columns.end_date),
+        leverage: Set(columns.leverage),
+        account_type: Set(columns.account_type),
+        initial_investment: Set(columns.initial_investment),
+        profit_threshold: Set(columns.profit_threshold),
+        results_data: Set(payload),
+        created_at: Set(created_at),
+        updated_at: Set(updated_at),
+        ..Default::default()
+    }
 }
 
 async fn insert(
@@ -339,33 +408,18 @@ async fn insert(
     payload: serde_json::Value,
 ) -> ApiResult<SavedSummary> {
     let quota = effective_quota(quota);
-    let input = &result.input;
     let now = Utc::now();
     // The row goes in first and the counter moves last, so the user's row is locked only
     // from that UPDATE to the commit, not while a large payload is written: saves of one
     // user run side by side instead of queueing on the lock with a connection each.
     let txn = db.begin().await?;
-    let model = saved::ActiveModel {
-        result_id: Set(Uuid::new_v4()),
-        user_id: Set(user_id),
-        user_email: Set(user_email.to_string()),
-        name_key: Set(text_key(&name)),
-        name: Set(name),
-        description: Set(description),
-        tags: Set(serde_json::json!(tags)),
-        mode: Set(input.mode.into()),
-        ticker: Set(input.ticker.clone()),
-        start_date: Set(input.start_date),
-        end_date: Set(input.end_date),
-        leverage: Set(input.leverage),
-        account_type: Set(input.account_type.into()),
-        initial_investment: Set(input.initial_investment),
-        profit_threshold: Set(input.profit_threshold_pct),
-        results_data: Set(payload),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
+    let model = new_row(
+        (user_id, user_email),
+        (name, description, &tags),
+        SavedColumns::of(&result.input),
+        payload,
+        (now, now),
+    )
     .insert(&txn)
     .await?;
     insert_tags(&txn, model.id, &tags).await?;
@@ -386,43 +440,56 @@ async fn insert(
     Ok(summary_of(&model))
 }
 
-/// Writes the tag keys of a saved result (duplicates by key collapse into one row).
-async fn insert_tags(db: &impl ConnectionTrait, saved_id: i64, tags: &[String]) -> ApiResult<()> {
+/// The tag-key rows of a saved result (duplicates by key collapse into one row).
+pub(crate) fn tag_rows(saved_id: i64, tags: &[String]) -> Vec<tag::ActiveModel> {
     let mut keys: Vec<String> = tags.iter().map(|t| text_key(t)).collect();
     keys.sort();
     keys.dedup();
-    if keys.is_empty() {
+    keys.into_iter()
+        .map(|tag_key| tag::ActiveModel {
+            saved_result_id: Set(saved_id),
+            tag_key: Set(tag_key),
+        })
+        .collect()
+}
+
+/// Writes the tag keys of a saved result.
+async fn insert_tags(db: &impl ConnectionTrait, saved_id: i64, tags: &[String]) -> ApiResult<()> {
+    let rows = tag_rows(saved_id, tags);
+    if rows.is_empty() {
         return Ok(());
     }
-    tag::Entity::insert_many(keys.into_iter().map(|tag_key| tag::ActiveModel {
-        saved_result_id: Set(saved_id),
-        tag_key: Set(tag_key),
-    }))
-    .exec_without_returning(db)
-    .await?;
+    tag::Entity::insert_many(rows)
+        .exec_without_returning(db)
+        .await?;
     Ok(())
 }
 
-/// One of the caller's saved results with its payload.
+/// One of the caller's saved results with its payload (None for a legacy-only import, whose
+/// old payload is served by `services::legacy_imports`).
 pub async fn get(
     db: &DatabaseConnection,
     user_id: i64,
     result_id: Uuid,
-) -> ApiResult<(SavedSummary, Arc<BacktestResult>)> {
+) -> ApiResult<(SavedSummary, Option<Arc<BacktestResult>>)> {
     let model = saved::Entity::find()
         .filter(saved::Column::ResultId.eq(result_id))
         .filter(saved::Column::UserId.eq(user_id))
         .one(db)
         .await?
         .ok_or(ApiError::NotFound("saved result"))?;
-    let summary = summary_of(&model);
+    let mut summary = summary_of(&model);
+    summary.legacy = super::legacy_imports::is_legacy_only(db, model.id).await?;
+    if summary.legacy {
+        return Ok((summary, None));
+    }
     let payload = model.results_data;
     let result =
         tokio::task::spawn_blocking(move || serde_json::from_value::<BacktestResult>(payload))
             .await
             .map_err(ApiError::internal)?
             .map_err(ApiError::internal)?;
-    Ok((summary, Arc::new(result)))
+    Ok((summary, Some(Arc::new(result))))
 }
 
 /// Summary of one of the caller's saved results (no payload).
@@ -441,25 +508,37 @@ pub async fn summary(
 }
 
 fn summaries() -> sea_orm::Select<saved::Entity> {
-    saved::Entity::find().select_only().columns([
-        saved::Column::Id,
-        saved::Column::ResultId,
-        saved::Column::UserId,
-        saved::Column::Name,
-        saved::Column::NameKey,
-        saved::Column::Description,
-        saved::Column::Tags,
-        saved::Column::Mode,
-        saved::Column::Ticker,
-        saved::Column::StartDate,
-        saved::Column::EndDate,
-        saved::Column::Leverage,
-        saved::Column::AccountType,
-        saved::Column::InitialInvestment,
-        saved::Column::ProfitThreshold,
-        saved::Column::CreatedAt,
-        saved::Column::UpdatedAt,
-    ])
+    let legacy_only = Query::select()
+        .expr(Expr::val(1))
+        .from(legacy::Entity)
+        .and_where(
+            Expr::col((legacy::Entity, legacy::Column::SavedResultId))
+                .equals((saved::Entity, saved::Column::Id)),
+        )
+        .and_where(Expr::col((legacy::Entity, legacy::Column::LegacyOnly)).eq(true))
+        .to_owned();
+    saved::Entity::find()
+        .select_only()
+        .expr_as(Expr::exists(legacy_only), "legacy")
+        .columns([
+            saved::Column::Id,
+            saved::Column::ResultId,
+            saved::Column::UserId,
+            saved::Column::Name,
+            saved::Column::NameKey,
+            saved::Column::Description,
+            saved::Column::Tags,
+            saved::Column::Mode,
+            saved::Column::Ticker,
+            saved::Column::StartDate,
+            saved::Column::EndDate,
+            saved::Column::Leverage,
+            saved::Column::AccountType,
+            saved::Column::InitialInvestment,
+            saved::Column::ProfitThreshold,
+            saved::Column::CreatedAt,
+            saved::Column::UpdatedAt,
+        ])
 }
 
 fn like_pattern(text: &str) -> String {

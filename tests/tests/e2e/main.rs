@@ -23,6 +23,7 @@ mod faults_support;
 mod hostile_fuzz;
 mod hostile_input;
 mod http_surface;
+mod import_django;
 mod margin_backtests;
 mod margin_calculator;
 mod margin_progress;

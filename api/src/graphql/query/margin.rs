@@ -188,10 +188,13 @@ impl MarginQuery {
         let state = app_state(ctx);
         let (summary, result) = saved_results::get(&state.db, caller.user_id, result_id).await?;
         let mut saved = SavedResult::from(summary);
-        saved.payload = Some(crate::graphql::types::backtest::BacktestResultView(
-            result,
-            crate::export::ExportSource::Saved(result_id),
-        ));
+        // None for a result imported with its legacy numbers only (`legacy`).
+        saved.payload = result.map(|result| {
+            crate::graphql::types::backtest::BacktestResultView(
+                result,
+                crate::export::ExportSource::Saved(result_id),
+            )
+        });
         Ok(saved)
     }
 

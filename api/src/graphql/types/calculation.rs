@@ -1,6 +1,6 @@
 //! The margin calculator's input and its full typed result (engine/SPEC.md §2).
 
-use async_graphql::{ID, InputObject, SimpleObject};
+use async_graphql::{ComplexObject, Context, ID, InputObject, Json, SimpleObject};
 use chrono::{DateTime, Utc};
 use engine::calculator::CalcInput;
 
@@ -10,7 +10,12 @@ use super::{
 };
 use crate::{
     error::{ApiError, ApiResult},
-    graphql::ids::{Kind, global_id},
+    graphql::{
+        app_state,
+        ids::{Kind, global_id},
+        types::saved::LegacyMetricDifference,
+    },
+    services::legacy_imports,
 };
 
 /// The position the margin calculator analyses.
@@ -231,6 +236,7 @@ mirror! {
 
 /// A stored calculation: its main inputs and the result computed when it ran.
 #[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
 pub struct MarginCalculation {
     /// The global id (`node(id:)`, `marginCalculation(id:)`).
     pub id: ID,
@@ -252,8 +258,36 @@ pub struct MarginCalculation {
     pub holding_period_months: i32,
     /// When the calculation ran.
     pub created_at: DateTime<Utc>,
-    /// Every figure, as computed when it ran (not recomputed).
+    /// Every figure, as computed when it ran (not recomputed). For a calculation imported
+    /// from the Django apps: as this server's calculator computed it from the stored inputs
+    /// at the import (the old figures are in `legacyResults`).
     pub result: CalculatorResult,
+    #[graphql(skip)]
+    pub row_id: i64,
+}
+
+#[ComplexObject]
+impl MarginCalculation {
+    /// For a calculation imported from the Django apps: its headline figures as the old app
+    /// computed them beside this server's, so a changed number can be explained. Null for a
+    /// calculation made here.
+    async fn legacy_comparison(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Option<Vec<LegacyMetricDifference>>> {
+        let found = legacy_imports::calculation_comparison(&app_state(ctx).db, self.row_id).await?;
+        Ok(found.map(|rows| rows.into_iter().map(Into::into).collect()))
+    }
+
+    /// For a calculation imported from the Django apps: the old app's `results`, verbatim.
+    /// Null for a calculation made here.
+    async fn legacy_results(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Option<Json<serde_json::Value>>> {
+        let payload = legacy_imports::calculation_payload(&app_state(ctx).db, self.row_id).await?;
+        Ok(payload.map(Json))
+    }
 }
 
 impl MarginCalculation {
@@ -273,6 +307,7 @@ impl MarginCalculation {
             holding_period_months: record.holding_period,
             created_at: record.created_at,
             result: result.into(),
+            row_id: record.id,
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Saved results, their filter and ordering, and stats.
 
-use async_graphql::{ComplexObject, Enum, ID, InputObject, SimpleObject};
+use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Json, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::{
@@ -9,9 +9,49 @@ use super::{
     scalars::{Date, Uuid},
 };
 use crate::{
-    graphql::ids::{Kind, global_id},
-    services::{saved_results::SavedSummary, stats::ModeStats},
+    error::ApiResult,
+    graphql::{
+        app_state,
+        ids::{Kind, global_id},
+    },
+    services::{
+        legacy_imports::{self, MetricDifference},
+        saved_results::SavedSummary,
+        stats::ModeStats,
+    },
 };
+
+/// One headline number of a row imported from the Django apps: the old app's value beside
+/// the server's, in the units the old app showed it in (percent for returns, drawdown and
+/// volatility; US dollars for money; counts for events and days).
+#[derive(SimpleObject, Clone, Debug)]
+pub struct LegacyMetricDifference {
+    /// A stable name for the number (`totalReturnPct`, `cagrPct`, `finalEquity`,
+    /// `maxDrawdownPct`, … for saved results; `marginCallPrice`, `dailyInterest`, … for
+    /// calculations).
+    pub metric: String,
+    /// What the old app called it (`Total Return`, `margin_call_price`, …).
+    pub label: String,
+    /// The old app's value; null when its payload did not have it.
+    pub legacy: Option<f64>,
+    /// The server's value for the same parameters; null when there is none (a legacy-only
+    /// result, or a metric undefined for the run).
+    pub server: Option<f64>,
+    /// `server − legacy`; null unless both are known.
+    pub difference: Option<f64>,
+}
+
+impl From<MetricDifference> for LegacyMetricDifference {
+    fn from(d: MetricDifference) -> Self {
+        Self {
+            metric: d.metric,
+            label: d.label,
+            legacy: d.legacy,
+            server: d.server,
+            difference: d.difference,
+        }
+    }
+}
 
 /// What `saveResult` stores: a session's result under a name.
 #[derive(InputObject, Clone, Debug)]
@@ -121,6 +161,12 @@ pub struct SavedResult {
     pub created_at: DateTime<Utc>,
     /// When it was saved or its metadata last changed.
     pub updated_at: DateTime<Utc>,
+    /// True for a result imported from the Django apps whose parameters could not be re-run
+    /// here (a ticker without data, dates outside the data): `result` is null, and
+    /// `legacyResults` / `legacyComparison` hold the old app's numbers. False otherwise.
+    pub legacy: bool,
+    #[graphql(skip)]
+    pub row_id: i64,
     #[graphql(skip)]
     pub payload: Option<BacktestResultView>,
 }
@@ -143,6 +189,8 @@ impl From<SavedSummary> for SavedResult {
             profit_threshold: s.profit_threshold,
             created_at: s.created_at,
             updated_at: s.updated_at,
+            legacy: s.legacy,
+            row_id: s.id,
             payload: None,
         }
     }
@@ -151,8 +199,38 @@ impl From<SavedSummary> for SavedResult {
 #[ComplexObject]
 impl SavedResult {
     /// The stored result. Listings never load it (null there); ask `savedResult(resultId)`.
+    /// Null as well for a `legacy` result, which has no server result.
     async fn result(&self) -> Option<BacktestResultView> {
         self.payload.clone()
+    }
+
+    /// For a result imported from the Django apps: its headline metrics as the old app
+    /// computed them beside the server's re-run of the same parameters, so a changed number
+    /// can be explained (for a `legacy` result the server side is null). Null for a result
+    /// saved here.
+    async fn legacy_comparison(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Option<Vec<LegacyMetricDifference>>> {
+        let found = legacy_imports::saved_comparison(&app_state(ctx).db, self.row_id).await?;
+        Ok(found.map(|(rows, _)| rows.into_iter().map(Into::into).collect()))
+    }
+
+    /// For a `legacy` result: why its parameters could not be re-run here. Null otherwise.
+    async fn legacy_reason(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
+        let found = legacy_imports::saved_comparison(&app_state(ctx).db, self.row_id).await?;
+        Ok(found.and_then(|(_, reason)| reason))
+    }
+
+    /// For a result imported from the Django apps: the old app's `results_data`, verbatim
+    /// (metrics, charts, tables as it stored them; possibly megabytes). Null for a result
+    /// saved here.
+    async fn legacy_results(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Option<Json<serde_json::Value>>> {
+        let payload = legacy_imports::saved_payload(&app_state(ctx).db, self.row_id).await?;
+        Ok(payload.map(Json))
     }
 }
 

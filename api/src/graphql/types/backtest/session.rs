@@ -49,7 +49,8 @@ pub struct BacktestSession {
     /// Last trading day of the run (the requested end snapped to a trading day).
     pub end_date: Date,
     /// The normalised input as JSON: dates snapped to trading days, ticker upper-cased,
-    /// every default explicit.
+    /// every default explicit. A session imported from the Django apps whose parameters do
+    /// not translate to an input here keeps the old parameters as they were.
     pub parameters: Json<serde_json::Value>,
     #[graphql(skip)]
     pub view: SessionView,
