@@ -1,6 +1,6 @@
 use sea_orm::entity::prelude::*;
 
-pub use crate::stored_enums::{AccountType, BacktestMode};
+pub use crate::stored_enums::{AccountType, BacktestMode, SavedKind};
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "historical_backtest_savedbacktestresult")]
@@ -27,11 +27,14 @@ pub struct Model {
     pub account_type: AccountType,
     pub initial_investment: f64,
     pub profit_threshold: Option<f64>,
-    /// The server's own engine result; never numbers sent by a client.
+    /// The server's own engine result (a backtest's, or a sweep's grid); never numbers
+    /// sent by a client.
     #[sea_orm(column_type = "JsonBinary")]
     pub results_data: Json,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Whether `results_data` is a backtest's result or a sweep's grid.
+    pub kind: SavedKind,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

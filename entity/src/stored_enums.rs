@@ -70,6 +70,18 @@ pub enum AccountType {
     Portfolio,
 }
 
+/// What a saved result holds: `historical_backtest_savedbacktestresult.kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum SavedKind {
+    /// One backtest's result.
+    #[sea_orm(string_value = "backtest")]
+    Backtest,
+    /// A sweep's grid (its base run's columns describe it).
+    #[sea_orm(string_value = "sweep")]
+    Sweep,
+}
+
 /// Long or short: `position_type` of calculations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(8))")]

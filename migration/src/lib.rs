@@ -12,6 +12,7 @@ mod m20260101_000006_saved_keys;
 mod m20260101_000007_quarantine_calculations;
 mod m20260101_000008_sweep_sessions;
 mod m20260101_000009_legacy_import;
+mod m20260101_000010_saved_sweeps;
 
 /// Upper bound of the quota counter enforced by the database; the configurable per-user quota
 /// must stay at or below it.
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260101_000007_quarantine_calculations::Migration),
             Box::new(m20260101_000008_sweep_sessions::Migration),
             Box::new(m20260101_000009_legacy_import::Migration),
+            Box::new(m20260101_000010_saved_sweeps::Migration),
         ]
     }
 }

@@ -84,9 +84,12 @@ pub async fn saved(
         move |auth| async move {
             let caller = auth.require_approved()?.user_id;
             let result_id = parse_id(&result_id, "saved result")?;
-            let (_, result) = saved_results::get(&db, caller, result_id).await?;
-            // A result imported with its legacy numbers only has no server tables.
-            result.ok_or(ApiError::NotFound("server result of this saved result"))
+            let (_, payload) = saved_results::get(&db, caller, result_id).await?;
+            // A saved sweep, or a result imported with its legacy numbers only, has no
+            // backtest tables.
+            payload
+                .backtest()
+                .ok_or(ApiError::NotFound("backtest result of this saved result"))
         },
     )
     .await

@@ -24,7 +24,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use engine::backtest::BacktestResult;
 use entity::{
     legacy_saved_result as legacy, saved_backtest_result as saved, saved_result_tag as tag,
-    stored_enums::{AccountType, BacktestMode},
+    stored_enums::{AccountType, BacktestMode, SavedKind},
     user,
 };
 use sea_orm::{
@@ -84,6 +84,7 @@ pub struct SavedFilter {
     pub tags: Vec<String>,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
+    pub kind: Option<SavedKind>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -164,6 +165,8 @@ pub struct SavedSummary {
     /// Imported from the Django apps without a server result (its parameters could not be
     /// re-run): only the legacy payload is kept (`services::legacy_imports`).
     pub legacy: bool,
+    /// A backtest's result or a sweep's grid.
+    pub kind: SavedKind,
 }
 
 impl SavedSummary {
@@ -203,6 +206,7 @@ fn summary_of(m: &saved::Model) -> SavedSummary {
         created_at: m.created_at,
         updated_at: m.updated_at,
         legacy: false,
+        kind: m.kind,
     }
 }
 
@@ -306,27 +310,102 @@ pub async fn save(
             "the result of this session is no longer available; run the backtest again",
         ));
     };
-    let payload = {
-        let result = result.clone();
-        tokio::task::spawn_blocking(move || payload_of(&result))
+    let columns = SavedColumns::of(&result.input);
+    let stored = Stored {
+        columns,
+        kind: SavedKind::Backtest,
+    };
+    persist(
+        backtests,
+        quota,
+        (user_id, user_email),
+        (name, description, tags),
+        stored,
+        move || payload_of(&result),
+    )
+    .await
+}
+
+/// Saves the grid of a completed sweep the caller owns, within the same quota: the row
+/// carries the base run's columns (so filters by ticker, mode or account find it) and the
+/// grid as its payload.
+pub async fn save_sweep(
+    backtests: &Backtests,
+    sweeps: &super::sweeps::Sweeps,
+    quota: u32,
+    (user_id, user_email): (i64, &str),
+    input: SaveInput,
+) -> ApiResult<SavedSummary> {
+    let name = validate_name(&input.name)?;
+    let description = validate_description(input.description.as_deref().unwrap_or(""))?;
+    let tags = validate_tags(&input.tags)?;
+    let view = sweeps.view(Some(user_id), input.session_id).await?;
+    if view.record.user_id != Some(user_id) {
+        return Err(ApiError::NotFound("sweep session"));
+    }
+    let Some(result) = view.result else {
+        return Err(ApiError::input(
+            "sessionId",
+            format!(
+                "only a completed sweep can be saved (this one is {})",
+                view.record.status.to_value()
+            ),
+        ));
+    };
+    let stored = Stored {
+        columns: SavedColumns::of(&result.input.base),
+        kind: SavedKind::Sweep,
+    };
+    persist(
+        backtests,
+        quota,
+        (user_id, user_email),
+        (name, description, tags),
+        stored,
+        move || serde_json::to_value(&*result).map_err(ApiError::internal),
+    )
+    .await
+}
+
+/// What a saved row is about, beside its payload.
+struct Stored {
+    columns: SavedColumns,
+    kind: SavedKind,
+}
+
+/// Writes a saved row within the quota: its payload serialised off the runtime, then one
+/// transaction (run again from the start if it lost a race).
+async fn persist(
+    backtests: &Backtests,
+    quota: u32,
+    owner: (i64, &str),
+    metadata: (String, String, Vec<String>),
+    stored: Stored,
+    payload: impl Fn() -> ApiResult<serde_json::Value> + Send + Sync + 'static,
+) -> ApiResult<SavedSummary> {
+    let payload = Arc::new(payload);
+    let first = {
+        let payload = payload.clone();
+        tokio::task::spawn_blocking(move || payload())
             .await
             .map_err(ApiError::internal)??
     };
     let db = &backtests.db;
     // A slot first, then a connection: a burst of saves queues here, not in the pool.
     let _slot = backtests.write_slots.acquire().await;
-    let mut first = Some(payload);
-    let result = &result;
+    let mut first = Some(first);
+    let stored = &stored;
     // A transaction that lost a race (deadlock, SQLite busy) runs again from the start.
     crate::db::retry::transaction(|| {
-        let payload = first.take();
-        let metadata = (name.clone(), description.clone(), tags.clone());
+        let attempt = first.take();
+        let metadata = metadata.clone();
+        let payload = payload.clone();
         async move {
-            let payload = match payload {
-                Some(payload) => payload,
-                None => payload_of(result)?,
+            let payload = match attempt {
+                Some(value) => value,
+                None => payload()?,
             };
-            insert(db, quota, user_id, user_email, metadata, result, payload).await
+            insert(db, quota, owner, metadata, stored, payload).await
         }
     })
     .await
@@ -401,10 +480,9 @@ pub(crate) fn new_row(
 async fn insert(
     db: &DatabaseConnection,
     quota: u32,
-    user_id: i64,
-    user_email: &str,
+    (user_id, user_email): (i64, &str),
     (name, description, tags): (String, String, Vec<String>),
-    result: &Arc<BacktestResult>,
+    stored: &Stored,
     payload: serde_json::Value,
 ) -> ApiResult<SavedSummary> {
     let quota = effective_quota(quota);
@@ -413,15 +491,15 @@ async fn insert(
     // from that UPDATE to the commit, not while a large payload is written: saves of one
     // user run side by side instead of queueing on the lock with a connection each.
     let txn = db.begin().await?;
-    let model = new_row(
+    let mut row = new_row(
         (user_id, user_email),
         (name, description, &tags),
-        SavedColumns::of(&result.input),
+        stored.columns.clone(),
         payload,
         (now, now),
-    )
-    .insert(&txn)
-    .await?;
+    );
+    row.kind = Set(stored.kind);
+    let model = row.insert(&txn).await?;
     insert_tags(&txn, model.id, &tags).await?;
     let reserved = user::Entity::update_many()
         .col_expr(
@@ -465,13 +543,32 @@ async fn insert_tags(db: &impl ConnectionTrait, saved_id: i64, tags: &[String]) 
     Ok(())
 }
 
-/// One of the caller's saved results with its payload (None for a legacy-only import, whose
-/// old payload is served by `services::legacy_imports`).
+/// What a saved result holds, decoded.
+#[derive(Clone)]
+pub enum SavedPayload {
+    Backtest(Arc<BacktestResult>),
+    Sweep(Arc<engine::sweep::SweepResult>),
+    /// Imported from the Django apps without a server result: only the old payload is kept,
+    /// served by `services::legacy_imports`.
+    LegacyOnly,
+}
+
+impl SavedPayload {
+    /// The backtest result, when the saved result is one.
+    pub fn backtest(self) -> Option<Arc<BacktestResult>> {
+        match self {
+            Self::Backtest(result) => Some(result),
+            Self::Sweep(_) | Self::LegacyOnly => None,
+        }
+    }
+}
+
+/// One of the caller's saved results with its payload.
 pub async fn get(
     db: &DatabaseConnection,
     user_id: i64,
     result_id: Uuid,
-) -> ApiResult<(SavedSummary, Option<Arc<BacktestResult>>)> {
+) -> ApiResult<(SavedSummary, SavedPayload)> {
     let model = saved::Entity::find()
         .filter(saved::Column::ResultId.eq(result_id))
         .filter(saved::Column::UserId.eq(user_id))
@@ -481,15 +578,19 @@ pub async fn get(
     let mut summary = summary_of(&model);
     summary.legacy = super::legacy_imports::is_legacy_only(db, model.id).await?;
     if summary.legacy {
-        return Ok((summary, None));
+        return Ok((summary, SavedPayload::LegacyOnly));
     }
-    let payload = model.results_data;
-    let result =
-        tokio::task::spawn_blocking(move || serde_json::from_value::<BacktestResult>(payload))
-            .await
-            .map_err(ApiError::internal)?
-            .map_err(ApiError::internal)?;
-    Ok((summary, Some(Arc::new(result))))
+    let (kind, payload) = (model.kind, model.results_data);
+    let decoded = tokio::task::spawn_blocking(move || match kind {
+        SavedKind::Backtest => serde_json::from_value::<BacktestResult>(payload)
+            .map(|result| SavedPayload::Backtest(Arc::new(result))),
+        SavedKind::Sweep => serde_json::from_value::<engine::sweep::SweepResult>(payload)
+            .map(|result| SavedPayload::Sweep(Arc::new(result))),
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)?;
+    Ok((summary, decoded))
 }
 
 /// Summary of one of the caller's saved results (no payload).
@@ -538,6 +639,7 @@ fn summaries() -> sea_orm::Select<saved::Entity> {
             saved::Column::ProfitThreshold,
             saved::Column::CreatedAt,
             saved::Column::UpdatedAt,
+            saved::Column::Kind,
         ])
 }
 
@@ -608,6 +710,9 @@ pub async fn list(
     }
     if let Some(account_type) = filter.account_type {
         query = query.filter(saved::Column::AccountType.eq(account_type));
+    }
+    if let Some(kind) = filter.kind {
+        query = query.filter(saved::Column::Kind.eq(kind));
     }
     if filter.tags.len() > MAX_TAGS {
         return Err(ApiError::input(

@@ -253,3 +253,113 @@ async fn sweep_progress_delivers_every_cell_once_then_completed() {
     }
     app.stop().await;
 }
+
+const SAVE: &str = "mutation($input: SaveResultInput!) { saveResult(input: $input) {
+  savedResult { resultId kind ticker leverage result { summary { cagr } } } } }";
+const SAVED: &str = "query($id: ID!) { savedResult(resultId: $id) {
+  kind name ticker mode accountType result { summary { cagr } }
+  sweep { cellCount completedCells cells(first: 100) { edges { node { x y summary { cagr } } } }
+          best(metric: MAX_DRAWDOWN) { x y } heatmap(metric: CAGR) }
+} }";
+const LIST: &str = "query($kind: SavedResultKind) { savedResults(filter: {kind: $kind}) {
+  totalCount edges { node { kind name sweep { cellCount } } } } }";
+
+/// A completed sweep is saved with `saveResult` like a backtest (its global id or its UUID),
+/// against the same quota, comes back with its grid, and listings filter by kind.
+#[tokio::test]
+async fn a_sweep_saves_like_a_backtest_within_the_quota_and_lists_by_kind() {
+    tests::on_each_backend_with(
+        |config| config.saved_results_quota = 3,
+        |app: TestApp| async move {
+            let (alice, bob) = users(&app).await;
+            let sweep = app.ok(RUN, sweep_input(), Some(&alice.token)).await;
+            let sweep = &sweep["runSweep"]["sweepSession"];
+            let by_global = app
+                .ok(
+                    SAVE,
+                    json!({"input": {"sessionId": sweep["id"], "name": "grid by id"}}),
+                    Some(&alice.token),
+                )
+                .await;
+            let saved = &by_global["saveResult"]["savedResult"];
+            assert_eq!(saved["kind"], "SWEEP");
+            assert_eq!(saved["ticker"], "SPY", "the base run's columns describe it");
+            assert!(saved["result"].is_null(), "a sweep has no backtest result");
+            let by_uuid = app
+                .ok(
+                    SAVE,
+                    json!({"input": {"sessionId": sweep["sweepId"], "name": "grid by uuid"}}),
+                    Some(&alice.token),
+                )
+                .await;
+            assert_eq!(by_uuid["saveResult"]["savedResult"]["kind"], "SWEEP");
+
+            // The stored grid is the sweep's own.
+            let id = saved["resultId"].clone();
+            let data = app.ok(SAVED, json!({"id": id}), Some(&alice.token)).await;
+            let stored = &data["savedResult"];
+            assert_eq!(stored["kind"], "SWEEP");
+            assert_eq!(stored["mode"], "LIQUIDATION_REENTRY");
+            assert_eq!(stored["sweep"]["cellCount"], 8);
+            assert_eq!(stored["sweep"]["completedCells"], 8);
+            let cells: Vec<Value> = stored["sweep"]["cells"]["edges"]
+                .as_array()
+                .expect("cells")
+                .iter()
+                .map(|e| e["node"].clone())
+                .collect();
+            let original: Vec<Value> = sweep["cells"]["edges"]
+                .as_array()
+                .expect("cells")
+                .iter()
+                .map(|e| json!({"x": e["node"]["x"], "y": e["node"]["y"],
+                                "summary": e["node"]["summary"].as_object().map(|s| json!({"cagr": s["cagr"]}))}))
+                .collect();
+            assert_eq!(cells, original);
+            assert_eq!(stored["sweep"]["best"], json!({"x": sweep["best"]["x"], "y": sweep["best"]["y"]}));
+            assert_eq!(stored["sweep"]["heatmap"], sweep["heatmap"]);
+
+            // One backtest saved beside them: the quota (3) is shared, and kinds filter.
+            let run = app
+                .ok(
+                    "mutation($input: BacktestInput!) { runBacktest(input: $input) { backtestSession { sessionId } } }",
+                    json!({"input": base("2010-01-04")}),
+                    Some(&alice.token),
+                )
+                .await;
+            let session = run["runBacktest"]["backtestSession"]["sessionId"].clone();
+            let backtest = app
+                .ok(SAVE, json!({"input": {"sessionId": session, "name": "one run"}}), Some(&alice.token))
+                .await;
+            assert_eq!(backtest["saveResult"]["savedResult"]["kind"], "BACKTEST");
+            let over = app
+                .gql(
+                    SAVE,
+                    json!({"input": {"sessionId": sweep["id"], "name": "one too many"}}),
+                    Some(&alice.token),
+                )
+                .await;
+            assert_eq!(error_code(&over), "QUOTA_EXCEEDED", "{over}");
+
+            let sweeps = app.ok(LIST, json!({"kind": "SWEEP"}), Some(&alice.token)).await;
+            assert_eq!(sweeps["savedResults"]["totalCount"], 2);
+            for edge in sweeps["savedResults"]["edges"].as_array().expect("edges") {
+                assert_eq!(edge["node"]["kind"], "SWEEP");
+                assert!(edge["node"]["sweep"].is_null(), "listings never load the payload");
+            }
+            let backtests = app.ok(LIST, json!({"kind": "BACKTEST"}), Some(&alice.token)).await;
+            assert_eq!(backtests["savedResults"]["totalCount"], 1);
+            let all = app.ok(LIST, json!({"kind": null}), Some(&alice.token)).await;
+            assert_eq!(all["savedResults"]["totalCount"], 3);
+
+            // Someone else's sweep cannot be saved, and its saved grid is not found.
+            let theirs = app
+                .gql(SAVE, json!({"input": {"sessionId": sweep["id"], "name": "mine now"}}), Some(&bob.token))
+                .await;
+            assert_eq!(error_code(&theirs), "NOT_FOUND", "{theirs}");
+            let peek = app.gql(SAVED, json!({"id": id}), Some(&bob.token)).await;
+            assert_eq!(error_code(&peek), "NOT_FOUND", "{peek}");
+        },
+    )
+    .await;
+}

@@ -1,9 +1,9 @@
 //! Margin mutations: calculate, run and cancel backtests, save and manage results.
 
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::graphql::app_state;
 use crate::graphql::guards;
-use crate::graphql::ids::{Kind, global_id, parse_uuid};
+use crate::graphql::ids::{self, Kind, global_id, parse_uuid};
 use async_graphql::{Context, ID, Object};
 
 use crate::{
@@ -92,22 +92,60 @@ impl MarginMutation {
         #[graphql(desc = "The session to save and the name, description and tags to keep.")]
         input: SaveResultInput,
     ) -> ApiResult<SavedResultPayload> {
-        let session_id = parse_uuid(&input.session_id, Kind::BacktestSession)?;
+        // A backtest session's id or a sweep's: by its kind when global, else whichever a
+        // session of the caller's has (UUIDs of both are random, so they never collide).
+        let (session_id, sweep) = match ids::decode(&input.session_id) {
+            Some((Kind::SweepSession, _)) => (
+                parse_uuid(&input.session_id, Kind::SweepSession)?,
+                Some(true),
+            ),
+            Some(_) => (
+                parse_uuid(&input.session_id, Kind::BacktestSession)?,
+                Some(false),
+            ),
+            None => (parse_uuid(&input.session_id, Kind::BacktestSession)?, None),
+        };
         let caller = guards::require_approved(ctx)?;
         let state = app_state(ctx);
-        let summary = saved_results::save(
-            &state.backtests,
-            state.config.saved_results_quota,
-            caller.user_id,
-            &caller.email,
-            saved_results::SaveInput {
-                session_id,
-                name: input.name,
-                description: input.description,
-                tags: input.tags,
-            },
-        )
-        .await?;
+        let quota = state.config.saved_results_quota;
+        let save = saved_results::SaveInput {
+            session_id,
+            name: input.name,
+            description: input.description,
+            tags: input.tags,
+        };
+        let owner = (caller.user_id, caller.email.as_str());
+        let summary = match sweep {
+            Some(true) => {
+                saved_results::save_sweep(&state.backtests, &state.sweeps, quota, owner, save)
+                    .await?
+            }
+            Some(false) => {
+                saved_results::save(&state.backtests, quota, owner.0, owner.1, save).await?
+            }
+            None => {
+                match saved_results::save(&state.backtests, quota, owner.0, owner.1, save.clone())
+                    .await
+                {
+                    Err(ApiError::NotFound(_)) => {
+                        saved_results::save_sweep(
+                            &state.backtests,
+                            &state.sweeps,
+                            quota,
+                            owner,
+                            save,
+                        )
+                        .await
+                        .map_err(|err| match err {
+                            // Neither kind of session has this id.
+                            ApiError::NotFound(_) => ApiError::NotFound("backtest session"),
+                            other => other,
+                        })?
+                    }
+                    other => other?,
+                }
+            }
+        };
         Ok(SavedResultPayload {
             saved_result: summary.into(),
         })

@@ -166,6 +166,7 @@ impl MarginQuery {
             tags: filter.tags.unwrap_or_default(),
             from: filter.from.map(|d| d.0),
             to: filter.to.map(|d| d.0),
+            kind: filter.kind.map(Into::into),
         };
         let order = order_by.unwrap_or_default().into();
         let state = app_state(ctx);
@@ -186,15 +187,19 @@ impl MarginQuery {
         let result_id = parse_uuid(&result_id, Kind::SavedResult)?;
         let caller = guards::require_approved(ctx)?;
         let state = app_state(ctx);
-        let (summary, result) = saved_results::get(&state.db, caller.user_id, result_id).await?;
+        let (summary, payload) = saved_results::get(&state.db, caller.user_id, result_id).await?;
         let mut saved = SavedResult::from(summary);
-        // None for a result imported with its legacy numbers only (`legacy`).
-        saved.payload = result.map(|result| {
-            crate::graphql::types::backtest::BacktestResultView(
-                result,
-                crate::export::ExportSource::Saved(result_id),
-            )
-        });
+        match payload {
+            saved_results::SavedPayload::Backtest(result) => {
+                saved.payload = Some(crate::graphql::types::backtest::BacktestResultView(
+                    result,
+                    crate::export::ExportSource::Saved(result_id),
+                ));
+            }
+            saved_results::SavedPayload::Sweep(grid) => saved.sweep_grid = Some(grid),
+            // Imported with its legacy numbers only (`legacy`): no server result.
+            saved_results::SavedPayload::LegacyOnly => {}
+        }
         Ok(saved)
     }
 

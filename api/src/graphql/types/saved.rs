@@ -1,5 +1,7 @@
 //! Saved results, their filter and ordering, and stats.
 
+use std::sync::Arc;
+
 use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Json, SimpleObject};
 use chrono::{DateTime, Utc};
 
@@ -7,6 +9,7 @@ use super::{
     backtest::BacktestResultView,
     margin_enums::{AccountType, Mode},
     scalars::{Date, Uuid},
+    sweep::SweepGrid,
 };
 use crate::{
     error::ApiResult,
@@ -56,8 +59,9 @@ impl From<MetricDifference> for LegacyMetricDifference {
 /// What `saveResult` stores: a session's result under a name.
 #[derive(InputObject, Clone, Debug)]
 pub struct SaveResultInput {
-    /// A COMPLETED session of yours (its global id or its `sessionId`); its server-side
-    /// result is what gets stored.
+    /// A COMPLETED backtest session of yours (its global id or its `sessionId`), or a
+    /// COMPLETED sweep of yours (its global id or its `sweepId`); the server's own result
+    /// (or grid) is what gets stored, within the same quota.
     pub session_id: ID,
     /// The name to list it by, 1–255 characters after trimming.
     pub name: String,
@@ -96,6 +100,18 @@ pub struct SavedResultFilter {
     pub from: Option<Date>,
     /// Saved on or before this day (UTC).
     pub to: Option<Date>,
+    /// Only saved backtests, or only saved sweeps.
+    pub kind: Option<SavedResultKind>,
+}
+
+/// What a saved result holds.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::stored_enums::SavedKind")]
+pub enum SavedResultKind {
+    /// One backtest's result (`result`).
+    Backtest,
+    /// A sweep's grid (`sweep`); the summary fields describe its base run.
+    Sweep,
 }
 
 /// The order of `savedResults`; ties are broken by creation order.
@@ -165,10 +181,14 @@ pub struct SavedResult {
     /// here (a ticker without data, dates outside the data): `result` is null, and
     /// `legacyResults` / `legacyComparison` hold the old app's numbers. False otherwise.
     pub legacy: bool,
+    /// BACKTEST (`result` holds it) or SWEEP (`sweep` holds it).
+    pub kind: SavedResultKind,
     #[graphql(skip)]
     pub row_id: i64,
     #[graphql(skip)]
     pub payload: Option<BacktestResultView>,
+    #[graphql(skip)]
+    pub sweep_grid: Option<Arc<engine::sweep::SweepResult>>,
 }
 
 impl From<SavedSummary> for SavedResult {
@@ -190,8 +210,10 @@ impl From<SavedSummary> for SavedResult {
             created_at: s.created_at,
             updated_at: s.updated_at,
             legacy: s.legacy,
+            kind: s.kind.into(),
             row_id: s.id,
             payload: None,
+            sweep_grid: None,
         }
     }
 }
@@ -202,6 +224,12 @@ impl SavedResult {
     /// Null as well for a `legacy` result, which has no server result.
     async fn result(&self) -> Option<BacktestResultView> {
         self.payload.clone()
+    }
+
+    /// The stored grid of a saved sweep (`kind` SWEEP): its cells, best cell and heatmap as
+    /// `sweepSession` has them. Null for a saved backtest, and in listings.
+    async fn sweep(&self) -> Option<SweepGrid> {
+        self.sweep_grid.clone().map(SweepGrid)
     }
 
     /// For a result imported from the Django apps: its headline metrics as the old app

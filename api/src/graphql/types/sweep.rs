@@ -215,6 +215,44 @@ fn cells_page(
     Page::from_rows(rows, request, count)
 }
 
+/// A `cells` connection over a grid, forward or backward, up to [`MAX_CELLS_PAGE`] a page.
+fn cells_connection(
+    cells: &[engine_sweep::SweepCell],
+    (first, after): (Option<i32>, Option<String>),
+    (last, before): (Option<i32>, Option<String>),
+) -> ApiResult<Listing<SweepCell>> {
+    let backward = last.is_some() || before.is_some();
+    let size = if backward { last } else { first }.unwrap_or(100);
+    if !(1..=MAX_CELLS_PAGE).contains(&size) {
+        let field = if backward { "last" } else { "first" };
+        return Err(ApiError::input(
+            field,
+            format!("must be between 1 and {MAX_CELLS_PAGE} (got {size})"),
+        ));
+    }
+    // PageRequest's own size limit is the connections' 100; a sweep pages by up to 1,000.
+    let mut request = PageRequest::either(
+        (!backward).then_some(1),
+        after.as_deref(),
+        backward.then_some(1),
+        before.as_deref(),
+    )?;
+    request.first = u64::try_from(size).unwrap_or(1);
+    let page = cells_page(cells, &request);
+    let mut connection = Connection::with_additional_fields(
+        page.has_previous_page,
+        page.has_next_page,
+        ListingFields(page.total),
+    );
+    connection
+        .edges
+        .extend(page.items.into_iter().map(|(index, cell)| {
+            let cursor = Cursor::id(i64::try_from(index + 1).unwrap_or(i64::MAX)).encode();
+            Edge::new(cursor, cell)
+        }));
+    Ok(connection)
+}
+
 /// A sweep session: its progress, then its grid.
 #[Object]
 impl SweepSession {
@@ -277,37 +315,8 @@ impl SweepSession {
             String,
         >,
     ) -> ApiResult<Listing<SweepCell>> {
-        let backward = last.is_some() || before.is_some();
-        let size = if backward { last } else { first }.unwrap_or(100);
-        if !(1..=MAX_CELLS_PAGE).contains(&size) {
-            let field = if backward { "last" } else { "first" };
-            return Err(ApiError::input(
-                field,
-                format!("must be between 1 and {MAX_CELLS_PAGE} (got {size})"),
-            ));
-        }
-        // PageRequest's own size limit is the connections' 100; a sweep pages by up to 1,000.
-        let mut request = PageRequest::either(
-            (!backward).then_some(1),
-            after.as_deref(),
-            backward.then_some(1),
-            before.as_deref(),
-        )?;
-        request.first = u64::try_from(size).unwrap_or(1);
         let cells = self.view.result.as_ref().map_or(&[][..], |r| &r.cells[..]);
-        let page = cells_page(cells, &request);
-        let mut connection = Connection::with_additional_fields(
-            page.has_previous_page,
-            page.has_next_page,
-            ListingFields(page.total),
-        );
-        connection
-            .edges
-            .extend(page.items.into_iter().map(|(index, cell)| {
-                let cursor = Cursor::id(i64::try_from(index + 1).unwrap_or(i64::MAX)).encode();
-                Edge::new(cursor, cell)
-            }));
-        Ok(connection)
+        cells_connection(cells, (first, after), (last, before))
     }
     /// The best finished cell for `metric` (error cells skipped; ties: the first in grid
     /// order); null until COMPLETED or when no cell has the metric.
@@ -340,6 +349,70 @@ impl SweepSession {
     fn completed(&self) -> usize {
         let stored = usize::try_from(self.view.record.completed_cells).unwrap_or(0);
         self.view.live_cells.map_or(stored, |live| live.max(stored))
+    }
+}
+
+/// A saved sweep's grid.
+pub struct SweepGrid(pub Arc<engine_sweep::SweepResult>);
+
+/// A finished sweep's grid as it was saved (`SavedResult.sweep`): the cells, best cell and
+/// heatmap of the `sweepSession` it came from.
+#[Object]
+impl SweepGrid {
+    /// Cells in the grid.
+    async fn cell_count(&self) -> i32 {
+        i32::try_from(self.0.cell_count).unwrap_or(i32::MAX)
+    }
+    /// Finished cells, error cells included (all of them, for a saved grid).
+    async fn completed_cells(&self) -> i32 {
+        i32::try_from(self.0.completed_cells).unwrap_or(i32::MAX)
+    }
+    /// The normalised input, as the engine ran it (JSON of the sweep input).
+    async fn input(&self) -> ApiResult<Json<serde_json::Value>> {
+        serde_json::to_value(&self.0.input)
+            .map(Json)
+            .map_err(ApiError::internal)
+    }
+    /// Axes that cannot change any run (e.g. a profit threshold outside PROFIT_THRESHOLD).
+    async fn warnings(&self) -> &[String] {
+        &self.0.warnings
+    }
+    /// The grid's cells in grid order (y outer, x inner).
+    async fn cells(
+        &self,
+        #[graphql(desc = "Forward paging: at most this many cells (1–1000, default 100).")]
+        first: Option<i32>,
+        #[graphql(desc = "Forward paging: the `endCursor` of the previous page.")] after: Option<
+            String,
+        >,
+        #[graphql(desc = "Backward paging: at most this many cells (1–1000).")] last: Option<i32>,
+        #[graphql(desc = "Backward paging: the `startCursor` of the next page.")] before: Option<
+            String,
+        >,
+    ) -> ApiResult<Listing<SweepCell>> {
+        cells_connection(&self.0.cells, (first, after), (last, before))
+    }
+    /// The best finished cell for `metric` (error cells skipped; ties: the first in grid
+    /// order); null when no cell has the metric.
+    async fn best(
+        &self,
+        #[graphql(desc = "The number to rank the cells by.")] metric: SweepMetric,
+        #[graphql(
+            desc = "Which end is best; null: the metric's own (highest CAGR, drawdown closest to zero, fewest liquidations, …)."
+        )]
+        direction: Option<SweepDirection>,
+    ) -> Option<SweepCell> {
+        self.0
+            .best(metric.into(), direction.map(Into::into))
+            .map(Into::into)
+    }
+    /// A Plotly heatmap (`{data, layout}`) of `metric` over the grid, as
+    /// `SweepSession.heatmap` draws it.
+    async fn heatmap(
+        &self,
+        #[graphql(desc = "The number each cell shows.")] metric: SweepMetric,
+    ) -> Json<serde_json::Value> {
+        Json(self.0.heatmap(metric.into()))
     }
 }
 
