@@ -1,5 +1,5 @@
-//! `margin-api import-django --from URL [--dry-run] [--report FILE]` (issue #12): moves the
-//! Django apps' data into the configured database.
+//! `margin-api import-django --from URL [--from URL] [--dry-run] [--report FILE]` (issue #12):
+//! moves the Django apps' data into the configured database.
 //!
 //! Tables go in dependency order, each in one transaction: users (the map of old ids to ids
 //! here comes out of it), invite templates, invites, login attempts, calculations, backtest
@@ -32,7 +32,7 @@ use sha2::{Digest, Sha256};
 
 pub use report::Report;
 use report::{SkippedTable, TableReport};
-use source::Source;
+use source::Sources;
 
 use crate::{config::Config, error::ApiError};
 
@@ -40,9 +40,10 @@ use crate::{config::Config, error::ApiError};
 #[derive(Debug, Clone, clap::Args)]
 pub struct ImportArgs {
     /// The Django database: `sqlite:///path/to/db.sqlite3` (opened read-only) or
-    /// `postgres://user@host/db`.
-    #[arg(long = "from", value_name = "URL")]
-    pub from: String,
+    /// `postgres://user@host/db`. Twice when the umbrella app (accounts) and the margin app
+    /// kept separate databases: a table is read from the first that has it.
+    #[arg(long = "from", value_name = "URL", required = true)]
+    pub from: Vec<String>,
     /// Do everything inside a transaction that is rolled back, and print the same report.
     #[arg(long)]
     pub dry_run: bool,
@@ -63,7 +64,7 @@ pub struct ImportOptions {
 
 /// What every table import shares.
 pub(crate) struct Context<'a> {
-    pub source: &'a Source,
+    pub source: &'a Sources,
     pub market: Arc<MarketData>,
     pub quota: u32,
     pub progress: &'a Progress,
@@ -135,10 +136,14 @@ pub async fn run(
     out: &mut impl Write,
 ) -> anyhow::Result<Report> {
     let target_url = config.database_url();
-    if same_database(&args.from, &target_url) {
+    if args
+        .from
+        .iter()
+        .any(|from| same_database(from, &target_url))
+    {
         anyhow::bail!("--from is the configured database itself; point it at the Django database");
     }
-    let source = Source::open(&args.from).await?;
+    let source = Sources::open(&args.from).await?;
     let target = crate::db::connect(&target_url).await.map_err(|err| {
         anyhow::anyhow!(
             "cannot open the database {}: {}",
@@ -157,9 +162,14 @@ pub async fn run(
     };
     let report = import(&source, &target, market, &options).await;
     target.close().await.ok();
-    source.db.close().await.ok();
+    source.close().await;
     let mut report = report?;
-    report.source = crate::redact::mask_url(&args.from);
+    report.source = args
+        .from
+        .iter()
+        .map(|from| crate::redact::mask_url(from))
+        .collect::<Vec<_>>()
+        .join(", ");
     writeln!(out, "{}", report.summary())?;
     if let Some(path) = &args.report {
         std::fs::write(path, serde_json::to_vec_pretty(&report)?).map_err(|err| {
@@ -182,7 +192,7 @@ fn same_database(from: &str, target: &str) -> bool {
 
 /// Imports everything from `source` into `target` (whose schema is up to date).
 pub async fn import(
-    source: &Source,
+    source: &Sources,
     target: &DatabaseConnection,
     market: Arc<MarketData>,
     options: &ImportOptions,

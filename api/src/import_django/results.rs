@@ -446,6 +446,7 @@ pub async fn import_saved<C: ConnectionTrait + TransactionTrait>(
     let bar = ctx.progress.bar(SAVED, ctx.source.count(SAVED).await?);
     let txn = conn.begin().await?;
     let mut counts = saved_counts(&txn, users).await?;
+    let mut pending: Option<tokio::task::JoinHandle<Vec<Rerun>>> = None;
     if let Some(mut reader) = reader {
         while let Some(rows) = reader.next_batch().await? {
             table.read += rows.len() as u64;
@@ -488,43 +489,19 @@ pub async fn import_saved<C: ConnectionTrait + TransactionTrait>(
                 *used += 1;
                 candidates.push(candidate);
             }
+            // The engine runs this batch while the previous one is written.
             let market = ctx.market.clone();
-            let prepared: Vec<Result<Prepared, (i64, Uuid, i64, String)>> =
-                tokio::task::spawn_blocking(move || {
-                    candidates
-                        .into_par_iter()
-                        .map(|c| {
-                            let (id, result_id, user) = (c.legacy_id, c.result_id, c.user_id);
-                            rerun(c, &market).map_err(|reason| (id, result_id, user, reason))
-                        })
-                        .collect()
-                })
-                .await?;
-            let mut fresh = Vec::with_capacity(prepared.len());
-            for p in prepared {
-                match p {
-                    Ok(p) => fresh.push(p),
-                    Err((id, result_id, user, reason)) => {
-                        if let Some(n) = counts.get_mut(&user) {
-                            *n = n.saturating_sub(1);
-                        }
-                        table.skip(id, Some(result_id.simple().to_string()), reason);
-                    }
-                }
+            let computing = tokio::task::spawn_blocking(move || rerun_all(candidates, &market));
+            if let Some(previous) = pending.replace(computing) {
+                let done = previous.await?;
+                write_batch(ctx, &txn, done, &mut counts, table, legacy_only).await?;
             }
-            insert_saved(ctx, &txn, &fresh).await?;
-            for p in &fresh {
-                if let Some(reason) = &p.reason {
-                    legacy_only.push(LegacyOnly {
-                        legacy_id: p.candidate.legacy_id,
-                        result_id: p.candidate.result_id,
-                        reason: reason.clone(),
-                    });
-                }
-            }
-            table.imported += fresh.len() as u64;
             bar.inc(rows.len() as u64);
         }
+    }
+    if let Some(previous) = pending.take() {
+        let done = previous.await?;
+        write_batch(ctx, &txn, done, &mut counts, table, legacy_only).await?;
     }
     // The quota counter of every user imported or matched: the rows they now have.
     let targets: Vec<i64> = users
@@ -551,44 +528,91 @@ pub async fn import_saved<C: ConnectionTrait + TransactionTrait>(
     Ok(())
 }
 
-async fn insert_saved(
+/// A batch after the engine: rows ready to insert, or the row's skip.
+type Rerun = Result<Prepared, (i64, Uuid, i64, String)>;
+
+fn rerun_all(candidates: Vec<Candidate>, market: &MarketData) -> Vec<Rerun> {
+    candidates
+        .into_par_iter()
+        .map(|c| {
+            let (id, result_id, user) = (c.legacy_id, c.result_id, c.user_id);
+            rerun(c, market).map_err(|reason| (id, result_id, user, reason))
+        })
+        .collect()
+}
+
+/// Writes a re-run batch: the saved rows, their tag keys and their legacy rows (the
+/// payloads are moved into the statements, never copied).
+async fn write_batch(
     ctx: &Context<'_>,
     txn: &impl ConnectionTrait,
-    fresh: &[Prepared],
+    done: Vec<Rerun>,
+    counts: &mut HashMap<i64, u32>,
+    table: &mut TableReport,
+    legacy_only: &mut Vec<LegacyOnly>,
 ) -> anyhow::Result<()> {
-    if fresh.is_empty() {
+    let mut rows = Vec::with_capacity(done.len());
+    let mut rest = Vec::with_capacity(done.len());
+    for p in done {
+        match p {
+            Ok(Prepared {
+                candidate,
+                row,
+                reason,
+                diff,
+            }) => {
+                rows.push(row);
+                rest.push((candidate, reason, diff));
+            }
+            Err((id, result_id, user, reason)) => {
+                if let Some(n) = counts.get_mut(&user) {
+                    *n = n.saturating_sub(1);
+                }
+                table.skip(id, Some(result_id.simple().to_string()), reason);
+            }
+        }
+    }
+    if rows.is_empty() {
         return Ok(());
     }
-    saved::Entity::insert_many(fresh.iter().map(|p| p.row.clone()))
+    saved::Entity::insert_many(rows)
         .exec_without_returning(txn)
         .await?;
     let ids: HashMap<Uuid, i64> = saved::Entity::find()
         .select_only()
         .columns([saved::Column::ResultId, saved::Column::Id])
-        .filter(saved::Column::ResultId.is_in(fresh.iter().map(|p| p.candidate.result_id)))
+        .filter(saved::Column::ResultId.is_in(rest.iter().map(|(c, _, _)| c.result_id)))
         .into_tuple::<(Uuid, i64)>()
         .all(txn)
         .await?
         .into_iter()
         .collect();
     let mut tags = Vec::new();
-    let mut legacy = Vec::with_capacity(fresh.len());
-    for p in fresh {
-        let Some(&id) = ids.get(&p.candidate.result_id) else {
+    let mut legacy = Vec::with_capacity(rest.len());
+    table.imported += rest.len() as u64;
+    for (candidate, reason, diff) in rest {
+        let Some(&id) = ids.get(&candidate.result_id) else {
             anyhow::bail!(
                 "saved result {} was inserted but cannot be read back",
-                p.candidate.result_id
+                candidate.result_id
             );
         };
-        tags.extend(tag_rows(id, &p.candidate.tags));
+        tags.extend(tag_rows(id, &candidate.tags));
+        if let Some(reason) = &reason {
+            legacy_only.push(LegacyOnly {
+                legacy_id: candidate.legacy_id,
+                result_id: candidate.result_id,
+                reason: reason.clone(),
+            });
+        }
         legacy.push(legacy_saved_result::ActiveModel {
             saved_result_id: Set(id),
-            legacy_id: Set(p.candidate.legacy_id),
-            legacy_only: Set(p.reason.is_some()),
-            reason: Set(p.reason.clone()),
-            legacy_diff: Set(Some(p.diff.clone())),
+            legacy_id: Set(candidate.legacy_id),
+            legacy_only: Set(reason.is_some()),
+            reason: Set(reason),
+            legacy_diff: Set(Some(diff)),
             imported_at: Set(ctx.now),
-            legacy_results: Set(p.candidate.legacy.clone()),
+            legacy_results: Set(candidate.legacy),
         });
     }
     for chunk in tags.chunks(1000) {

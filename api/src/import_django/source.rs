@@ -248,12 +248,6 @@ impl Source {
                 crate::redact::mask_url(url)
             );
         }
-        if source.columns("authentication_user").await?.is_empty() {
-            anyhow::bail!(
-                "{} has no authentication_user table: not a database of the Django apps",
-                crate::redact::mask_url(url)
-            );
-        }
         Ok(source)
     }
 
@@ -357,6 +351,75 @@ impl Source {
             }
         }
         Ok(rows)
+    }
+}
+
+/// The Django databases being moved in: the umbrella app's (accounts) and the margin app's
+/// may be one database or two. A table is read from the first that has it.
+pub struct Sources {
+    list: Vec<Source>,
+}
+
+impl Sources {
+    /// Opens every URL; one of them must hold `authentication_user`.
+    pub async fn open(urls: &[String]) -> anyhow::Result<Self> {
+        if urls.is_empty() {
+            anyhow::bail!("--from is required");
+        }
+        let mut list = Vec::with_capacity(urls.len());
+        for url in urls {
+            list.push(Source::open(url).await?);
+        }
+        let sources = Self { list };
+        if sources.find("authentication_user").await?.is_none() {
+            anyhow::bail!(
+                "no authentication_user table in {}: not a database of the Django apps",
+                urls.iter()
+                    .map(|u| crate::redact::mask_url(u))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        Ok(sources)
+    }
+
+    async fn find(&self, table: &str) -> anyhow::Result<Option<&Source>> {
+        for source in &self.list {
+            if !source.columns(table).await?.is_empty() {
+                return Ok(Some(source));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Rows in `table` (0 when no database has it).
+    pub async fn count(&self, table: &str) -> anyhow::Result<u64> {
+        match self.find(table).await? {
+            Some(source) => source.count(table).await,
+            None => Ok(0),
+        }
+    }
+
+    /// A reader of `table`; None when no database has it.
+    pub async fn reader(&self, table: &str, batch: u64) -> anyhow::Result<Option<TableReader<'_>>> {
+        match self.find(table).await? {
+            Some(source) => source.reader(table, batch).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Every row of `table` (for the small tables).
+    pub async fn all(&self, table: &str) -> anyhow::Result<Vec<LegacyRow>> {
+        match self.find(table).await? {
+            Some(source) => source.all(table).await,
+            None => Ok(Vec::new()),
+        }
+    }
+
+    pub async fn close(self) {
+        for source in self.list {
+            source.db.close().await.ok();
+        }
     }
 }
 

@@ -112,7 +112,7 @@ async fn import(target: &str, from: &str, dry_run: bool) -> (Report, String) {
     let report_file =
         std::env::temp_dir().join(format!("import-report-{}.json", uuid::Uuid::new_v4()));
     let args = ImportArgs {
-        from: from.to_string(),
+        from: vec![from.to_string()],
         dry_run,
         report: Some(report_file.clone()),
     };
@@ -550,7 +550,7 @@ async fn import_django_refuses_what_is_not_a_django_database() {
     };
     let config = test_config(target.clone());
     let missing = ImportArgs {
-        from: "sqlite:///nonexistent/legacy.sqlite3".into(),
+        from: vec!["sqlite:///nonexistent/legacy.sqlite3".into()],
         dry_run: false,
         report: None,
     };
@@ -561,7 +561,7 @@ async fn import_django_refuses_what_is_not_a_django_database() {
     assert!(err.contains("cannot open the Django database"), "{err}");
     // Our own database is no Django database (and the same one is refused outright).
     let itself = ImportArgs {
-        from: target.clone(),
+        from: vec![target.clone()],
         ..missing.clone()
     };
     let err = api::import_django::run(&config, &itself, &mut Vec::new())
@@ -575,7 +575,7 @@ async fn import_django_refuses_what_is_not_a_django_database() {
         .stop()
         .await;
     let not_django = ImportArgs {
-        from: other.replace("?mode=rwc", ""),
+        from: vec![other.replace("?mode=rwc", "")],
         ..missing
     };
     let err = api::import_django::run(&config, &not_django, &mut Vec::new())
@@ -583,4 +583,53 @@ async fn import_django_refuses_what_is_not_a_django_database() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("not of the Django apps"), "{err}");
+}
+
+/// The umbrella app (accounts) and the margin app kept separate SQLite files: both are read,
+/// each table from the file that has it, and the result is the single file's.
+#[tokio::test]
+async fn import_django_reads_the_two_apps_databases() {
+    let Some(dir) = fixtures() else { return };
+    let Some((_, manifest)) = source(&dir, Backend::Sqlite) else {
+        return;
+    };
+    let scratch = std::env::temp_dir().join(format!("django-split-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&scratch).unwrap();
+    let mut urls = Vec::new();
+    for (name, drop) in [
+        ("umbrella.sqlite3", &TABLES[4..]),
+        ("margin.sqlite3", &TABLES[..4]),
+    ] {
+        let file = scratch.join(name);
+        std::fs::copy(dir.join("legacy.sqlite3"), &file).unwrap();
+        let url = format!("sqlite://{}", file.display());
+        let db = Database::connect(format!("{url}?mode=rw")).await.unwrap();
+        db.execute_unprepared("PRAGMA foreign_keys = OFF")
+            .await
+            .unwrap();
+        for table in drop {
+            db.execute_unprepared(&format!("DROP TABLE {table}"))
+                .await
+                .unwrap();
+        }
+        db.close().await.ok();
+        urls.push(url);
+    }
+    let target = fresh_database(Backend::Sqlite).await.unwrap();
+    let args = ImportArgs {
+        from: urls,
+        dry_run: false,
+        report: None,
+    };
+    let report = api::import_django::run(&test_config(target), &args, &mut Vec::new())
+        .await
+        .expect("imports from both files");
+    for table in TABLES {
+        assert_eq!(
+            report.table(table).unwrap().imported,
+            manifest["expected_imported"][table].as_u64().unwrap(),
+            "{table}"
+        );
+    }
+    std::fs::remove_dir_all(scratch).ok();
 }
