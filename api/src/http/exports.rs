@@ -74,7 +74,7 @@ pub async fn saved(
     Path((result_id, file)): Path<(String, String)>,
     Query(query): Query<ExportQuery>,
 ) -> Response {
-    let db = state.app.db.clone();
+    let (db, market) = (state.app.db.clone(), state.app.market.clone());
     respond(
         &state,
         &headers,
@@ -84,7 +84,7 @@ pub async fn saved(
         move |auth| async move {
             let caller = auth.require_approved()?.user_id;
             let result_id = parse_id(&result_id, "saved result")?;
-            let (_, payload) = saved_results::get(&db, caller, result_id).await?;
+            let (_, payload) = saved_results::get(&db, &market, caller, result_id).await?;
             // A saved sweep, or a result imported with its legacy numbers only, has no
             // backtest tables.
             payload

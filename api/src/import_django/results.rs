@@ -41,7 +41,7 @@ use super::{
     why,
 };
 use crate::services::saved_results::{
-    self, SavedColumns, effective_quota, new_row, payload_of, tag_rows,
+    self, SavedColumns, deferred_payload_of, effective_quota, new_row, tag_rows,
 };
 
 pub const SESSIONS: &str = "historical_backtest_backtestsession";
@@ -358,7 +358,8 @@ fn rerun(candidate: Candidate, market: &MarketData) -> Result<Prepared, String> 
     let at = (candidate.created_at, candidate.updated_at);
     let (row, reason, summary): (_, _, Option<Summary>) = match ran {
         Ok(result) => {
-            let payload = payload_of(&result).map_err(why)?;
+            // Stored by its input, computed on the first read (see `DeferredPayload`).
+            let payload = deferred_payload_of(&result).map_err(why)?;
             let columns = SavedColumns::of(&result.input);
             (
                 new_row(owner, metadata, columns, payload, at),

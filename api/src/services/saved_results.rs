@@ -445,6 +445,31 @@ pub(crate) fn payload_of(result: &BacktestResult) -> ApiResult<serde_json::Value
     serde_json::to_value(result).map_err(ApiError::internal)
 }
 
+/// A saved backtest stored by its normalised input only, computed by the engine on its
+/// first read and stored in full from then on. `import-django` writes these: tens of
+/// thousands of full results (~0.4 MB each) would take many minutes and gigabytes to write,
+/// while a read recomputes one in about a millisecond. The engine is deterministic, so the
+/// result is bit-identical to the one the import computed (and compared with the old app's
+/// numbers) as long as the engine version and the dataset are the same; after an upgrade,
+/// the first read computes it with the current ones, and the result names them.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct DeferredPayload {
+    pub deferred_input: engine::backtest::BacktestInput,
+    pub engine_version: String,
+    pub dataset_fingerprint: String,
+}
+
+/// The deferred form of `result`'s payload.
+pub(crate) fn deferred_payload_of(result: &BacktestResult) -> ApiResult<serde_json::Value> {
+    serde_json::to_value(DeferredPayload {
+        deferred_input: result.input.clone(),
+        engine_version: result.engine_version.clone(),
+        dataset_fingerprint: result.dataset_fingerprint.clone(),
+    })
+    .map_err(ApiError::internal)
+}
+
 /// A saved row as `save` writes it (validated metadata, the payload of [`payload_of`]),
 /// created and updated at `at`; `import-django` writes the same with the old timestamps.
 pub(crate) fn new_row(
@@ -563,9 +588,11 @@ impl SavedPayload {
     }
 }
 
-/// One of the caller's saved results with its payload.
+/// One of the caller's saved results with its payload (a deferred one computed now, and
+/// stored in full).
 pub async fn get(
     db: &DatabaseConnection,
+    market: &Arc<engine::market::MarketData>,
     user_id: i64,
     result_id: Uuid,
 ) -> ApiResult<(SavedSummary, SavedPayload)> {
@@ -581,6 +608,10 @@ pub async fn get(
         return Ok((summary, SavedPayload::LegacyOnly));
     }
     let (kind, payload) = (model.kind, model.results_data);
+    if kind == SavedKind::Backtest && payload.get("deferredInput").is_some() {
+        let result = materialize(db, market, model.id, payload).await?;
+        return Ok((summary, SavedPayload::Backtest(result)));
+    }
     let decoded = tokio::task::spawn_blocking(move || match kind {
         SavedKind::Backtest => serde_json::from_value::<BacktestResult>(payload)
             .map(|result| SavedPayload::Backtest(Arc::new(result))),
@@ -591,6 +622,38 @@ pub async fn get(
     .map_err(ApiError::internal)?
     .map_err(ApiError::internal)?;
     Ok((summary, decoded))
+}
+
+/// Computes a deferred payload and stores the full result in its place (when that write
+/// fails the result is still served, and computed again next time).
+async fn materialize(
+    db: &DatabaseConnection,
+    market: &Arc<engine::market::MarketData>,
+    row_id: i64,
+    payload: serde_json::Value,
+) -> ApiResult<Arc<BacktestResult>> {
+    let market = market.clone();
+    let (result, full) = tokio::task::spawn_blocking(move || {
+        let deferred: DeferredPayload =
+            serde_json::from_value(payload).map_err(ApiError::internal)?;
+        let never = std::sync::atomic::AtomicBool::new(false);
+        let result =
+            engine::backtest::run_backtest(&market, &deferred.deferred_input, &mut |_| {}, &never)
+                .map_err(|err| ApiError::internal(anyhow::anyhow!("deferred result: {err}")))?;
+        let full = payload_of(&result)?;
+        Ok::<_, ApiError>((result, full))
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    let stored = saved::Entity::update_many()
+        .col_expr(saved::Column::ResultsData, Expr::value(full))
+        .filter(saved::Column::Id.eq(row_id))
+        .exec(db)
+        .await;
+    if let Err(err) = stored {
+        tracing::warn!(error = %err, row_id, "could not store a computed saved result");
+    }
+    Ok(Arc::new(result))
 }
 
 /// Summary of one of the caller's saved results (no payload).

@@ -14,7 +14,9 @@ use std::{
 };
 
 use api::import_django::{ImportArgs, Report};
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, Database, DatabaseConnection, EntityTrait, QueryFilter, Statement,
+};
 use serde_json::{Value, json};
 use tests::{Backend, TestApp, error_code, fresh_database, test_config};
 
@@ -436,6 +438,27 @@ async fn moves_in(backend: Backend) {
         (new - one["result"]["summary"]["cagr"].as_f64().unwrap() * 100.0).abs() < 1e-9,
         "server CAGR is the stored result's, in percent"
     );
+    // Imported by its input, the result was computed on that first read and is stored in
+    // full now: the second read is the same result, from the row.
+    let stored = entity::saved_backtest_result::Entity::find()
+        .filter(
+            entity::saved_backtest_result::Column::ResultId
+                .eq(uuid::Uuid::parse_str(rerun["resultId"].as_str().unwrap()).unwrap()),
+        )
+        .one(&app.db)
+        .await
+        .expect("read the row")
+        .expect("the row");
+    assert!(stored.results_data.get("deferredInput").is_none());
+    assert!(
+        stored.results_data.get("summary").is_some(),
+        "the full result"
+    );
+    let again = app
+        .ok(ONE, json!({"id": rerun["resultId"]}), Some(&alice))
+        .await["savedResult"]
+        .clone();
+    assert_eq!(again["result"], one["result"]);
     // A legacy-only result: no server result, the legacy payload and numbers, the reason.
     let legacy = nodes
         .iter()

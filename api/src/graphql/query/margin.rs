@@ -187,7 +187,8 @@ impl MarginQuery {
         let result_id = parse_uuid(&result_id, Kind::SavedResult)?;
         let caller = guards::require_approved(ctx)?;
         let state = app_state(ctx);
-        let (summary, payload) = saved_results::get(&state.db, caller.user_id, result_id).await?;
+        let (summary, payload) =
+            saved_results::get(&state.db, &state.market, caller.user_id, result_id).await?;
         let mut saved = SavedResult::from(summary);
         match payload {
             saved_results::SavedPayload::Backtest(result) => {
