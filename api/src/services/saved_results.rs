@@ -329,7 +329,7 @@ pub async fn save(
 /// Saves the grid of a completed sweep the caller owns, within the same quota: the row
 /// carries the base run's columns (so filters by ticker, mode or account find it) and the
 /// grid as its payload.
-pub async fn save_sweep(
+async fn save_sweep(
     backtests: &Backtests,
     sweeps: &super::sweeps::Sweeps,
     quota: u32,
@@ -365,6 +365,40 @@ pub async fn save_sweep(
         move || serde_json::to_value(&*result).map_err(ApiError::internal),
     )
     .await
+}
+
+/// What `SaveInput::session_id` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SaveTarget {
+    Backtest,
+    Sweep,
+    /// A bare UUID: a backtest session of the caller's with it, else a sweep (the UUIDs of
+    /// both are random, so they never collide).
+    Either,
+}
+
+/// Saves the backtest session or sweep `input.session_id` names (see [`SaveTarget`]); one
+/// that is neither the caller's backtest session nor their sweep is NOT_FOUND.
+pub async fn save_target(
+    (backtests, sweeps): (&Backtests, &super::sweeps::Sweeps),
+    quota: u32,
+    owner: (i64, &str),
+    target: SaveTarget,
+    input: SaveInput,
+) -> ApiResult<SavedSummary> {
+    match target {
+        SaveTarget::Backtest => save(backtests, quota, owner.0, owner.1, input).await,
+        SaveTarget::Sweep => save_sweep(backtests, sweeps, quota, owner, input).await,
+        SaveTarget::Either => match save(backtests, quota, owner.0, owner.1, input.clone()).await {
+            Err(ApiError::NotFound(_)) => save_sweep(backtests, sweeps, quota, owner, input)
+                .await
+                .map_err(|err| match err {
+                    ApiError::NotFound(_) => ApiError::NotFound("backtest session"),
+                    other => other,
+                }),
+            other => other,
+        },
+    }
 }
 
 /// What a saved row is about, beside its payload.

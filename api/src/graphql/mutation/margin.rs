@@ -1,6 +1,6 @@
 //! Margin mutations: calculate, run and cancel backtests, save and manage results.
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::graphql::app_state;
 use crate::graphql::guards;
 use crate::graphql::ids::{self, Kind, global_id, parse_uuid};
@@ -93,59 +93,36 @@ impl MarginMutation {
         input: SaveResultInput,
     ) -> ApiResult<SavedResultPayload> {
         // A backtest session's id or a sweep's: by its kind when global, else whichever a
-        // session of the caller's has (UUIDs of both are random, so they never collide).
-        let (session_id, sweep) = match ids::decode(&input.session_id) {
+        // session of the caller's has.
+        let (session_id, target) = match ids::decode(&input.session_id) {
             Some((Kind::SweepSession, _)) => (
                 parse_uuid(&input.session_id, Kind::SweepSession)?,
-                Some(true),
+                saved_results::SaveTarget::Sweep,
             ),
             Some(_) => (
                 parse_uuid(&input.session_id, Kind::BacktestSession)?,
-                Some(false),
+                saved_results::SaveTarget::Backtest,
             ),
-            None => (parse_uuid(&input.session_id, Kind::BacktestSession)?, None),
+            None => (
+                parse_uuid(&input.session_id, Kind::BacktestSession)?,
+                saved_results::SaveTarget::Either,
+            ),
         };
         let caller = guards::require_approved(ctx)?;
         let state = app_state(ctx);
-        let quota = state.config.saved_results_quota;
-        let save = saved_results::SaveInput {
-            session_id,
-            name: input.name,
-            description: input.description,
-            tags: input.tags,
-        };
-        let owner = (caller.user_id, caller.email.as_str());
-        let summary = match sweep {
-            Some(true) => {
-                saved_results::save_sweep(&state.backtests, &state.sweeps, quota, owner, save)
-                    .await?
-            }
-            Some(false) => {
-                saved_results::save(&state.backtests, quota, owner.0, owner.1, save).await?
-            }
-            None => {
-                match saved_results::save(&state.backtests, quota, owner.0, owner.1, save.clone())
-                    .await
-                {
-                    Err(ApiError::NotFound(_)) => {
-                        saved_results::save_sweep(
-                            &state.backtests,
-                            &state.sweeps,
-                            quota,
-                            owner,
-                            save,
-                        )
-                        .await
-                        .map_err(|err| match err {
-                            // Neither kind of session has this id.
-                            ApiError::NotFound(_) => ApiError::NotFound("backtest session"),
-                            other => other,
-                        })?
-                    }
-                    other => other?,
-                }
-            }
-        };
+        let summary = saved_results::save_target(
+            (&state.backtests, &state.sweeps),
+            state.config.saved_results_quota,
+            (caller.user_id, caller.email.as_str()),
+            target,
+            saved_results::SaveInput {
+                session_id,
+                name: input.name,
+                description: input.description,
+                tags: input.tags,
+            },
+        )
+        .await?;
         Ok(SavedResultPayload {
             saved_result: summary.into(),
         })
