@@ -189,7 +189,12 @@ pub struct SavedResult {
     pub payload: Option<BacktestResultView>,
     #[graphql(skip)]
     pub sweep_grid: Option<Arc<engine::sweep::SweepResult>>,
+    /// The import's comparison row, read once for `legacyComparison` and `legacyReason`.
+    #[graphql(skip)]
+    pub legacy_row: Arc<tokio::sync::OnceCell<Option<LegacyRow>>>,
 }
+
+type LegacyRow = (Vec<MetricDifference>, Option<String>);
 
 impl From<SavedSummary> for SavedResult {
     fn from(s: SavedSummary) -> Self {
@@ -214,6 +219,7 @@ impl From<SavedSummary> for SavedResult {
             row_id: s.id,
             payload: None,
             sweep_grid: None,
+            legacy_row: Arc::default(),
         }
     }
 }
@@ -240,14 +246,14 @@ impl SavedResult {
         &self,
         ctx: &Context<'_>,
     ) -> ApiResult<Option<Vec<LegacyMetricDifference>>> {
-        let found = legacy_imports::saved_comparison(&app_state(ctx).db, self.row_id).await?;
-        Ok(found.map(|(rows, _)| rows.into_iter().map(Into::into).collect()))
+        let found = self.legacy_row(ctx).await?;
+        Ok(found.map(|(rows, _)| rows.iter().cloned().map(Into::into).collect()))
     }
 
     /// For a `legacy` result: why its parameters could not be re-run here. Null otherwise.
     async fn legacy_reason(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
-        let found = legacy_imports::saved_comparison(&app_state(ctx).db, self.row_id).await?;
-        Ok(found.and_then(|(_, reason)| reason))
+        let found = self.legacy_row(ctx).await?;
+        Ok(found.and_then(|(_, reason)| reason.clone()))
     }
 
     /// For a result imported from the Django apps: the old app's `results_data`, verbatim
@@ -259,6 +265,16 @@ impl SavedResult {
     ) -> ApiResult<Option<Json<serde_json::Value>>> {
         let payload = legacy_imports::saved_payload(&app_state(ctx).db, self.row_id).await?;
         Ok(payload.map(Json))
+    }
+}
+
+impl SavedResult {
+    async fn legacy_row(&self, ctx: &Context<'_>) -> ApiResult<Option<&LegacyRow>> {
+        let row = self
+            .legacy_row
+            .get_or_try_init(|| legacy_imports::saved_comparison(&app_state(ctx).db, self.row_id))
+            .await?;
+        Ok(row.as_ref())
     }
 }
 

@@ -39,6 +39,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
     sea_query::Expr,
 };
+use serde::Deserialize;
 use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
 
@@ -595,8 +596,9 @@ impl Sweeps {
         record: &SweepRecord,
         cells: &serde_json::Value,
     ) -> Option<Arc<SweepResult>> {
-        let input: SweepInput = serde_json::from_value(record.input.clone()).ok()?;
-        let cells: Vec<SweepCell> = serde_json::from_value(cells.clone()).ok()?;
+        // Read in place: a grid's cells are megabytes of JSON, not worth a copy.
+        let input = SweepInput::deserialize(&record.input).ok()?;
+        let cells = Vec::<SweepCell>::deserialize(cells).ok()?;
         let mut result = SweepResult::pending(&self.0.market, &input).ok()?;
         result.fill(0, cells).ok()?;
         Some(Arc::new(result))
