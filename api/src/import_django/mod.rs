@@ -107,6 +107,31 @@ pub(crate) fn key_of(table: &str, identity: &str) -> String {
     hex::encode(Sha256::digest(format!("{table}|{identity}").as_bytes()))
 }
 
+/// Which UUIDs in the `key` column of a batch of old rows are already in `column` of `E`
+/// (rows an earlier import brought over), in one query.
+pub(crate) async fn already_present<E, C>(
+    conn: &C,
+    rows: &[source::LegacyRow],
+    key: &str,
+    column: E::Column,
+) -> Result<std::collections::HashSet<uuid::Uuid>, sea_orm::DbErr>
+where
+    E: sea_orm::EntityTrait,
+    C: ConnectionTrait,
+{
+    use sea_orm::{ColumnTrait, QueryFilter, QuerySelect};
+    let ids: Vec<uuid::Uuid> = rows.iter().filter_map(|r| r.uuid(key).ok()).collect();
+    Ok(E::find()
+        .select_only()
+        .column(column)
+        .filter(column.is_in(ids))
+        .into_tuple::<uuid::Uuid>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .collect())
+}
+
 /// The reason text of a validation error.
 pub(crate) fn why(err: ApiError) -> String {
     match err {

@@ -223,19 +223,13 @@ pub async fn import_sessions<C: ConnectionTrait + TransactionTrait>(
     while let Some(rows) = reader.next_batch().await? {
         table.read += rows.len() as u64;
         bar.inc(rows.len() as u64);
-        let ids: Vec<Uuid> = rows
-            .iter()
-            .filter_map(|r| r.uuid("session_id").ok())
-            .collect();
-        let present: HashSet<Uuid> = backtest_session::Entity::find()
-            .select_only()
-            .column(backtest_session::Column::SessionId)
-            .filter(backtest_session::Column::SessionId.is_in(ids))
-            .into_tuple::<Uuid>()
-            .all(&txn)
-            .await?
-            .into_iter()
-            .collect();
+        let present = super::already_present::<backtest_session::Entity, _>(
+            &txn,
+            &rows,
+            "session_id",
+            backtest_session::Column::SessionId,
+        )
+        .await?;
         let mut fresh = Vec::new();
         let mut in_batch = HashSet::new();
         for row in &rows {
@@ -451,19 +445,13 @@ pub async fn import_saved<C: ConnectionTrait + TransactionTrait>(
     if let Some(mut reader) = reader {
         while let Some(rows) = reader.next_batch().await? {
             table.read += rows.len() as u64;
-            let ids: Vec<Uuid> = rows
-                .iter()
-                .filter_map(|r| r.uuid("result_id").ok())
-                .collect();
-            let present: HashSet<Uuid> = saved::Entity::find()
-                .select_only()
-                .column(saved::Column::ResultId)
-                .filter(saved::Column::ResultId.is_in(ids))
-                .into_tuple::<Uuid>()
-                .all(&txn)
-                .await?
-                .into_iter()
-                .collect();
+            let present = super::already_present::<saved::Entity, _>(
+                &txn,
+                &rows,
+                "result_id",
+                saved::Column::ResultId,
+            )
+            .await?;
             let mut candidates = Vec::new();
             for row in &rows {
                 let key = row.opt_text("result_id");
