@@ -359,7 +359,7 @@ impl Sweeps {
         match joined {
             Ok(Ok(result)) => Ok(Arc::new(result)),
             Ok(Err(err)) => Err(sweep_message(err)),
-            Err(err) => Err(format!("the sweep failed: {err}")),
+            Err(err) => Err(computation_failed(sweep_id, &err)),
         }
     }
 
@@ -461,7 +461,7 @@ impl Sweeps {
                 sweep::compute_chunk(&market, &input, range, &cancel.cancel)
             })
             .await
-            .map_err(|err| format!("the sweep failed: {err}"))?
+            .map_err(|err| computation_failed(sweep_id, &err))?
             .map_err(sweep_message)?;
             self.0.metrics.sweep_chunk_computed("local");
             self.0.metrics.sweep_cells_computed("local", cells);
@@ -687,4 +687,11 @@ fn sweep_message(err: SweepError) -> String {
         SweepError::Cancelled => String::new(),
         SweepError::Input(err) => format!("{}: {}", err.field, err.message),
     }
+}
+
+/// What a sweep whose computation panicked says: the details go to the log, not to the
+/// user (a panic message can name internals).
+pub(crate) fn computation_failed(sweep_id: Uuid, err: &tokio::task::JoinError) -> String {
+    tracing::error!(error = %err, %sweep_id, "a sweep computation failed");
+    "the sweep could not be computed".to_string()
 }

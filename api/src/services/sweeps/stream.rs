@@ -356,7 +356,7 @@ impl ChunkStream {
             Ok(Ok(cells)) => Ok(cells),
             Ok(Err(SweepError::Input(err))) => Err(format!("{}: {}", err.field, err.message)),
             Ok(Err(SweepError::Cancelled)) => Err("cancelled".to_string()),
-            Err(err) => Err(format!("the chunk failed: {err}")),
+            Err(err) => Err(super::computation_failed(sweep_id, &err)),
         };
         let written = match &finished {
             Ok(cells) => serde_json::to_string(cells).map_err(|err| err.to_string()),
